@@ -1,0 +1,52 @@
+"""The app factory: builds the whole service from settings, nothing at import time."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import Request
+
+from offerscope import __version__
+from offerscope.api import problems, schemas
+from offerscope.api.limits import BodyLimitMiddleware
+from offerscope.api.metrics import Metrics, MetricsMiddleware
+from offerscope.api.routes import buyer, operator, seller
+from offerscope.settings import Settings
+from offerscope.storage.unit_of_work import Database
+
+_ERRORS = {
+    code: {"model": schemas.Problem, "content": {problems.PROBLEM_JSON: {}}}
+    for code in (400, 401, 403, 404, 409, 412, 413, 422)
+}
+
+
+def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
+    """The service for `settings`; the database must already be migrated."""
+    app = FastAPI(
+        title="offerscope",
+        version=__version__,
+        description="Who may buy which product and specification on a cloud marketplace.",
+        responses=_ERRORS,  # type: ignore[arg-type]
+    )
+    app.state.settings = settings
+    app.state.db = db or Database.connect(settings.database_url, pool_size=settings.pool_size)
+    app.state.metrics = Metrics()
+    problems.install(app)
+    for router in (operator.router, seller.router, buyer.router):
+        app.include_router(router)
+
+    @app.get("/healthz", response_model=schemas.Health, tags=["service"])
+    def healthz() -> schemas.Health:
+        """Liveness: answers once the server serves."""
+        return schemas.Health(status="ok")
+
+    @app.get("/metrics", response_class=PlainTextResponse, tags=["service"])
+    def metrics(request: Request) -> PlainTextResponse:
+        """Prometheus text format for this process."""
+        registry = request.app.state.metrics.registry
+        return PlainTextResponse(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    return app

@@ -1,0 +1,13 @@
+"""The ASGI entry point for server processes: settings from the environment."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from offerscope.api.app import create_app
+from offerscope.settings import Settings
+
+
+def create() -> FastAPI:
+    """Called by uvicorn in each worker process (`offerscope serve` migrates first)."""
+    return create_app(Settings.from_environment())

@@ -1,0 +1,48 @@
+"""Reusable dependencies: the database, and the authenticated actor of each role."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from offerscope.api.problems import ApiError
+from offerscope.services.admin import authenticate
+from offerscope.services.views import Actor, Role
+from offerscope.storage.unit_of_work import Database
+
+_bearer = HTTPBearer(auto_error=False, description="An offerscope access token.")
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+Db = Annotated[Database, Depends(get_db)]
+
+
+def _actor(
+    db: Db, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Actor:
+    actor = authenticate(db, credentials.credentials) if credentials else None
+    if actor is None:
+        raise ApiError(
+            401, "unauthenticated", "Send a valid access token as 'Authorization: Bearer <token>'."
+        )
+    return actor
+
+
+def _role(role: Role) -> object:
+    def require(actor: Annotated[Actor, Depends(_actor)]) -> Actor:
+        if actor.role is not role:
+            raise ApiError(403, "forbidden", f"This endpoint is for {role.value} tokens only.")
+        return actor
+
+    return Depends(require)
+
+
+Operator = Annotated[Actor, _role(Role.OPERATOR)]
+Seller = Annotated[Actor, _role(Role.SELLER)]
+Buyer = Annotated[Actor, _role(Role.BUYER)]

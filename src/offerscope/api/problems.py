@@ -1,0 +1,106 @@
+"""Errors as application/problem+json: one handler per family, at the edge only."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from offerscope.domain.errors import (
+    Conflict,
+    Invalid,
+    NotFound,
+    OfferscopeError,
+    PreconditionFailed,
+    Refused,
+)
+
+log = logging.getLogger("offerscope.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+_STATUS: dict[type[OfferscopeError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    Refused: 403,
+    PreconditionFailed: 412,
+}
+
+
+class ApiError(OfferscopeError):
+    """An error of the HTTP edge itself (authentication, roles, sizes), with its status."""
+
+    def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
+        super().__init__(code, message, **details)
+        self.status = status
+
+
+def problem(
+    status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    body = {
+        "type": f"/problems/{code}",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def status_of(error: OfferscopeError) -> int:
+    if isinstance(error, ApiError):
+        return error.status
+    for family, status in _STATUS.items():
+        if isinstance(error, family):
+            return status
+    return 400
+
+
+def _domain_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, OfferscopeError)
+    status = status_of(error)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return problem(status, error.code, error.message, headers, **error.details)
+
+
+def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = [
+        {"location": [str(part) for part in e.get("loc", ())], "message": e.get("msg", "")}
+        for e in error.errors()[:20]
+    ]
+    malformed = any(e.get("type") == "json_invalid" for e in error.errors())
+    if malformed:
+        return problem(400, "invalid_request", "The request body is not valid JSON.", errors=errors)
+    first = errors[0] if errors else {"location": [], "message": "invalid"}
+    where = ".".join(p for p in first["location"] if p not in ("body", "query", "path"))
+    detail = f"{where}: {first['message']}" if where else str(first["message"])
+    return problem(422, "invalid_request", detail, errors=errors)
+
+
+def _http_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
+    code = codes.get(error.status_code, "invalid_request")
+    detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+    return problem(error.status_code, code, detail, dict(error.headers or {}))
+
+
+def _unexpected(_request: Request, error: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=error)
+    return problem(500, "internal_error", "Something went wrong on our side; nothing was changed.")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(OfferscopeError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

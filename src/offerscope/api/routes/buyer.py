@@ -1,0 +1,64 @@
+"""Buyer endpoints: the catalog and orders."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+
+from offerscope.api import schemas
+from offerscope.api.deps import Buyer, Db
+from offerscope.api.metrics import count_decisions
+from offerscope.services import decisions
+
+router = APIRouter(prefix="/v1", tags=["buyer"])
+
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Cursor = Annotated[str | None, Query(max_length=200)]
+
+
+@router.get("/catalog", response_model=schemas.CatalogPage)
+def catalog(
+    request: Request, db: Db, actor: Buyer, limit: Limit = 100, cursor: Cursor = None
+) -> schemas.CatalogPage:
+    """Every product with each specification's decision for the signed-in buyer."""
+    page = decisions.catalog(db, actor, limit=limit, cursor=cursor)
+    count_decisions(request, [s.decision for p in page.items for s in p.specifications])
+    return schemas.CatalogPage(
+        items=[
+            schemas.CatalogProduct(
+                product_id=p.product_id,
+                name=p.name,
+                seller_name=p.seller_name,
+                target=p.target,
+                specifications=[
+                    schemas.CatalogSpecification(
+                        specification_id=s.specification_id,
+                        name=s.name,
+                        effective_target=s.effective_target,
+                        purchasable=s.decision.allowed,
+                        decision=schemas.DecisionBody.of(s.decision),
+                    )
+                    for s in p.specifications
+                ],
+            )
+            for p in page.items
+        ],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.post("/orders", status_code=status.HTTP_201_CREATED, response_model=schemas.Order)
+def place_order(body: schemas.OrderCreate, db: Db, actor: Buyer) -> schemas.Order:
+    """R11: ordered only if R3 admits the buyer at that moment; 403 with the decision if not."""
+    return schemas.Order(**vars(decisions.place_order(db, actor, body.specification_id)))
+
+
+@router.get("/orders", response_model=schemas.OrderPage)
+def list_orders(
+    db: Db, actor: Buyer, limit: Limit = 100, cursor: Cursor = None
+) -> schemas.OrderPage:
+    page = decisions.list_orders(db, actor, limit=limit, cursor=cursor)
+    return schemas.OrderPage(
+        items=[schemas.Order(**vars(o)) for o in page.items], next_cursor=page.next_cursor
+    )

@@ -1,0 +1,295 @@
+"""Request and response bodies of the HTTP API, separate from tables and domain values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from offerscope.domain.decision import Decision, Level, Reason
+from offerscope.domain.targets import AccountType, Setting, Target
+from offerscope.services import views
+
+MAX_BATCH = 10_000
+MAX_IDS = 100
+MAX_SPECIFICATIONS = 100
+
+# Bounds that keep a request cheap to validate; the domain checks the exact shapes and
+# answers with sentences of its own.
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+Name = Annotated[str, Field(max_length=1000)]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Response(BaseModel):
+    pass
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+class AccountCreate(Request):
+    account_id: Id
+    account_name: Name
+    account_type: AccountType
+
+
+class AccountPatch(Request):
+    account_name: Name | None = None
+    account_type: AccountType | None = None
+
+
+class SellerCreate(Request):
+    name: Name
+
+
+class TokenCreate(Request):
+    role: Literal["operator", "seller", "buyer"]
+    seller_id: Id | None = None
+    account_id: Id | None = None
+
+
+class SpecificationCreate(Request):
+    name: Name
+
+
+class ProductCreate(Request):
+    name: Name
+    specifications: Annotated[list[SpecificationCreate], Field(max_length=MAX_SPECIFICATIONS)] = []
+
+
+class ProductTargetSet(Request):
+    target: Target
+    reset_conflicting_specifications: bool = False
+
+
+class SpecificationTargetSet(Request):
+    target: Setting
+
+
+class SpecifiedUserAdd(Request):
+    account_id: Name
+    account_name: Name
+
+
+class ProductAssociationAdd(Request):
+    product_ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_IDS)]
+
+
+class SpecificationAssociationAdd(Request):
+    specification_ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_IDS)]
+
+
+class OrderCreate(Request):
+    specification_id: Id
+
+
+class DecisionRequest(Request):
+    account_id: Annotated[str, Field(max_length=64)]
+    specification_id: Annotated[str, Field(max_length=64)]
+
+
+class BatchRequest(Request):
+    checks: Annotated[list[DecisionRequest], Field(max_length=MAX_BATCH)]
+
+
+# --- responses ------------------------------------------------------------------------------
+
+
+class Account(Response):
+    account_id: str
+    account_name: str
+    account_type: AccountType
+
+    @classmethod
+    def of(cls, view: views.AccountView) -> Account:
+        return cls(
+            account_id=view.account_id,
+            account_name=view.account_name,
+            account_type=view.account_type,
+        )
+
+
+class Seller(Response):
+    seller_id: str
+    name: str
+
+
+class Token(Response):
+    token: str
+
+
+class Specification(Response):
+    specification_id: str
+    name: str
+
+
+class Product(Response):
+    product_id: str
+    name: str
+    target: Target
+    specifications: list[Specification]
+
+    @classmethod
+    def of(cls, view: views.ProductView) -> Product:
+        return cls(
+            product_id=view.product_id,
+            name=view.name,
+            target=view.target,
+            specifications=[Specification(**vars(s)) for s in view.specifications],
+        )
+
+
+class ProductPage(Response):
+    items: list[Product]
+    next_cursor: str | None
+
+
+class SpecificationTarget(Response):
+    specification_id: str
+    name: str
+    setting: Setting
+    effective_target: Target
+    editable: bool
+    allowed_settings: list[Setting]
+
+
+class TargetCustomers(Response):
+    product_id: str
+    target: Target
+    allowed_targets: list[Target]
+    specifications: list[SpecificationTarget]
+    version: int
+    reset_specifications: list[str] = Field(
+        default=[], description="R4: specifications this change returned to same_as_product."
+    )
+
+    @classmethod
+    def of(cls, view: views.TargetCustomersView) -> TargetCustomers:
+        return cls(
+            product_id=view.product_id,
+            target=view.target,
+            allowed_targets=view.allowed_targets,
+            specifications=[SpecificationTarget(**vars(s)) for s in view.specifications],
+            version=view.version,
+            reset_specifications=view.reset_specifications,
+        )
+
+
+class SpecifiedUser(Response):
+    account_id: str
+    account_name: str = Field(description="The name entered when the account was added.")
+    current_account_name: str = Field(description="The account's name today (SPEC.md §2).")
+    account_type: AccountType
+    added_at: datetime
+
+
+class SpecifiedUserPage(Response):
+    items: list[SpecifiedUser]
+    next_cursor: str | None
+    active: bool = Field(description="R5: false while the owner's setting is not `specified`.")
+
+
+class Associated(Response):
+    id: str
+    name: str
+
+
+class AssociationList(Response):
+    items: list[Associated]
+    next_cursor: None = None
+    active: bool = Field(description="R7/R8: false while the setting is not `associated`.")
+
+
+class HistoryEntry(Response):
+    at: datetime
+    actor: str
+    action: str
+    specification_id: str | None
+    subject: str | None
+    before: str | None
+    after: str | None
+
+
+class HistoryPage(Response):
+    items: list[HistoryEntry]
+    next_cursor: str | None
+
+
+class DecisionBody(Response):
+    allowed: bool
+    reason: Reason
+    level: Level | None
+    message: str
+
+    @classmethod
+    def of(cls, decision: Decision) -> DecisionBody:
+        return cls(
+            allowed=decision.allowed,
+            reason=decision.reason,
+            level=decision.level,
+            message=decision.message,
+        )
+
+
+class BatchResult(DecisionBody):
+    account_id: str
+    specification_id: str
+
+
+class BatchResponse(Response):
+    results: list[BatchResult]
+
+
+class CatalogSpecification(Response):
+    specification_id: str
+    name: str
+    effective_target: Target
+    purchasable: bool
+    decision: DecisionBody
+
+
+class CatalogProduct(Response):
+    product_id: str
+    name: str
+    seller_name: str
+    target: Target
+    specifications: list[CatalogSpecification]
+
+
+class CatalogPage(Response):
+    items: list[CatalogProduct]
+    next_cursor: str | None
+
+
+class Order(Response):
+    order_id: str
+    account_id: str
+    specification_id: str
+    product_id: str
+    status: Literal["paid", "refunded"]
+    created_at: datetime
+
+
+class OrderPage(Response):
+    items: list[Order]
+    next_cursor: str | None
+
+
+class Problem(Response):
+    """An error, as application/problem+json (RFC 9457) with offerscope's stable `code`."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+
+
+class Health(Response):
+    status: Literal["ok"]

@@ -1,0 +1,89 @@
+"""Specified-user lists and associations: SPEC.md R5, R6, R7 and R8.
+
+These functions judge a requested change against the facts the caller has loaded; they never
+load anything themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from offerscope.domain.errors import Conflict, Invalid
+from offerscope.domain.targets import LABELS, AccountType, Setting, Target
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredAccount:
+    account_id: str
+    account_name: str
+    account_type: AccountType
+
+
+def check_list_open(owner_setting: Target | Setting) -> None:
+    """R5: a list takes new users only while its owner's own setting is `specified`."""
+    if owner_setting.value != Target.SPECIFIED.value:
+        raise Conflict(
+            "add_user_not_available",
+            "Users can be added only while the target customers are set to specified users; "
+            f"they are now {LABELS[owner_setting.value].lower()}.",
+        )
+
+
+def match_account(
+    account_id: str,
+    account_name: str,
+    by_id: RegisteredAccount | None,
+    by_name: RegisteredAccount | None,
+) -> RegisteredAccount:
+    """R5: the ID and the name entered must belong to one and the same registered account."""
+    if by_id is None and by_name is None:
+        raise Invalid(
+            "account_not_found",
+            "No customer account has this account ID or account name. Ask the customer to "
+            "copy both from My Credentials.",
+            field="account_id",
+        )
+    if by_id is None or by_id.account_name != account_name:
+        raise Invalid(
+            "account_mismatch",
+            "The account name and the account ID belong to different accounts. Ask the "
+            "customer to copy both from My Credentials.",
+            field="account_name",
+        )
+    return by_id
+
+
+def check_type_fit(product_target: Target, account: RegisteredAccount) -> None:
+    """R6: a specification of an enterprise (individual) product lists only such accounts."""
+    typed = product_target in (Target.ENTERPRISE, Target.INDIVIDUAL)
+    if typed and account.account_type.value != product_target.value:
+        raise Invalid(
+            "account_type_not_allowed",
+            f"This product is sold only to {LABELS[product_target].lower()}, and this "
+            f"account is an {account.account_type.value} account.",
+            field="account_id",
+        )
+
+
+def check_association_open(owner_setting: Target | Setting) -> None:
+    """R7, R8: associations can be added only while the owner's setting is `associated`."""
+    if owner_setting.value != Target.ASSOCIATED.value:
+        raise Conflict(
+            "association_not_available",
+            "Associations can be added only while the target customers are set to "
+            f"associated product buyers; they are now {LABELS[owner_setting.value].lower()}.",
+        )
+
+
+def check_association(owner_id: str, candidate_id: str, candidate_is_sibling: bool) -> None:
+    """R7, R8: only another product of the same seller (specification of the same product).
+
+    The same message whatever the cause, so that no seller learns of another's products.
+    """
+    if candidate_id == owner_id or not candidate_is_sibling:
+        raise Invalid(
+            "association_not_allowed",
+            f"{candidate_id!r} cannot be associated: only other products of your own (or other "
+            "specifications of the same product) can be.",
+            id=candidate_id,
+        )

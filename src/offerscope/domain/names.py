@@ -1,0 +1,56 @@
+"""The shapes of identifiers and names (SPEC.md §2)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from offerscope.domain.errors import Invalid
+
+ACCOUNT_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
+ACCOUNT_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]{5,31}")
+NAME_MAX_LENGTH = 100
+
+
+def normalize_account_id(account_id: str) -> str:
+    """An account ID is 32 lowercase hex characters; surrounding white space is forgiven."""
+    value = account_id.strip()
+    if not ACCOUNT_ID_PATTERN.fullmatch(value):
+        raise Invalid(
+            "invalid_request",
+            "An account ID is 32 lowercase hexadecimal characters (0-9, a-f).",
+            field="account_id",
+        )
+    return value
+
+
+def normalize_account_name(account_name: str) -> str:
+    """An account name is compared exactly after trimming surrounding white space."""
+    value = account_name.strip()
+    if not ACCOUNT_NAME_PATTERN.fullmatch(value):
+        raise Invalid(
+            "invalid_request",
+            "An account name is 6 to 32 letters, digits, '-' or '_', starting with a letter.",
+            field="account_name",
+        )
+    return value
+
+
+def check_display_name(name: str, field: str = "name") -> str:
+    """Seller, product and specification names: 1-100 characters, no control characters.
+
+    They are stored and shown exactly as sent.
+    """
+    if not 1 <= len(name) <= NAME_MAX_LENGTH:
+        raise Invalid(
+            "invalid_request",
+            f"A name is 1 to {NAME_MAX_LENGTH} characters long.",
+            field=field,
+        )
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        raise Invalid(
+            "invalid_request",
+            "A name cannot contain control characters such as line breaks or tabs.",
+            field=field,
+        )
+    return name

@@ -1,0 +1,173 @@
+"""What use cases return: plain immutable values, never table rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+from offerscope.domain.decision import Decision
+from offerscope.domain.targets import AccountType, Setting, Target
+
+T = TypeVar("T")
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    SELLER = "seller"
+    BUYER = "buyer"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: an authenticated token's role and whom it speaks for."""
+
+    role: Role
+    seller_pk: int | None = None
+    seller_id: str | None = None
+    account_pk: int | None = None
+    account_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.role is Role.SELLER:
+            return f"seller:{self.seller_id}"
+        if self.role is Role.BUYER:
+            return f"buyer:{self.account_id}"
+        return "operator"
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class AccountView:
+    account_id: str
+    account_name: str
+    account_type: AccountType
+
+
+@dataclass(frozen=True)
+class SellerView:
+    seller_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class SpecificationView:
+    specification_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ProductView:
+    product_id: str
+    name: str
+    target: Target
+    specifications: list[SpecificationView]
+
+
+@dataclass(frozen=True)
+class SpecificationTargetView:
+    specification_id: str
+    name: str
+    setting: Setting
+    effective_target: Target
+    editable: bool
+    allowed_settings: list[Setting]
+
+
+@dataclass(frozen=True)
+class TargetCustomersView:
+    product_id: str
+    name: str
+    target: Target
+    allowed_targets: list[Target]
+    specifications: list[SpecificationTargetView]
+    version: int
+    reset_specifications: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SpecifiedUserView:
+    account_id: str
+    account_name: str
+    current_account_name: str
+    account_type: AccountType
+    added_at: datetime
+
+
+@dataclass(frozen=True)
+class SpecifiedUsersView:
+    """A page of a list, and whether the list counts now (R5: an inactive list is kept)."""
+
+    page: Page[SpecifiedUserView]
+    active: bool
+
+
+@dataclass(frozen=True)
+class AddedUser:
+    user: SpecifiedUserView
+    created: bool
+
+
+@dataclass(frozen=True)
+class AssociatedView:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AssociationsView:
+    items: list[AssociatedView]
+    active: bool
+    created: bool = False
+
+
+@dataclass(frozen=True)
+class HistoryEntryView:
+    at: datetime
+    actor: str
+    action: str
+    specification_id: str | None
+    subject: str | None
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True)
+class OrderView:
+    order_id: str
+    account_id: str
+    specification_id: str
+    product_id: str
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    account_id: str
+    specification_id: str
+    decision: Decision
+
+
+@dataclass(frozen=True)
+class CatalogSpecification:
+    specification_id: str
+    name: str
+    effective_target: Target
+    decision: Decision
+
+
+@dataclass(frozen=True)
+class CatalogProduct:
+    product_id: str
+    name: str
+    seller_name: str
+    target: Target
+    specifications: list[CatalogSpecification]

@@ -1,0 +1,1 @@
+"""Storage: the schema, its migrations, the engine and the unit of work. Nothing here decides."""

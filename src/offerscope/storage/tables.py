@@ -1,0 +1,181 @@
+"""The database schema (SQLAlchemy 2). Table classes never leave the storage package.
+
+Every row has an integer surrogate key (`pk`) that joins and indexes use; the public string
+IDs of SPEC.md are unique columns beside them. Each index below names the lookup it serves.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(32), unique=True)
+    # Unique: a cloud account name names one account; lookups by name serve R5's check.
+    account_name: Mapped[str] = mapped_column(String(32), unique=True)
+    account_type: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint("account_type in ('enterprise', 'individual')", name="account_type"),
+    )
+
+
+class SellerRow(Base):
+    __tablename__ = "sellers"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seller_id: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProductRow(Base):
+    __tablename__ = "products"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[str] = mapped_column(String(40), unique=True)
+    seller_pk: Mapped[int] = mapped_column(ForeignKey("sellers.pk"))
+    name: Mapped[str] = mapped_column(String(100))
+    target: Mapped[str] = mapped_column(String(16))
+    # Bumped by every change to the product's target customers (ETag, and the row lock that
+    # orders share with seller writes on PostgreSQL).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        # A seller's product table, paged in creation order.
+        Index("ix_products_seller_pk_pk", "seller_pk", "pk"),
+    )
+
+
+class SpecificationRow(Base):
+    __tablename__ = "specifications"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    specification_id: Mapped[str] = mapped_column(String(40), unique=True)
+    product_pk: Mapped[int] = mapped_column(ForeignKey("products.pk"))
+    name: Mapped[str] = mapped_column(String(100))
+    setting: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (Index("ix_specifications_product_pk_pk", "product_pk", "pk"),)
+
+
+class ProductUserRow(Base):
+    """A product's specified-user list (R5). The primary key serves membership and paging."""
+
+    __tablename__ = "product_specified_users"
+    product_pk: Mapped[int] = mapped_column(ForeignKey("products.pk"), primary_key=True)
+    account_pk: Mapped[int] = mapped_column(ForeignKey("accounts.pk"), primary_key=True)
+    entered_name: Mapped[str] = mapped_column(String(32))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Which lists hold an account: the catalog and an account's removal.
+    __table_args__ = (Index("ix_product_specified_users_account_pk", "account_pk"),)
+
+
+class SpecificationUserRow(Base):
+    """A specification's specified-user list (R5, R6)."""
+
+    __tablename__ = "specification_specified_users"
+    specification_pk: Mapped[int] = mapped_column(ForeignKey("specifications.pk"), primary_key=True)
+    account_pk: Mapped[int] = mapped_column(ForeignKey("accounts.pk"), primary_key=True)
+    entered_name: Mapped[str] = mapped_column(String(32))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (Index("ix_specification_specified_users_account_pk", "account_pk"),)
+
+
+class ProductAssociationRow(Base):
+    """R7: buyers of `associated_product_pk` may buy `product_pk` when it targets them."""
+
+    __tablename__ = "product_associations"
+    product_pk: Mapped[int] = mapped_column(ForeignKey("products.pk"), primary_key=True)
+    associated_product_pk: Mapped[int] = mapped_column(ForeignKey("products.pk"), primary_key=True)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SpecificationAssociationRow(Base):
+    """R8: the specification twin of `ProductAssociationRow`."""
+
+    __tablename__ = "specification_associations"
+    specification_pk: Mapped[int] = mapped_column(ForeignKey("specifications.pk"), primary_key=True)
+    associated_specification_pk: Mapped[int] = mapped_column(
+        ForeignKey("specifications.pk"), primary_key=True
+    )
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(40), unique=True)
+    account_pk: Mapped[int] = mapped_column(ForeignKey("accounts.pk"))
+    specification_pk: Mapped[int] = mapped_column(ForeignKey("specifications.pk"))
+    # Denormalised from the specification: R10 counts a specification's purchase as its
+    # product's, and R3's associated audience asks by product.
+    product_pk: Mapped[int] = mapped_column(ForeignKey("products.pk"))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint("status in ('paid', 'refunded')", name="status"),
+        # R3 associated audiences: "has this account a paid order of any of these ...".
+        Index("ix_orders_account_pk_product_pk_status", "account_pk", "product_pk", "status"),
+        Index(
+            "ix_orders_account_pk_specification_pk_status",
+            "account_pk",
+            "specification_pk",
+            "status",
+        ),
+        # A buyer's own orders, newest first.
+        Index("ix_orders_account_pk_pk", "account_pk", "pk"),
+    )
+
+
+class TokenRow(Base):
+    """An access token, kept only as its SHA-256 digest."""
+
+    __tablename__ = "tokens"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    seller_pk: Mapped[int | None] = mapped_column(ForeignKey("sellers.pk"), nullable=True)
+    account_pk: Mapped[int | None] = mapped_column(ForeignKey("accounts.pk"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (CheckConstraint("role in ('operator', 'seller', 'buyer')", name="role"),)
+
+
+class HistoryRow(Base):
+    """R13: append-only record of every change to a target, list or association."""
+
+    __tablename__ = "history"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_pk: Mapped[int] = mapped_column(ForeignKey("products.pk"))
+    specification_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    before: Mapped[str | None] = mapped_column(Text, nullable=True)
+    after: Mapped[str | None] = mapped_column(Text, nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A product's history, newest first.
+    __table_args__ = (Index("ix_history_product_pk_pk", "product_pk", "pk"),)

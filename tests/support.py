@@ -1,0 +1,112 @@
+"""Test support: a real uvicorn server in this process, and a small typed API driver."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from offerscope.api.app import create_app
+from offerscope.services import admin
+from offerscope.services.views import Role
+from offerscope.settings import Settings
+from offerscope.storage.unit_of_work import Database
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def live_server(app: FastAPI) -> Iterator[str]:
+    """Serve `app` over real HTTP on a free loopback port for the block's duration."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def placeholder_app() -> FastAPI:
+    """An app whose database each test replaces (`app.state.db`)."""
+    return create_app(Settings(database_url="sqlite://"), db=None)
+
+
+def account_id(n: int) -> str:
+    return f"{n:032x}"
+
+
+@dataclass
+class Api:
+    """A driver for one test's marketplace, over real HTTP."""
+
+    base_url: str
+    db: Database
+    operator_token: str
+    clients: list[httpx.Client] = field(default_factory=list)
+    _accounts: int = 0
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        client = httpx.Client(base_url=self.base_url, headers=headers, timeout=30)
+        self.clients.append(client)
+        return client
+
+    @property
+    def operator(self) -> httpx.Client:
+        return self.client(self.operator_token)
+
+    def token(self, role: Role, **who: str) -> str:
+        return admin.create_token(self.db, role, **who)
+
+    def seller(self, name: str = "Seller") -> tuple[str, httpx.Client]:
+        seller_id = admin.create_seller(self.db, name).seller_id
+        return seller_id, self.client(self.token(Role.SELLER, seller_id=seller_id))
+
+    def account(self, account_type: str = "individual", name: str | None = None) -> dict[str, Any]:
+        self._accounts += 1
+        body = {
+            "account_id": account_id(1000 + self._accounts),
+            "account_name": name or f"user_{self._accounts:04d}",
+            "account_type": account_type,
+        }
+        response = self.operator.post("/v1/accounts", json=body)
+        assert response.status_code == 201, response.text
+        return body
+
+    def buyer(self, account: dict[str, Any]) -> httpx.Client:
+        return self.client(self.token(Role.BUYER, account_id=account["account_id"]))
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+
+
+def create_product(seller: httpx.Client, *specs: str, name: str = "Product") -> dict[str, Any]:
+    response = seller.post(
+        "/v1/products", json={"name": name, "specifications": [{"name": s} for s in specs]}
+    )
+    assert response.status_code == 201, response.text
+    product: dict[str, Any] = response.json()
+    return product
