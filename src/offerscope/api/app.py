@@ -9,6 +9,7 @@ from starlette.requests import Request
 
 from offerscope import __version__
 from offerscope.api import problems, schemas
+from offerscope.api.deps import Operator
 from offerscope.api.limits import BodyLimitMiddleware
 from offerscope.api.metrics import Metrics, MetricsMiddleware
 from offerscope.api.routes import buyer, operator, seller
@@ -42,8 +43,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         return schemas.Health(status="ok")
 
     @app.get("/metrics", response_class=PlainTextResponse, tags=["service"])
-    def metrics(request: Request) -> PlainTextResponse:
-        """Prometheus text format for this process."""
+    def metrics(request: Request, _: Operator) -> PlainTextResponse:
+        """Prometheus text format for this process (scrape with an operator token)."""
         registry = request.app.state.metrics.registry
         return PlainTextResponse(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
