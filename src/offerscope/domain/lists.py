@@ -29,25 +29,20 @@ def check_list_open(owner_setting: Target | Setting) -> None:
         )
 
 
-def match_account(
-    account_id: str,
-    account_name: str,
-    by_id: RegisteredAccount | None,
-    by_name: RegisteredAccount | None,
-) -> RegisteredAccount:
+def match_account(account_name: str, by_id: RegisteredAccount | None) -> RegisteredAccount:
     """R5: the ID and the name entered must belong to one and the same registered account."""
-    if by_id is None and by_name is None:
+    if by_id is None:
         raise Invalid(
             "account_not_found",
-            "No customer account has this account ID or account name. Ask the customer to "
-            "copy both from My Credentials.",
+            "No customer account has this account ID. Ask the customer to copy it from "
+            "My Credentials.",
             field="account_id",
         )
-    if by_id is None or by_id.account_name != account_name:
+    if by_id.account_name != account_name:
         raise Invalid(
             "account_mismatch",
-            "The account name and the account ID belong to different accounts. Ask the "
-            "customer to copy both from My Credentials.",
+            "This account name does not belong to the account with this ID. Ask the customer "
+            "to copy both from My Credentials.",
             field="account_name",
         )
     return by_id

@@ -10,6 +10,8 @@ from offerscope.domain.errors import Invalid
 ACCOUNT_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
 ACCOUNT_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]{5,31}")
 NAME_MAX_LENGTH = 100
+# Control characters, and the Unicode line and paragraph separators that break a line as well.
+_CONTROL = frozenset({"Cc", "Zl", "Zp"})
 
 
 def normalize_account_id(account_id: str) -> str:
@@ -47,7 +49,7 @@ def check_display_name(name: str, field: str = "name") -> str:
             f"A name is 1 to {NAME_MAX_LENGTH} characters long.",
             field=field,
         )
-    if any(unicodedata.category(char) == "Cc" for char in name):
+    if any(unicodedata.category(char) in _CONTROL for char in name):
         raise Invalid(
             "invalid_request",
             "A name cannot contain control characters such as line breaks or tabs.",

@@ -41,6 +41,7 @@ from offerscope.services.views import (
     SpecifiedUsersView,
     SpecifiedUserView,
 )
+from offerscope.storage.facts import find_account
 from offerscope.storage.tables import (
     AccountRow,
     ProductAssociationRow,
@@ -194,11 +195,6 @@ def list_specified_users(
         return SpecifiedUsersView(Page(items, next_cursor), active)
 
 
-def _registered(session: Session, **where: str) -> AccountRow | None:
-    column = getattr(AccountRow, next(iter(where)))
-    return session.scalar(select(AccountRow).where(column == next(iter(where.values()))))
-
-
 def _as_registered(row: AccountRow | None) -> RegisteredAccount | None:
     if row is None:
         return None
@@ -220,11 +216,8 @@ def add_specified_user(
         session = uow.session
         owner = _owner(uow, actor, product_id, specification_id, lock=True)
         check_list_open(owner.setting)
-        by_id = _registered(session, account_id=account_id)
-        by_name = _registered(session, account_name=account_name)
-        account = match_account(
-            account_id, account_name, _as_registered(by_id), _as_registered(by_name)
-        )
+        by_id = find_account(session, account_id)
+        account = match_account(account_name, _as_registered(by_id))
         assert by_id is not None
         if owner.specification is not None:
             check_type_fit(Target(owner.product.target), account)
