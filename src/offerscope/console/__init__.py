@@ -1,0 +1,39 @@
+"""The Seller Console (`/console`) and the buyer store (`/store`): server-rendered pages.
+
+`install` mounts both on an app built by `offerscope.api.app.create_app`.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from offerscope.console import history, seller, seller_lists, store
+from offerscope.console.security import SecurityHeadersMiddleware
+from offerscope.console.web import (
+    HERE,
+    PORTALS,
+    ConsoleRoute,
+    StoreRoute,
+    WebState,
+    fallback_router,
+)
+from offerscope.settings import Settings
+
+STATIC_PREFIX = "/static"
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Add the console's and store's pages, their static files and their security headers.
+
+    Sessions are signed with `settings.secret_key`; without one, a key is made for this app,
+    which is right for one process only (every process of a deployment needs the same key).
+    """
+    app.state.console = WebState.build(settings)
+    for module in (seller, seller_lists, history, store):
+        app.include_router(module.router)
+    for route_class in (ConsoleRoute, StoreRoute):
+        app.include_router(fallback_router(route_class))
+    app.mount(STATIC_PREFIX, StaticFiles(directory=HERE / "static"), name="static")
+    prefixes = (*(p.prefix for p in PORTALS), STATIC_PREFIX)
+    app.add_middleware(SecurityHeadersMiddleware, prefixes=prefixes, static_prefix=STATIC_PREFIX)

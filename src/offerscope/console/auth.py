@@ -1,0 +1,54 @@
+"""Sign-in and sign-out, the same for the Seller Console and the store."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Response
+
+from offerscope.console.sessions import Session
+from offerscope.console.web import PORTALS, Portal, get_db, redirect, render
+from offerscope.services import admin
+from offerscope.services.views import Role
+
+TokenField = Annotated[str, Form()]
+
+WRONG_TOKEN = "This access token is not valid. Check that you copied all of it."  # noqa: S105 (a sentence, not a secret)
+
+
+def add_sign_in(router: APIRouter, portal: Portal) -> None:
+    """Add `/login` and `/logout` of `portal` to its router."""
+
+    @router.get("/login")
+    def login_page(request: Request, expired: str = "") -> Response:
+        """The sign-in form: a field labelled Access token and a Sign in button."""
+        notice = "Your session has expired. Sign in again." if expired else None
+        return render(request, "login.html", {"notice": notice, "error": None})
+
+    @router.post("/login")
+    def login(request: Request, token: TokenField = "") -> Response:
+        actor = admin.authenticate(get_db(request), token.strip())
+        if actor is None or actor.role is not portal.role:
+            error = WRONG_TOKEN if actor is None else _other_portal(actor.role)
+            return render(request, "login.html", {"notice": None, "error": error}, status=401)
+        # A new session and a new CSRF token at sign-in: nothing from before carries over.
+        session = Session.fresh()
+        session.token_digest = admin.hash_token(token.strip())
+        request.state.session = session
+        return redirect(portal.home)
+
+    @router.post("/logout")
+    def logout(request: Request) -> Response:
+        session = Session.fresh()
+        session.flash_message("info", "You have signed out.")
+        request.state.session = session
+        return redirect(portal.login)
+
+
+def _other_portal(role: Role) -> str:
+    for other in PORTALS:
+        if other.role is role:
+            return (
+                f"This is a {role.value} token: sign in at {other.login} instead ({other.title})."
+            )
+    return "This token cannot sign in here: the console is for sellers and the store for buyers."

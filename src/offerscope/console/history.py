@@ -1,0 +1,74 @@
+"""The Seller Console's history of a product's target-customer changes (R13)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request, Response
+
+from offerscope.console.seller import OwnerRef
+from offerscope.console.web import ConsoleRoute, SellerSession, cursor_param, get_db, href, render
+from offerscope.domain.targets import LABELS
+from offerscope.services import decisions, products
+from offerscope.services.views import HistoryEntryView
+
+router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
+
+HISTORY_PAGE = 50
+
+ACTIONS = {
+    "product_created": "Product created",
+    "product_target_set": "Product Target Customer changed",
+    "specification_target_set": "Specification Target Customer changed",
+    "specification_target_reset": "Specification returned to Same as product",
+    "specified_user_added": "User added",
+    "specified_user_removed": "User removed",
+    "association_added": "Association added",
+    "association_removed": "Association removed",
+}
+
+
+# Entries whose before and after are target values (the others hold account names or IDs).
+TARGET_ACTIONS = frozenset(
+    {
+        "product_created",
+        "product_target_set",
+        "specification_target_set",
+        "specification_target_reset",
+    }
+)
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _shown(entry: HistoryEntryView, value: str | None) -> str:
+    """A history value in the seller's words: target values by their console label."""
+    if value is None:
+        return ""
+    return LABELS.get(value, value) if entry.action in TARGET_ACTIONS else value
+
+
+@router.get("/products/{product_id}/history")
+def history(request: Request, product_id: str, actor: SellerSession) -> Response:
+    """R13: the product's changes, newest first."""
+    db = get_db(request)
+    view = products.get_target_customers(db, actor, product_id)
+    cursor = cursor_param(request, "cursor")
+    page = decisions.product_history(db, actor, product_id, limit=HISTORY_PAGE, cursor=cursor)
+    ref = OwnerRef(product_id)
+    context = {
+        "ref": ref,
+        "view": view,
+        "page": page,
+        "actions": ACTIONS,
+        "when": _when,
+        "shown": _shown,
+        "spec_names": {s.specification_id: s.name for s in view.specifications},
+        "next_href": href(f"{ref.path}/history", cursor=page.next_cursor)
+        if page.next_cursor
+        else None,
+        "first_href": f"{ref.path}/history" if cursor else None,
+    }
+    return render(request, "history.html", context)

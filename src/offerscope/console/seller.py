@@ -1,0 +1,328 @@
+"""The Seller Console: Product Management > Sales Configurations > Target Customers.
+
+The product table and the Set Target Customer page of a product or a specification; their
+lists are in `seller_lists`, the history in `history`. Every page calls the same use cases
+as the HTTP API; what a seller may choose and every error's words come from the domain. A
+product and each of its specifications own a target, a specified-user list and associations:
+the routes come in pairs over one helper, with `OwnerRef.specification_id` None for the
+product's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request, Response
+
+from offerscope.api.problems import status_of
+from offerscope.console.auth import add_sign_in
+from offerscope.console.web import (
+    CONSOLE,
+    ConsoleRoute,
+    SellerSession,
+    cursor_param,
+    flash,
+    get_db,
+    href,
+    redirect,
+    render,
+    search_param,
+)
+from offerscope.domain.errors import Conflict, Invalid, NotFound, PreconditionFailed
+from offerscope.domain.targets import LABELS, Setting, Target
+from offerscope.services import lists, products
+from offerscope.services.common import SPECIFICATION_NOT_FOUND
+from offerscope.services.views import (
+    Actor,
+    AssociationsView,
+    SpecificationTargetView,
+    TargetCustomersView,
+)
+from offerscope.storage.unit_of_work import Database
+
+router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
+add_sign_in(router, CONSOLE)
+
+PRODUCTS_PAGE = 20
+USERS_PAGE = 50
+CANDIDATES_PAGE = 100
+
+FormText = Annotated[str, Form()]
+
+CHOOSE_AN_OPTION = "Choose one of the options in the list."
+
+
+@dataclass(frozen=True)
+class OwnerRef:
+    """A product, or one of its specifications, as the page that sets its target customers."""
+
+    product_id: str
+    specification_id: str | None = None
+
+    @property
+    def product_path(self) -> str:
+        return f"/console/products/{quote(self.product_id, safe='')}"
+
+    @property
+    def path(self) -> str:
+        if self.specification_id is None:
+            return self.product_path
+        return f"{self.product_path}/specifications/{quote(self.specification_id, safe='')}"
+
+    @property
+    def noun(self) -> str:
+        return "product" if self.specification_id is None else "specification"
+
+
+@dataclass(frozen=True)
+class FormState:
+    """A submitted form's values and its errors by field (`general` for the whole form)."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Forms:
+    """The forms of a Set Target Customer page; a dialog's state is None while it is closed."""
+
+    target: FormState = field(default_factory=FormState)
+    user: FormState | None = None
+    associate: FormState | None = None
+
+
+# --- the product table ------------------------------------------------------------------------
+
+
+@router.get("")
+def console_home() -> Response:
+    return redirect(CONSOLE.home)
+
+
+@router.get("/products")
+def product_table(request: Request, actor: SellerSession) -> Response:
+    """The Target Customers tab: every product, each expanding into its specifications."""
+    search = search_param(request, "q")
+    cursor = cursor_param(request, "cursor")
+    page = products.list_target_customers(
+        get_db(request), actor, limit=PRODUCTS_PAGE, cursor=cursor, search=search
+    )
+    return render(
+        request,
+        "products.html",
+        {
+            "page": page,
+            "q": search,
+            "next_href": href(CONSOLE.home, q=search, cursor=page.next_cursor)
+            if page.next_cursor
+            else None,
+            "first_href": href(CONSOLE.home, q=search) if cursor else None,
+        },
+    )
+
+
+# --- the Set Target Customer page -------------------------------------------------------------
+
+
+def specification_of(view: TargetCustomersView, ref: OwnerRef) -> SpecificationTargetView | None:
+    if ref.specification_id is None:
+        return None
+    for spec in view.specifications:
+        if spec.specification_id == ref.specification_id:
+            return spec
+    raise NotFound("specification_not_found", SPECIFICATION_NOT_FOUND)
+
+
+def _candidates(
+    db: Database,
+    actor: Actor,
+    view: TargetCustomersView,
+    ref: OwnerRef,
+    associated: AssociationsView,
+    search: str,
+) -> tuple[list[tuple[str, str]], bool]:
+    """What the Associate dialog offers: the seller's other products (product's other specs).
+
+    Only a choice to click; R7 and R8 are judged again by `lists.add_associations`.
+    Returns (id, name) pairs and whether more products match than are shown.
+    """
+    taken = {item.id for item in associated.items}
+    if ref.specification_id is not None:
+        specs = [
+            (s.specification_id, s.name)
+            for s in view.specifications
+            if s.specification_id != ref.specification_id and s.specification_id not in taken
+        ]
+        return specs, False
+    page = products.list_products(db, actor, limit=CANDIDATES_PAGE, search=search)
+    items = [
+        (p.product_id, p.name)
+        for p in page.items
+        if p.product_id != ref.product_id and p.product_id not in taken
+    ]
+    return items, page.next_cursor is not None
+
+
+def owner_page(
+    request: Request, actor: Actor, ref: OwnerRef, forms: Forms | None = None, status: int = 200
+) -> Response:
+    """The Set Target Customer page of a product or a specification, with its lists."""
+    forms = forms or Forms()
+    db = get_db(request)
+    view = products.get_target_customers(db, actor, ref.product_id)
+    spec = specification_of(view, ref)
+    users_q = search_param(request, "users_q")
+    users = lists.list_specified_users(
+        db,
+        actor,
+        ref.product_id,
+        ref.specification_id,
+        limit=USERS_PAGE,
+        cursor=cursor_param(request, "users_cursor"),
+        search=users_q,
+    )
+    associated = lists.list_associations(db, actor, ref.product_id, ref.specification_id)
+    candidates_q = search_param(request, "candidates_q")
+    candidates, more_candidates = (
+        _candidates(db, actor, view, ref, associated, candidates_q)
+        if associated.active
+        else ([], False)
+    )
+    options: list[str] = [t.value for t in view.allowed_targets]
+    current: str = view.target.value
+    if spec is not None:
+        options, current = [s.value for s in spec.allowed_settings], spec.setting.value
+    context: dict[str, Any] = {
+        "ref": ref,
+        "view": view,
+        "spec": spec,
+        "options": options,
+        "current": current,
+        "editable": spec is None or spec.editable,
+        "forms": forms,
+        "users": users,
+        "users_q": users_q,
+        "users_next": href(ref.path, "users", users_q=users_q, users_cursor=users.page.next_cursor)
+        if users.page.next_cursor
+        else None,
+        "users_first": href(ref.path, "users", users_q=users_q)
+        if cursor_param(request, "users_cursor")
+        else None,
+        "associated": associated,
+        "candidates": candidates,
+        "candidates_q": candidates_q,
+        "more_candidates": more_candidates,
+        "open_associate": forms.associate is not None or "candidates_q" in request.query_params,
+    }
+    return render(request, "owner.html", context, status)
+
+
+@router.get("/products/{product_id}")
+def product_page(request: Request, product_id: str, actor: SellerSession) -> Response:
+    return owner_page(request, actor, OwnerRef(product_id))
+
+
+@router.get("/products/{product_id}/specifications/{specification_id}")
+def specification_page(
+    request: Request, product_id: str, specification_id: str, actor: SellerSession
+) -> Response:
+    return owner_page(request, actor, OwnerRef(product_id, specification_id))
+
+
+def version_of(value: str) -> int | None:
+    """The version the seller's page showed: the change applies only to what they saw."""
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+def _target_error(
+    request: Request, actor: Actor, ref: OwnerRef, chosen: str, message: str, status: int
+) -> Response:
+    forms = Forms(target=FormState({"target": chosen}, {"target": message}))
+    return owner_page(request, actor, ref, forms, status)
+
+
+@router.post("/products/{product_id}/target")
+def set_product_target(
+    request: Request,
+    product_id: str,
+    actor: SellerSession,
+    target: FormText = "",
+    version: FormText = "",
+    reset: FormText = "",
+) -> Response:
+    """R4: change the product's target; conflicting specifications need a confirmation."""
+    ref = OwnerRef(product_id)
+    if target not in {t.value for t in Target}:
+        return _target_error(request, actor, ref, target, CHOOSE_AN_OPTION, 422)
+    chosen = Target(target)
+    try:
+        view = products.set_product_target(
+            get_db(request),
+            actor,
+            product_id,
+            chosen,
+            reset_conflicting=reset == "1",
+            if_match=version_of(version),
+        )
+    except Conflict as error:
+        if error.code != "conflicting_specifications":
+            return _target_error(request, actor, ref, target, error.message, 409)
+        return _confirm_reset(request, actor, ref, chosen, error, version)
+    except (Invalid, PreconditionFailed) as error:
+        return _target_error(request, actor, ref, target, error.message, status_of(error))
+    names = {s.specification_id: s.name for s in view.specifications}
+    text = f"Product Target Customer set to {LABELS[chosen]}."
+    if view.reset_specifications:
+        returned = ", ".join(names[i] for i in view.reset_specifications)
+        text += f" Returned to {LABELS['same_as_product']}: {returned}."
+    flash(request, text)
+    return redirect(ref.path)
+
+
+def _confirm_reset(
+    request: Request, actor: Actor, ref: OwnerRef, chosen: Target, error: Conflict, version: str
+) -> Response:
+    """R4's confirmation: which specifications would go back to Same as product. Nothing
+    has changed yet; confirming resends the change for the version the seller saw."""
+    view = products.get_target_customers(get_db(request), actor, ref.product_id)
+    conflicting = set(error.details.get("conflicting_specifications", []))
+    affected = [s for s in view.specifications if s.specification_id in conflicting]
+    context = {
+        "ref": ref,
+        "view": view,
+        "target": chosen,
+        "affected": affected,
+        "version": version or str(view.version),
+    }
+    return render(request, "confirm_reset.html", context, 409)
+
+
+@router.post("/products/{product_id}/specifications/{specification_id}/target")
+def set_specification_target(
+    request: Request,
+    product_id: str,
+    specification_id: str,
+    actor: SellerSession,
+    target: FormText = "",
+    version: FormText = "",
+) -> Response:
+    """R2: set a specification within what its product's target allows."""
+    ref = OwnerRef(product_id, specification_id)
+    if target not in {s.value for s in Setting}:
+        return _target_error(request, actor, ref, target, CHOOSE_AN_OPTION, 422)
+    chosen = Setting(target)
+    try:
+        products.set_specification_setting(
+            get_db(request),
+            actor,
+            product_id,
+            specification_id,
+            chosen,
+            if_match=version_of(version),
+        )
+    except (Conflict, Invalid, PreconditionFailed) as error:
+        return _target_error(request, actor, ref, target, error.message, status_of(error))
+    flash(request, f"Specification Target Customer set to {LABELS[chosen]}.")
+    return redirect(ref.path)

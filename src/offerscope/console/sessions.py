@@ -1,0 +1,122 @@
+"""Signed session cookies for the console and the store, and their CSRF tokens.
+
+A session is a small signed (not encrypted) cookie: the SHA-256 digest of the access token
+the person signed in with, a CSRF token, an absolute expiry and at most one flash message.
+The plain token is never stored anywhere: every request looks the digest up again
+(`admin.authenticate_digest`), so deleting a token ends its sessions at once, and a cookie
+cannot be forged without the app's secret key.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+SESSION_SECONDS = 8 * 3600
+"""A session ends this long after sign-in, whatever happens in between."""
+
+
+class State(StrEnum):
+    """What a request's cookie turned out to be."""
+
+    VALID = "valid"
+    MISSING = "missing"
+    EXPIRED = "expired"
+    INVALID = "invalid"
+
+
+@dataclass
+class Session:
+    """One browser's session with one portal; `dirty` when the cookie must be sent again."""
+
+    csrf: str
+    expires_at: int
+    token_digest: str | None = None
+    flash: tuple[str, str] | None = None
+    dirty: bool = False
+
+    @classmethod
+    def fresh(cls, now: float | None = None) -> Session:
+        """An anonymous session with a new CSRF token (the sign-in form needs one too)."""
+        started = int(time.time() if now is None else now)
+        return cls(csrf=secrets.token_urlsafe(32), expires_at=started + SESSION_SECONDS, dirty=True)
+
+    def csrf_matches(self, candidate: object) -> bool:
+        """Constant-time comparison of a form's CSRF field with this session's token."""
+        return isinstance(candidate, str) and hmac.compare_digest(
+            candidate.encode(), self.csrf.encode()
+        )
+
+    def flash_message(self, kind: str, text: str) -> None:
+        """A message for the next page this browser shows (after a redirect)."""
+        self.flash = (kind, text)
+        self.dirty = True
+
+    def pop_flash(self) -> tuple[str, str] | None:
+        message, self.flash = self.flash, None
+        if message is not None:
+            self.dirty = True
+        return message
+
+    def seconds_left(self, now: float | None = None) -> int:
+        return max(0, self.expires_at - int(time.time() if now is None else now))
+
+
+@dataclass(frozen=True)
+class SessionCodec:
+    """Turns sessions into cookie values and back, for one portal (its own salt)."""
+
+    secret_key: str
+    portal: str
+    _serializer: URLSafeTimedSerializer = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        serializer = URLSafeTimedSerializer(self.secret_key, salt=f"offerscope.{self.portal}")
+        object.__setattr__(self, "_serializer", serializer)
+
+    def dumps(self, session: Session) -> str:
+        payload: dict[str, Any] = {"c": session.csrf, "e": session.expires_at}
+        if session.token_digest is not None:
+            payload["t"] = session.token_digest
+        if session.flash is not None:
+            payload["f"] = list(session.flash)
+        return self._serializer.dumps(payload)
+
+    def loads(self, value: str | None, now: float | None = None) -> tuple[Session | None, State]:
+        """The session a cookie holds, or None with the reason it holds none."""
+        if not value:
+            return None, State.MISSING
+        try:
+            # The signature's own age check backs up the expiry inside the payload.
+            payload = self._serializer.loads(value, max_age=SESSION_SECONDS + 60)
+        except SignatureExpired:
+            return None, State.EXPIRED
+        except BadSignature:
+            return None, State.INVALID
+        session = _session_of(payload)
+        if session is None:
+            return None, State.INVALID
+        if session.seconds_left(now) <= 0:
+            return None, State.EXPIRED
+        return session, State.VALID
+
+
+def _session_of(payload: Any) -> Session | None:
+    if not isinstance(payload, dict):
+        return None
+    csrf, expires_at = payload.get("c"), payload.get("e")
+    digest, flash = payload.get("t"), payload.get("f")
+    if not isinstance(csrf, str) or not isinstance(expires_at, int):
+        return None
+    if digest is not None and not isinstance(digest, str):
+        return None
+    message = None
+    if isinstance(flash, list) and len(flash) == 2 and all(isinstance(x, str) for x in flash):
+        message = (flash[0], flash[1])
+    return Session(csrf=csrf, expires_at=expires_at, token_digest=digest, flash=message)

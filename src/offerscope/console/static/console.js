@@ -1,0 +1,59 @@
+// offerscope console: small progressive enhancements. No inline scripts (the CSP forbids them).
+(function () {
+  "use strict";
+
+  // Product rows expand into their specifications.
+  function toggleRow(button) {
+    var row = document.getElementById(button.getAttribute("data-toggle-row"));
+    if (!row) { return; }
+    var open = button.getAttribute("aria-expanded") === "true";
+    button.setAttribute("aria-expanded", open ? "false" : "true");
+    row.hidden = open;
+  }
+
+  // Dialogs (Add User, Associate Product) open modally and close with Cancel or Escape.
+  function openDialog(id) {
+    var dialog = document.getElementById(id);
+    if (dialog && !dialog.open) {
+      dialog.showModal();
+      var first = dialog.querySelector("[aria-invalid='true']") ||
+        dialog.querySelector("input:not([type='hidden']), select, button");
+      if (first) { first.focus(); }
+    }
+  }
+
+  // My Credentials: copy a value, and say so for screen readers.
+  function copyValue(button) {
+    var input = document.getElementById(button.getAttribute("data-copy"));
+    var status = document.querySelector(".copy-status");
+    if (!input) { return; }
+    var label = document.querySelector("label[for='" + input.id + "']");
+    var done = function () {
+      if (status) { status.textContent = (label ? label.textContent : "Value") + " copied."; }
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(done, function () {
+        input.select();
+        if (status) { status.textContent = "Press Ctrl+C (or Cmd+C) to copy."; }
+      });
+    } else {
+      input.select();
+      if (document.execCommand && document.execCommand("copy")) { done(); }
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest("[data-toggle-row], [data-open-dialog], [data-close-dialog], [data-copy]");
+    if (!target) { return; }
+    if (target.hasAttribute("data-toggle-row")) { toggleRow(target); }
+    else if (target.hasAttribute("data-open-dialog")) { openDialog(target.getAttribute("data-open-dialog")); }
+    else if (target.hasAttribute("data-close-dialog")) { target.closest("dialog").close(); }
+    else if (target.hasAttribute("data-copy")) { copyValue(target); }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    // A dialog whose form came back with errors opens again, errors beside its fields.
+    var dialogs = document.querySelectorAll("dialog[data-open-on-load]");
+    for (var i = 0; i < dialogs.length; i++) { openDialog(dialogs[i].id); }
+  });
+})();

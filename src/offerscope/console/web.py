@@ -1,0 +1,310 @@
+"""What every console and store page shares: portals, sessions, CSRF, rendering, errors.
+
+Each page route belongs to a portal (the Seller Console or the buyer store) through its
+router's route class, `PortalRoute`. The route class loads the portal's session cookie
+before the handler runs, refuses every POST whose CSRF field does not match the session,
+turns domain errors into HTML pages (never problem+json, never a 500 for bad input), and
+sends the cookie back when the session changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, ClassVar
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.exceptions import HTTPException
+
+from offerscope.api.problems import status_of
+from offerscope.console.sessions import Session, SessionCodec, State
+from offerscope.domain.errors import NotFound, OfferscopeError
+from offerscope.domain.targets import LABELS
+from offerscope.services import admin
+from offerscope.services.views import Actor, Role
+from offerscope.settings import Settings
+from offerscope.storage.unit_of_work import Database
+
+log = logging.getLogger("offerscope.console")
+
+HERE = Path(__file__).parent
+CSRF_FIELD = "csrf_token"
+
+
+@dataclass(frozen=True)
+class Portal:
+    """A signed-in area: the Seller Console for seller tokens, the store for buyer tokens."""
+
+    name: str
+    title: str
+    prefix: str
+    role: Role
+    home: str
+
+    @property
+    def cookie(self) -> str:
+        return f"offerscope_{self.name}"
+
+    @property
+    def login(self) -> str:
+        return f"{self.prefix}/login"
+
+
+CONSOLE = Portal("console", "Seller Console", "/console", Role.SELLER, "/console/products")
+STORE = Portal("store", "Store", "/store", Role.BUYER, "/store")
+PORTALS = (CONSOLE, STORE)
+
+
+@dataclass
+class WebState:
+    """The console's part of one app: templates, cookie codecs and cookie flags."""
+
+    templates: Jinja2Templates
+    codecs: dict[str, SessionCodec]
+    secure_cookies: bool
+
+    @classmethod
+    def build(cls, settings: Settings) -> WebState:
+        secret = settings.secret_key
+        if secret is None:
+            # Good for one process only: every worker would sign with its own key.
+            secret = secrets.token_urlsafe(32)
+            log.warning(
+                "OFFERSCOPE_SECRET_KEY is not set: console sessions are signed with a key made "
+                "for this process and end when it stops. Set it when running several processes."
+            )
+        env = Environment(
+            loader=FileSystemLoader(HERE / "templates"),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.globals["LABELS"] = LABELS
+        env.filters["q"] = _quote
+        templates = Jinja2Templates(env=env, context_processors=[_page_context])
+        codecs = {p.name: SessionCodec(secret, p.name) for p in PORTALS}
+        return cls(templates, codecs, settings.secure_cookies)
+
+
+def _quote(value: str) -> str:
+    """A path segment, percent-encoded (IDs are server-made, but a URL is no place to trust)."""
+    return quote(value, safe="")
+
+
+def web_state(request: Request) -> WebState:
+    state: WebState = request.app.state.console
+    return state
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def session_of(request: Request) -> Session:
+    session: Session = request.state.session
+    return session
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+
+def _page_context(request: Request) -> dict[str, Any]:
+    """What the base layout needs on every page."""
+    session = session_of(request)
+    return {
+        "portal": request.state.portal,
+        "csrf_token": session.csrf,
+        "csrf_field": CSRF_FIELD,
+        "flash": session.pop_flash(),
+        "display_name": getattr(request.state, "display_name", None),
+    }
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> Response:
+    return web_state(request).templates.TemplateResponse(
+        request, template, context or {}, status_code=status
+    )
+
+
+def render_error(request: Request, status: int, message: str) -> Response:
+    """The friendly page for anything that went wrong; the message is in the reader's words."""
+    return render(request, "error.html", {"status": status, "message": message}, status)
+
+
+def redirect(path: str, **query: str) -> RedirectResponse:
+    """303 See Other: after a POST the browser fetches the page with GET (no resubmission)."""
+    params = {k: v for k, v in query.items() if v}
+    return RedirectResponse(f"{path}?{urlencode(params)}" if params else path, status_code=303)
+
+
+SEARCH_MAX = 100
+
+
+def search_param(request: Request, name: str) -> str:
+    """A search box's value from the query string, trimmed and bounded."""
+    return request.query_params.get(name, "").strip()[:SEARCH_MAX]
+
+
+def cursor_param(request: Request, name: str) -> str | None:
+    """A page cursor from the query string; the use case refuses one it did not give out."""
+    return request.query_params.get(name) or None
+
+
+def href(path: str, anchor: str = "", **query: str | None) -> str:
+    """A link to `path` with the non-empty query parameters (and an anchor)."""
+    params = {k: v for k, v in query.items() if v}
+    return path + (f"?{urlencode(params)}" if params else "") + (f"#{anchor}" if anchor else "")
+
+
+def flash(request: Request, text: str, kind: str = "success") -> None:
+    """A message for the page the browser shows next (after the redirect)."""
+    session_of(request).flash_message(kind, text)
+
+
+# --- who is signed in -------------------------------------------------------------------------
+
+
+class SignInRequired(Exception):
+    """No valid session: the route class answers with a redirect to the portal's sign-in."""
+
+
+def _signed_in(portal: Portal) -> Callable[[Request], Actor]:
+    def require(request: Request) -> Actor:
+        session = session_of(request)
+        if session.token_digest is None:
+            raise SignInRequired
+        db = get_db(request)
+        actor = admin.authenticate_digest(db, session.token_digest)
+        if actor is None or actor.role is not portal.role:
+            request.state.session = Session.fresh()  # the token was deleted: forget it
+            raise SignInRequired
+        request.state.display_name = _display_name(db, actor)
+        return actor
+
+    return require
+
+
+def _display_name(db: Database, actor: Actor) -> str:
+    if actor.role is Role.SELLER and actor.seller_pk is not None:
+        return admin.seller_name(db, actor.seller_pk)
+    if actor.role is Role.BUYER and actor.account_id is not None:
+        return admin.get_account(db, actor.account_id).account_name
+    return ""
+
+
+SellerSession = Annotated[Actor, Depends(_signed_in(CONSOLE))]
+BuyerSession = Annotated[Actor, Depends(_signed_in(STORE))]
+
+
+# --- the route class --------------------------------------------------------------------------
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+FORM_EXPIRED = (
+    "This form has expired or did not come from this page, so nothing was changed. "
+    "Go back, reload the page and try again."
+)
+
+
+class PortalRoute(APIRoute):
+    """A page of one portal; subclasses name the portal."""
+
+    portal: ClassVar[Portal]
+
+    def get_route_handler(self) -> Handler:
+        handler = super().get_route_handler()
+        portal = self.portal
+
+        async def run(request: Request) -> Response:
+            web = web_state(request)
+            codec = web.codecs[portal.name]
+            session, state = codec.loads(request.cookies.get(portal.cookie))
+            request.state.portal = portal
+            request.state.session = session or Session.fresh()
+            response = await _guarded(handler, request, state)
+            final = session_of(request)
+            if final.dirty:
+                response.set_cookie(
+                    portal.cookie,
+                    codec.dumps(final),
+                    max_age=final.seconds_left(),
+                    path=portal.prefix,
+                    secure=web.secure_cookies,
+                    httponly=True,
+                    samesite="lax",
+                )
+            return response
+
+        return run
+
+
+async def _guarded(handler: Handler, request: Request, state: State) -> Response:
+    portal: Portal = request.state.portal
+    if request.method == "POST":
+        refusal = await _check_csrf(request, state)
+        if refusal is not None:
+            return refusal
+    try:
+        return await handler(request)
+    except SignInRequired:
+        return redirect(portal.login, expired="1" if state is State.EXPIRED else "")
+    except OfferscopeError as error:
+        return render_error(request, status_of(error), error.message)
+    except RequestValidationError:
+        return render_error(
+            request, 400, "Some of the values sent could not be read. Go back and check them."
+        )
+    except HTTPException as error:
+        detail = error.detail if isinstance(error.detail, str) else "This request is not valid."
+        return render_error(request, error.status_code, detail)
+
+
+async def _check_csrf(request: Request, state: State) -> Response | None:
+    """Every POST carries the session's CSRF token in a hidden field, or changes nothing."""
+    portal: Portal = request.state.portal
+    try:
+        form = await request.form()
+    except Exception:  # a malformed body is the sender's problem, never a 500
+        return render_error(
+            request, 400, "The form could not be read. Reload the page and try again."
+        )
+    if session_of(request).csrf_matches(form.get(CSRF_FIELD)):
+        return None
+    if state is State.EXPIRED:
+        return redirect(portal.login, expired="1")
+    return render_error(request, 403, FORM_EXPIRED)
+
+
+class ConsoleRoute(PortalRoute):
+    portal = CONSOLE
+
+
+class StoreRoute(PortalRoute):
+    portal = STORE
+
+
+def fallback_router(route_class: type[PortalRoute]) -> APIRouter:
+    """Unknown paths of a portal: a page (not the API's problem+json); included last."""
+    portal = route_class.portal
+    router = APIRouter(prefix=portal.prefix, route_class=route_class, include_in_schema=False)
+
+    @router.get("/{rest:path}")
+    def not_found(rest: str) -> Response:
+        if not rest:  # a trailing slash
+            return redirect(portal.home)
+        raise NotFound("not_found", f"There is no such page in the {portal.title}.")
+
+    return router

@@ -1,0 +1,72 @@
+"""Test data for the console's browser tests, made through the ordinary use cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+from playwright.sync_api import Locator, Page, expect
+
+from offerscope.domain.targets import AccountType
+from offerscope.services import admin, products
+from offerscope.services.views import AccountView, Actor, ProductView, Role
+from offerscope.storage.unit_of_work import Database
+
+SECRET = "console-test-secret"  # the test server's session key
+
+
+@dataclass(frozen=True)
+class Seller:
+    actor: Actor
+    token: str
+
+
+@dataclass
+class Site:
+    """One test's marketplace and the server it is served on."""
+
+    base_url: str
+    db: Database
+    app: FastAPI
+    _accounts: int = field(default=0)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def seller(self, name: str = "Northwind") -> Seller:
+        seller_id = admin.create_seller(self.db, name).seller_id
+        token = admin.create_token(self.db, Role.SELLER, seller_id=seller_id)
+        return Seller(admin.seller_actor(self.db, seller_id), token)
+
+    def account(self, name: str, account_type: AccountType = AccountType.INDIVIDUAL) -> AccountView:
+        self._accounts += 1
+        return admin.register_account(self.db, f"{self._accounts:032x}", name, account_type)
+
+    def buyer_token(self, account: AccountView) -> str:
+        return admin.create_token(self.db, Role.BUYER, account_id=account.account_id)
+
+    def product(self, seller: Seller, name: str, *specs: str) -> ProductView:
+        return products.create_product(self.db, seller.actor, name, list(specs))
+
+
+def sign_in(page: Page, site: Site, token: str, portal: str = "console") -> None:
+    """Sign in through the sign-in form, as a person would."""
+    page.goto(site.url(f"/{portal}/login"))
+    page.get_by_label("Access token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_label("Access token")).to_have_count(0)
+
+
+def product_row(page: Page, product_id: str) -> Locator:
+    """The product's own row in the Target Customers table."""
+    return page.locator(f"tbody.product[data-product-id='{product_id}'] > tr").first
+
+
+def flash(page: Page) -> Locator:
+    return page.locator(".flash")
+
+
+def csrf_token(page: Page) -> str:
+    value = page.locator("input[name='csrf_token']").first.get_attribute("value")
+    assert value
+    return value
