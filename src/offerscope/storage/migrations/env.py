@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
-from offerscope.storage.database import create_database_engine
+from offerscope.storage.database import WRITE_OPTION, create_database_engine
 from offerscope.storage.tables import Base
 
 # Any 64-bit number of our own: PostgreSQL servers migrating at once take turns.
@@ -17,6 +17,10 @@ def run_migrations_online() -> None:
     assert url is not None
     engine = create_database_engine(url)
     with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Take the file's write lock at BEGIN: two processes migrating a new file at once
+            # then take turns, where deferred transactions would both read, then fail to write.
+            connection.execution_options(**{WRITE_OPTION: True})
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
             connection.commit()

@@ -1,0 +1,291 @@
+"""R11: orders racing the changes that shut their buyer out, on PostgreSQL, through two processes.
+
+Each round lets the buyer in through process A, then sends at the same instant an order
+through process B and the shutting change through process A. Either may win; what must never
+happen is an order that commits after the change committed, admitted by a state that no
+longer existed when it committed.
+
+The oracle, and why it is sound
+-------------------------------
+Commit order is not visible over HTTP, and neither row keys nor timestamps give it: both are
+taken mid-transaction. PostgreSQL's snapshots do. For the length of the race the test adds
+two witnesses to its own database (removed afterwards):
+
+* a trigger on each shutting change (the history row it writes, the order it refunds, the
+  account it retypes) records the change's transaction ID, `pg_current_xact_id()`;
+* a *deferred* constraint trigger on `orders` fires at COMMIT, as the order transaction's very
+  last statement, and records `pg_current_snapshot()`: the set of transactions that had
+  committed by then (writers run at READ COMMITTED, so the snapshot is taken at that statement).
+
+An order of round k is a violation exactly when round k's change is visible in the order's
+commit-time snapshot: the change had committed before the order did, so the state that
+admitted the order had already gone while the order was still open. With the R11 locks the
+change cannot commit before the order releases them at its commit, so it is never visible;
+without them the change commits while the order is between its decision and its commit, and
+the witness sees it. (The witness cannot see a change that commits in the instant between
+its own statement and the order's commit record; the unlocked window it does cover, from the
+order's decision to its commit, is the one a missing lock opens.)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+
+import pytest
+from sqlalchemy import Connection, create_engine, text
+
+from tests.concurrency.client import Response
+from tests.concurrency.conftest import Cluster, record_figures
+from tests.concurrency.market import Market, expect
+from tests.concurrency.pairs import pair
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+WITNESS_INSTALL = """
+CREATE TABLE race_change (seq bigserial PRIMARY KEY, kind text, ref bigint, xid xid8);
+CREATE TABLE race_order_commit (order_pk bigint PRIMARY KEY, snapshot pg_snapshot);
+
+CREATE FUNCTION race_history_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO race_change (kind, ref, xid)
+    VALUES (NEW.action || COALESCE(':' || NEW."after", ''), NEW.product_pk, pg_current_xact_id());
+  RETURN NULL;
+END $$;
+CREATE TRIGGER race_history_change AFTER INSERT ON history
+  FOR EACH ROW EXECUTE FUNCTION race_history_change();
+
+CREATE FUNCTION race_refund_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO race_change (kind, ref, xid) VALUES ('refund', NEW.pk, pg_current_xact_id());
+  RETURN NULL;
+END $$;
+CREATE TRIGGER race_refund_change AFTER UPDATE OF status ON orders
+  FOR EACH ROW WHEN (NEW.status = 'refunded') EXECUTE FUNCTION race_refund_change();
+
+CREATE FUNCTION race_account_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO race_change (kind, ref, xid)
+    VALUES ('account_type:' || NEW.account_type, NEW.pk, pg_current_xact_id());
+  RETURN NULL;
+END $$;
+CREATE TRIGGER race_account_change AFTER UPDATE OF account_type ON accounts
+  FOR EACH ROW EXECUTE FUNCTION race_account_change();
+
+CREATE FUNCTION race_order_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO race_order_commit (order_pk, snapshot) VALUES (NEW.pk, pg_current_snapshot());
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER race_order_commit AFTER INSERT ON orders
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION race_order_commit();
+"""
+
+WITNESS_REMOVE = """
+DROP TRIGGER IF EXISTS race_order_commit ON orders;
+DROP TRIGGER IF EXISTS race_account_change ON accounts;
+DROP TRIGGER IF EXISTS race_refund_change ON orders;
+DROP TRIGGER IF EXISTS race_history_change ON history;
+DROP FUNCTION IF EXISTS race_order_commit, race_account_change, race_refund_change,
+  race_history_change;
+DROP TABLE IF EXISTS race_order_commit, race_change;
+"""
+
+
+@pytest.fixture
+def witness(cluster: Cluster) -> Iterator[Connection]:
+    """The witness triggers on the cluster's database, and a connection to read them."""
+    engine = create_engine(cluster.database_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.exec_driver_sql(WITNESS_REMOVE)
+        connection.exec_driver_sql(WITNESS_INSTALL)
+        try:
+            yield connection
+        finally:
+            connection.exec_driver_sql(WITNESS_REMOVE)
+    engine.dispose()
+
+
+@dataclass
+class Round:
+    """One round's outcome: the order's answer, and the change it raced (its witness key)."""
+
+    order: Response
+    change_kind: str
+    change_ref: int
+
+
+@dataclass
+class OrderRace:
+    """How to let the buyer in (via A) and the change that shuts them out (via A)."""
+
+    name: str
+    market: Market
+    account: dict[str, str]
+    specification_id: str
+    let_in: Callable[[], object]
+    shut_out: Callable[[], object]
+    # Which witness row a round's change writes: (kind, ref) of `race_change`.
+    change_key: Callable[[], tuple[str, int]]
+    rounds: list[Round] = field(default_factory=list)
+
+
+def _pk(connection: Connection, table: str, column: str, value: str) -> int:
+    query = f"SELECT pk FROM {table} WHERE {column} = :v"  # noqa: S608 (test constants)
+    return int(connection.execute(text(query), {"v": value}).scalar_one())
+
+
+def _run(cluster: Cluster, witness: Connection, race: OrderRace, iterations: int) -> None:
+    buyer_b = race.market.buyer(race.account, cluster.b)
+    order = partial(buyer_b.post, "/v1/orders", json={"specification_id": race.specification_id})
+    started = time.monotonic()
+    with pair() as both:
+        for _ in range(iterations):
+            race.let_in()
+            placed, _changed = both.run(order, race.shut_out)
+            assert placed.status_code in (201, 403), (placed.status_code, placed.text)
+            race.rounds.append(Round(placed, *race.change_key()))
+    elapsed = time.monotonic() - started
+    violations, witnessed = _violations(witness, race)
+    won = sum(r.order.status_code == 201 for r in race.rounds)
+    record_figures(
+        f"order_race_{race.name}",
+        {
+            "iterations": iterations,
+            "violations": len(violations),
+            "orders_committed": won,
+            "orders_refused": iterations - won,
+            "elapsed_s": round(elapsed, 1),
+        },
+    )
+    assert witnessed == won  # every committed order passed the witness
+    assert violations == [], violations[:10]
+
+
+def _violations(witness: Connection, race: OrderRace) -> tuple[list[str], int]:
+    """Rounds whose committed order saw its change already committed (see module docstring)."""
+    changes: dict[tuple[str, int], list[str]] = {}
+    for kind, ref, xid in witness.execute(
+        text("SELECT kind, ref, xid::text FROM race_change ORDER BY seq")
+    ):
+        changes.setdefault((kind, ref), []).append(xid)
+    seen: dict[tuple[str, int], int] = {}
+    pairs: list[tuple[str, str]] = []
+    for round_ in race.rounds:
+        key = (round_.change_kind, round_.change_ref)
+        # Rounds run one after another, so the n-th change of a key is the n-th round's.
+        xid = changes[key][seen.get(key, 0)]
+        seen[key] = seen.get(key, 0) + 1
+        if round_.order.status_code == 201:
+            pairs.append((round_.order.json()["order_id"], xid))
+    rows = witness.execute(
+        text(
+            "SELECT c.order_id, pg_visible_in_snapshot(c.xid::xid8, w.snapshot) "
+            "FROM unnest(CAST(:orders AS text[]), CAST(:xids AS text[])) AS c(order_id, xid) "
+            "JOIN orders o ON o.order_id = c.order_id "
+            "JOIN race_order_commit w ON w.order_pk = o.pk"
+        ),
+        {"orders": [o for o, _ in pairs], "xids": [x for _, x in pairs]},
+    ).all()
+    late = [f"order {order_id} committed after its change" for order_id, visible in rows if visible]
+    return late, len(rows)
+
+
+def _specified_race(cluster: Cluster, witness: Connection) -> OrderRace:
+    market = Market.open(cluster)
+    product_id, (spec_id,) = market.product("specified")
+    account = market.account()
+    seller_a = market.seller(cluster.a)
+    users = f"/v1/products/{product_id}/specified-users"
+    entry = {"account_id": account["account_id"], "account_name": account["account_name"]}
+    product_pk = _pk(witness, "products", "product_id", product_id)
+    return OrderRace(
+        name="specified_user_removed",
+        market=market,
+        account=account,
+        specification_id=spec_id,
+        let_in=lambda: expect(seller_a.post(users, json=entry), 201),
+        shut_out=lambda: expect(seller_a.delete(f"{users}/{account['account_id']}"), 204),
+        change_key=lambda: ("specified_user_removed", product_pk),
+    )
+
+
+def _target_race(cluster: Cluster, witness: Connection) -> OrderRace:
+    market = Market.open(cluster)
+    product_id, (spec_id,) = market.product("all")
+    account = market.account("individual")
+    seller_a = market.seller(cluster.a)
+    path = f"/v1/products/{product_id}/target-customers"
+    product_pk = _pk(witness, "products", "product_id", product_id)
+    return OrderRace(
+        name="target_changed",
+        market=market,
+        account=account,
+        specification_id=spec_id,
+        let_in=lambda: expect(seller_a.put(path, json={"target": "all"}), 200),
+        shut_out=lambda: expect(seller_a.put(path, json={"target": "enterprise"}), 200),
+        # Letting in writes product_target_set too; the witness keys it by the new target.
+        change_key=lambda: ("product_target_set:enterprise", product_pk),
+    )
+
+
+def _refund_race(cluster: Cluster, witness: Connection) -> OrderRace:
+    market = Market.open(cluster)
+    base_id, (base_spec,) = market.product("all")
+    addon_id, (addon_spec,) = market.product("associated")
+    seller_a = market.seller(cluster.a)
+    links = {"product_ids": [base_id]}
+    expect(seller_a.post(f"/v1/products/{addon_id}/associated-products", json=links), 201)
+    account = market.account()
+    buyer_a = market.buyer(account, cluster.a)
+    operator_a = market.operator(cluster.a)
+    paid: list[str] = []
+
+    def buy_base() -> None:
+        placed = expect(buyer_a.post("/v1/orders", json={"specification_id": base_spec}), 201)
+        paid.append(placed["order_id"])
+
+    return OrderRace(
+        name="order_refunded",
+        market=market,
+        account=account,
+        specification_id=addon_spec,
+        let_in=buy_base,
+        shut_out=lambda: expect(operator_a.post(f"/v1/orders/{paid[-1]}/refund"), 200),
+        change_key=lambda: ("refund", _pk(witness, "orders", "order_id", paid[-1])),
+    )
+
+
+def _account_race(cluster: Cluster, witness: Connection) -> OrderRace:
+    market = Market.open(cluster)
+    _, (spec_id,) = market.product("individual")
+    account = market.account("individual")
+    operator_a = market.operator(cluster.a)
+    path = f"/v1/accounts/{account['account_id']}"
+    account_pk = _pk(witness, "accounts", "account_id", account["account_id"])
+    return OrderRace(
+        name="account_type_changed",
+        market=market,
+        account=account,
+        specification_id=spec_id,
+        let_in=lambda: expect(operator_a.patch(path, json={"account_type": "individual"}), 200),
+        shut_out=lambda: expect(operator_a.patch(path, json={"account_type": "enterprise"}), 200),
+        change_key=lambda: ("account_type:enterprise", account_pk),
+    )
+
+
+RACES: dict[str, Callable[[Cluster, Connection], OrderRace]] = {
+    "specified_user_removed": _specified_race,
+    "target_changed": _target_race,
+    "order_refunded": _refund_race,
+    "account_type_changed": _account_race,
+}
+
+
+@pytest.mark.parametrize("change", list(RACES))
+def test_r11_no_order_commits_after_the_change_that_shuts_it_out(
+    cluster: Cluster, witness: Connection, iterations: int, change: str
+) -> None:
+    _run(cluster, witness, RACES[change](cluster, witness), iterations)
