@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from offerscope import index
 from offerscope.api.app import create_app
 from offerscope.settings import Settings
 
 
 def create() -> FastAPI:
     """Called by uvicorn in each worker process (`offerscope serve` migrates first)."""
-    return create_app(Settings.from_environment())
+    app = create_app(Settings.from_environment())
+    index.current(app.state.db)  # build the decision index before the first request
+    return app

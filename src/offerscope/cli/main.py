@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import secrets
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy.engine import make_url
 
 from offerscope.domain.errors import OfferscopeError
 from offerscope.services import admin, decisions
@@ -61,7 +63,12 @@ def serve(
         _print_demo(load_demo(db), f"http://{host}:{port}")
     db.dispose()
     os.environ["OFFERSCOPE_DATABASE_URL"] = settings.database_url
-    out.print(f"offerscope serving on http://{host}:{port} ({settings.database_url})")
+    if workers > 1 and not settings.secret_key:
+        # The workers of one `serve` must sign console cookies alike; servers on other
+        # machines need OFFERSCOPE_SECRET_KEY set to one shared value (README: Deployment).
+        os.environ["OFFERSCOPE_SECRET_KEY"] = secrets.token_urlsafe(32)
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)  # never log it
+    out.print(f"offerscope serving on http://{host}:{port} ({shown})")
     uvicorn.run(
         "offerscope.api.asgi:create",
         factory=True,
@@ -105,7 +112,7 @@ def demo_command(database_url: DatabaseUrl = None) -> None:
 def check(account_id: str, specification_id: str, database_url: DatabaseUrl = None) -> None:
     """Print R12's decision: may this account buy this specification, and why not?"""
     _, db = _open(database_url)
-    decision = decisions.check(db, account_id, specification_id)
+    decision = decisions.check_from_database(db, account_id, specification_id)
     verdict = "[green]allowed[/green]" if decision.allowed else "[red]refused[/red]"
     level = decision.level.value if decision.level else "-"
     out.print(f"{verdict}  reason={decision.reason.value}  level={level}")

@@ -1,16 +1,19 @@
 """Who may buy a specification: SPEC.md R3 (audiences), R10 (counted purchase), R12 (decision).
 
-`decide` is the one function that every caller (API, console, command line, orders, the
-index) uses. It reads the facts it needs through the small `BuyerFacts` protocol, lazily and
-only as far as the decision needs them, so a store can answer from SQL, from preloaded sets or
-from an in-memory index alike.
+The rules are written once, in `compile_offer`: it turns one specification's offer into a
+decision function of a buyer, given how the store tests audience membership (`Audiences`).
+`decide` is that function over the lazy `BuyerFacts` protocol (SQL reads, preloaded sets, test
+fakes), used by orders, the command line and the tests; the in-memory decision index compiles
+each specification once over its own integer sets. Either way the same code picks the
+audiences, their order, the level and the reason.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from offerscope.domain.targets import AccountType, Setting, Target
 
@@ -127,56 +130,183 @@ class BuyerFacts(Protocol):
         ...
 
 
-def _admits_at_product(offer: Offer, buyer: BuyerFacts) -> bool:
-    """R3: is the account in the product's audience A(P)?"""
-    target = offer.product_target
+# --- the compiled form (see the module's docstring) ----------------------------------------
+
+B_contra = TypeVar("B_contra", contravariant=True)
+
+Test = Callable[[B_contra], object]
+"""Is this buyer in one audience? Any truthy value means yes."""
+
+Check = Callable[[B_contra | None], Decision]
+"""The decision for one specification, for a buyer (None: an unknown account)."""
+
+
+class Audiences(Protocol[B_contra]):
+    """How a store tests a buyer for each kind of audience R3 names."""
+
+    def of_type(self, account_type: AccountType) -> Test[B_contra]:
+        """The accounts of this type (the `enterprise` and `individual` targets)."""
+        ...
+
+    def on_product_list(self, product_id: str) -> Test[B_contra]:
+        """The product's specified-user list."""
+        ...
+
+    def on_specification_list(self, specification_id: str) -> Test[B_contra]:
+        """The specification's specified-user list."""
+        ...
+
+    def bought_any_product(self, product_ids: frozenset[str]) -> Test[B_contra]:
+        """R10: counted buyers of any of these (never empty) products."""
+        ...
+
+    def bought_any_specification(self, specification_ids: frozenset[str]) -> Test[B_contra]:
+        """R10: counted buyers of any of these (never empty) specifications."""
+        ...
+
+
+def _nobody(_buyer: object) -> bool:
+    return False
+
+
+def _audience(
+    target: Target, offer: Offer, audiences: Audiences[B_contra], *, own: bool
+) -> Test[B_contra] | None:
+    """R3: the test for one target's audience; None for `all` (everyone).
+
+    `own` picks the specification's own list and associations rather than its product's.
+    """
     if target is Target.ALL:
-        return True
+        return None
     if target is Target.ENTERPRISE:
-        return buyer.account_type is AccountType.ENTERPRISE
+        return audiences.of_type(AccountType.ENTERPRISE)
     if target is Target.INDIVIDUAL:
-        return buyer.account_type is AccountType.INDIVIDUAL
+        return audiences.of_type(AccountType.INDIVIDUAL)
     if target is Target.SPECIFIED:
-        return buyer.on_product_list(offer.product_id)
-    return bool(offer.associated_products) and buyer.bought_any_product(offer.associated_products)
+        if own:
+            return audiences.on_specification_list(offer.specification_id)
+        return audiences.on_product_list(offer.product_id)
+    # Associated: an empty association list admits nobody.
+    if own:
+        linked = offer.associated_specifications
+        return audiences.bought_any_specification(linked) if linked else _nobody
+    linked = offer.associated_products
+    return audiences.bought_any_product(linked) if linked else _nobody
 
 
-def _admits_at_specification(offer: Offer, buyer: BuyerFacts) -> bool:
-    """R3: is the account in the audience of the specification's own explicit setting?"""
-    setting = offer.setting
-    if setting is Setting.ALL:
-        return True
-    if setting is Setting.ENTERPRISE:
-        return buyer.account_type is AccountType.ENTERPRISE
-    if setting is Setting.INDIVIDUAL:
-        return buyer.account_type is AccountType.INDIVIDUAL
-    if setting is Setting.SPECIFIED:
-        return buyer.on_specification_list(offer.specification_id)
-    return bool(offer.associated_specifications) and buyer.bought_any_specification(
-        offer.associated_specifications
+def _unknown_specification(_buyer: object) -> Decision:
+    return SPECIFICATION_NOT_FOUND
+
+
+def compile_offer(offer: Offer | None, audiences: Audiences[B_contra]) -> Check[B_contra]:
+    """R3, R12: the decision function of one specification, for any buyer of this store.
+
+    The product level is judged first, then the specification's own explicit setting: a
+    specification setting only ever narrows its product. `None` stands for an unknown
+    specification, which is reported before an unknown account.
+    """
+    if offer is None:
+        return _unknown_specification
+    at_product = _audience(offer.product_target, offer, audiences, own=False)
+    explicit = offer.setting.as_target()
+    at_specification = None if explicit is None else _audience(explicit, offer, audiences, own=True)
+    level = Level.PRODUCT if explicit is None else Level.SPECIFICATION
+    return _specialise(
+        at_product,
+        _refusal(offer.product_target, Level.PRODUCT),
+        at_specification,
+        _refusal(explicit, Level.SPECIFICATION),
+        _DECISIONS[(Reason.ALLOWED, level)],
     )
 
 
+def _refusal(target: Target | None, level: Level) -> Decision | None:
+    """R12: how a target refuses at a level; None where it refuses nobody."""
+    reason = _REFUSAL.get(target) if target is not None else None
+    return None if reason is None else _DECISIONS[(reason, level)]
+
+
+def _specialise(
+    at_product: Test[B_contra] | None,
+    refused_at_product: Decision | None,
+    at_specification: Test[B_contra] | None,
+    refused_at_specification: Decision | None,
+    allowed: Decision,
+) -> Check[B_contra]:
+    """One small closure per shape, so that a check runs no test it does not need.
+
+    Only this function orders the levels; the four shapes are the same rule with absent
+    audiences (`all`, `same_as_product`) left out.
+    """
+    if at_product is None and at_specification is None:
+
+        def everyone(buyer: B_contra | None) -> Decision:
+            return ACCOUNT_NOT_FOUND if buyer is None else allowed
+
+        return everyone
+    if at_specification is None:
+        assert at_product is not None and refused_at_product is not None
+        product_test, product_refusal = at_product, refused_at_product
+
+        def product_only(buyer: B_contra | None) -> Decision:
+            if buyer is None:
+                return ACCOUNT_NOT_FOUND
+            return allowed if product_test(buyer) else product_refusal
+
+        return product_only
+    spec_test, spec_refusal = at_specification, refused_at_specification
+    assert spec_refusal is not None
+    if at_product is None:
+
+        def specification_only(buyer: B_contra | None) -> Decision:
+            if buyer is None:
+                return ACCOUNT_NOT_FOUND
+            return allowed if spec_test(buyer) else spec_refusal
+
+        return specification_only
+    assert refused_at_product is not None
+    product_test, product_refusal = at_product, refused_at_product
+
+    def both(buyer: B_contra | None) -> Decision:
+        if buyer is None:
+            return ACCOUNT_NOT_FOUND
+        if not product_test(buyer):
+            return product_refusal
+        return allowed if spec_test(buyer) else spec_refusal
+
+    return both
+
+
+class _LazyFacts:
+    """`Audiences` over `BuyerFacts`: each test asks the buyer only when the check runs."""
+
+    def of_type(self, account_type: AccountType) -> Test[BuyerFacts]:
+        return lambda buyer: buyer.account_type is account_type
+
+    def on_product_list(self, product_id: str) -> Test[BuyerFacts]:
+        return lambda buyer: buyer.on_product_list(product_id)
+
+    def on_specification_list(self, specification_id: str) -> Test[BuyerFacts]:
+        return lambda buyer: buyer.on_specification_list(specification_id)
+
+    def bought_any_product(self, product_ids: frozenset[str]) -> Test[BuyerFacts]:
+        return lambda buyer: buyer.bought_any_product(product_ids)
+
+    def bought_any_specification(self, specification_ids: frozenset[str]) -> Test[BuyerFacts]:
+        return lambda buyer: buyer.bought_any_specification(specification_ids)
+
+
+_FACTS = _LazyFacts()
+
+
 def decide(offer: Offer | None, buyer: BuyerFacts | None) -> Decision:
-    """R12: the product level is judged first, then the specification's own setting (R3).
+    """R12 for one specification and one account, from facts read lazily (see `compile_offer`).
 
     `None` stands for an unknown specification or account. A specification setting only ever
     narrows its product: an account outside A(P) is refused at the product level whatever the
     specification says.
     """
-    if offer is None:
-        return SPECIFICATION_NOT_FOUND
-    if buyer is None:
-        return ACCOUNT_NOT_FOUND
-    if not _admits_at_product(offer, buyer):
-        return _DECISIONS[(_REFUSAL[offer.product_target], Level.PRODUCT)]
-    if offer.setting is Setting.SAME_AS_PRODUCT:
-        return _DECISIONS[(Reason.ALLOWED, Level.PRODUCT)]
-    if not _admits_at_specification(offer, buyer):
-        explicit = offer.setting.as_target()
-        assert explicit is not None
-        return _DECISIONS[(_REFUSAL[explicit], Level.SPECIFICATION)]
-    return _DECISIONS[(Reason.ALLOWED, Level.SPECIFICATION)]
+    return compile_offer(offer, _FACTS)(buyer)
 
 
 def message_for(reason: Reason, level: Level | None) -> str:

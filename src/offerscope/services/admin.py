@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from offerscope.domain.errors import Conflict, Invalid, NotFound
 from offerscope.domain.names import check_display_name, normalize_account_id, normalize_account_name
 from offerscope.domain.targets import AccountType
+from offerscope.index import changes
 from offerscope.services.common import new_id, utcnow
 from offerscope.services.views import AccountView, Actor, Role, SellerView
 from offerscope.storage.facts import find_account
@@ -30,6 +31,12 @@ def account_view(row: AccountRow) -> AccountView:
     return AccountView(row.account_id, row.account_name, AccountType(row.account_type))
 
 
+def account_exists(account_id: str) -> Conflict:
+    return Conflict(
+        "account_exists", "An account with this ID is already registered.", account_id=account_id
+    )
+
+
 def _name_taken(account_name: str) -> Conflict:
     return Conflict(
         "account_name_taken",
@@ -46,11 +53,7 @@ def register_account(
     with db.writing() as uow:
         session = uow.session
         if find_account(session, account_id) is not None:
-            raise Conflict(
-                "account_exists",
-                "An account with this ID is already registered.",
-                account_id=account_id,
-            )
+            raise account_exists(account_id)
         if session.scalar(select(AccountRow.pk).where(AccountRow.account_name == account_name)):
             raise _name_taken(account_name)
         row = AccountRow(
@@ -61,6 +64,7 @@ def register_account(
         )
         session.add(row)
         _flush_unique(uow.session, account_name)
+        uow.record_change(changes.account(row.pk, row.account_id, row.account_type))
         uow.commit()
         return account_view(row)
 
@@ -108,6 +112,7 @@ def update_account(
             row.account_name = account_name
         if account_type is not None:
             row.account_type = account_type.value
+            uow.record_change(changes.account(row.pk, row.account_id, row.account_type))
         _flush_unique(session, row.account_name)
         uow.commit()
         return account_view(row)
@@ -118,6 +123,8 @@ def create_seller(db: Database, name: str) -> SellerView:
     with db.writing() as uow:
         row = SellerRow(seller_id=new_id("slr"), name=name, created_at=utcnow())
         uow.session.add(row)
+        uow.session.flush()
+        uow.record_change(changes.seller(row.pk, row.name))
         uow.commit()
         return SellerView(row.seller_id, row.name)
 
@@ -174,12 +181,21 @@ def authenticate(db: Database, token: str) -> Actor | None:
     """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
+    return authenticate_digest(db, hash_token(token))
+
+
+def authenticate_digest(db: Database, token_hash: str) -> Actor | None:
+    """The actor of the token with this digest, or None: the console's sessions keep only it.
+
+    A session so re-checks its token on every request (a deleted token ends it) without the
+    plain token ever leaving the sign-in request.
+    """
     with db.reading() as uow:
         row = uow.session.execute(
             select(TokenRow, SellerRow.seller_id, AccountRow.account_id)
             .outerjoin(SellerRow, SellerRow.pk == TokenRow.seller_pk)
             .outerjoin(AccountRow, AccountRow.pk == TokenRow.account_pk)
-            .where(TokenRow.token_hash == hash_token(token))
+            .where(TokenRow.token_hash == token_hash)
         ).one_or_none()
         if row is None:
             return None

@@ -50,9 +50,20 @@ def decode_cursor(cursor: str | None) -> Any:
         ) from error
 
 
+# Positions are surrogate keys: 32-bit INTEGER columns. A position outside them was never
+# given out, and the database would refuse to compare with it rather than find nothing.
+_MAX_POSITION = 2**31 - 1
+
+
 def int_cursor(cursor: str | None) -> int | None:
     position = decode_cursor(cursor)
-    if position is None or (isinstance(position, int) and not isinstance(position, bool)):
+    if position is None:
+        return None
+    if (
+        isinstance(position, int)
+        and not isinstance(position, bool)
+        and 0 <= position <= _MAX_POSITION
+    ):
         return position
     raise Invalid("invalid_request", "The cursor is not one this server gave out.", field="cursor")
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from offerscope import index
 from offerscope.domain.decision import Decision, OrderStatus, decide
 from offerscope.domain.errors import Conflict, NotFound, Refused
 from offerscope.domain.targets import AccountType, Target, effective_target
+from offerscope.index import changes
 from offerscope.services.common import (
     check_limit,
     encode_cursor,
@@ -57,24 +59,57 @@ def _decide(session: Session, account_id: str, specification_id: str) -> Decisio
 
 
 def check(db: Database, account_id: str, specification_id: str) -> Decision:
-    """R12: may this account buy this specification, and if not, why?"""
+    """R12: may this account buy this specification, and if not, why? (from the index)"""
+    return index.current(db).decide(account_id, specification_id)
+
+
+def check_from_database(db: Database, account_id: str, specification_id: str) -> Decision:
+    """`check` read straight from the tables, for one-off callers that hold no index."""
     with db.reading() as uow:
         return _decide(uow.session, account_id, specification_id)
 
 
 def check_batch(db: Database, checks: list[tuple[str, str]]) -> list[CheckResult]:
-    """R12 for many checks in one snapshot, in the order given."""
-    with db.reading() as uow:
-        return [
-            CheckResult(account_id, spec_id, _decide(uow.session, account_id, spec_id))
-            for account_id, spec_id in checks
-        ]
+    """R12 for many checks in one state of the index, in the order given."""
+    decided = index.current(db).decide_many(checks)
+    return [
+        CheckResult(account_id, spec_id, decision)
+        for (account_id, spec_id), decision in zip(checks, decided, strict=True)
+    ]
 
 
 def catalog(
     db: Database, actor: Actor, *, limit: int = 100, cursor: str | None = None
 ) -> Page[CatalogProduct]:
-    """Every product, each specification with this buyer's decision, in a few queries."""
+    """Every product, each specification with this buyer's decision, from the index."""
+    limit = check_limit(limit)
+    after = int_cursor(cursor)
+    rows, last = index.current(db).catalog(actor.account_pk, after=after, limit=limit)
+    items = [
+        CatalogProduct(
+            product_id=row.product.product_id,
+            name=row.product.name,
+            seller_name=row.seller_name,
+            target=row.product.target,
+            specifications=[
+                CatalogSpecification(
+                    specification_id=spec.specification_id,
+                    name=spec.name,
+                    effective_target=effective_target(row.product.target, spec.setting),
+                    decision=decision,
+                )
+                for spec, decision in row.specifications
+            ],
+        )
+        for row in rows
+    ]
+    return Page(items, encode_cursor(last) if last is not None else None)
+
+
+def catalog_from_database(
+    db: Database, actor: Actor, *, limit: int = 100, cursor: str | None = None
+) -> Page[CatalogProduct]:
+    """`catalog` read straight from the tables (the reference the index is tested against)."""
     limit = check_limit(limit)
     after = int_cursor(cursor)
     with db.reading() as uow:
@@ -200,6 +235,7 @@ def place_order(db: Database, actor: Actor, specification_id: str) -> OrderView:
         )
         session.add(row)
         session.flush()
+        uow.record_change(changes.purchase(actor.account_pk, spec_pk, product_pk, 1))
         uow.commit()
         return _order_view(row, actor.account_id, specification_id, product_id)
 
@@ -245,6 +281,9 @@ def refund_order(db: Database, order_id: str) -> OrderView:
         if order.status == OrderStatus.REFUNDED.value:
             raise Conflict("already_refunded", "This order has already been refunded.")
         order.status = OrderStatus.REFUNDED.value
+        uow.record_change(
+            changes.purchase(order.account_pk, order.specification_pk, order.product_pk, -1)
+        )
         product_id = session.scalar(
             select(ProductRow.product_id).where(ProductRow.pk == order.product_pk)
         )

@@ -57,8 +57,10 @@ def load_demo(db: Database) -> DemoMarketplace:
 
     # All users, with one specification of every setting.
     cloud = product(
-        "CloudDB", ["Basic", "Enterprise Edition", "Personal Edition", "Beta", "Upgrade"]
+        "CloudDB",
+        ["Basic", "Enterprise Edition", "Personal Edition", "Beta", "Upgrade", "Standard"],
     )
+    setting("CloudDB", "Standard", Setting.ALL)
     setting("CloudDB", "Enterprise Edition", Setting.ENTERPRISE)
     setting("CloudDB", "Personal Edition", Setting.INDIVIDUAL)
     beta = setting("CloudDB", "Beta", Setting.SPECIFIED)

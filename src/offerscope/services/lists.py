@@ -23,6 +23,7 @@ from offerscope.domain.lists import (
 )
 from offerscope.domain.names import normalize_account_id, normalize_account_name
 from offerscope.domain.targets import AccountType, Setting, Target
+from offerscope.index import changes
 from offerscope.services.common import (
     check_limit,
     encode_cursor,
@@ -129,6 +130,10 @@ class _Owner:
         )
 
     @property
+    def kind(self) -> changes.Owner:
+        return "specification" if self.specification else "product"
+
+    @property
     def spec_id(self) -> str | None:
         return self.specification.specification_id if self.specification else None
 
@@ -226,6 +231,7 @@ def add_specified_user(
             return AddedUser(_user_view(existing, by_id), created=False)
         entry = owner.new_user(by_id.pk, account_name)
         session.add(entry)
+        uow.record_change(changes.listed(owner.kind, owner.pk, [by_id.pk], present=True))
         record(
             session,
             actor,
@@ -267,6 +273,7 @@ def remove_specified_user(
                 owner.users_owner_column == owner.pk, users.account_pk == row.account_pk
             )
         )
+        uow.record_change(changes.listed(owner.kind, owner.pk, [row.account_pk], present=False))
         record(
             session,
             actor,
@@ -282,27 +289,26 @@ def remove_specified_user(
 # --- associations (R7, R8) ------------------------------------------------------------------
 
 
+def _association_rows(
+    session: Session, owner: _Owner, after: int | None = None, limit: int | None = None
+) -> list[tuple[int, str, str]]:
+    """(pk, public ID, name) of the associated products (specifications) in creation order."""
+    other: Any = SpecificationRow if owner.specification is not None else ProductRow
+    public_id = other.specification_id if owner.specification is not None else other.product_id
+    query = (
+        select(other.pk, public_id, other.name)
+        .join(owner.links, owner.links_other_column == other.pk)
+        .where(owner.links_owner_column == owner.pk)
+        .order_by(other.pk)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(other.pk > after)
+    return [(pk, public, name) for pk, public, name in session.execute(query)]
+
+
 def _association_items(session: Session, owner: _Owner) -> list[AssociatedView]:
-    if owner.specification is not None:
-        rows = session.execute(
-            select(SpecificationRow.specification_id, SpecificationRow.name)
-            .join(
-                SpecificationAssociationRow,
-                SpecificationAssociationRow.associated_specification_pk == SpecificationRow.pk,
-            )
-            .where(SpecificationAssociationRow.specification_pk == owner.pk)
-            .order_by(SpecificationRow.pk)
-        )
-    else:
-        rows = session.execute(
-            select(ProductRow.product_id, ProductRow.name)
-            .join(
-                ProductAssociationRow, ProductAssociationRow.associated_product_pk == ProductRow.pk
-            )
-            .where(ProductAssociationRow.product_pk == owner.pk)
-            .order_by(ProductRow.pk)
-        )
-    return [AssociatedView(public_id, name) for public_id, name in rows]
+    return [AssociatedView(public, name) for _pk, public, name in _association_rows(session, owner)]
 
 
 def _is_active(owner: _Owner) -> bool:
@@ -310,11 +316,26 @@ def _is_active(owner: _Owner) -> bool:
 
 
 def list_associations(
-    db: Database, actor: Actor, product_id: str, specification_id: str | None = None
+    db: Database,
+    actor: Actor,
+    product_id: str,
+    specification_id: str | None = None,
+    *,
+    limit: int | None = None,
+    cursor: str | None = None,
 ) -> AssociationsView:
+    """The associations in creation order: a page of `limit` (SPEC.md §4), or all of them."""
+    if limit is not None:
+        limit = check_limit(limit)
+    after = int_cursor(cursor)
     with db.reading() as uow:
         owner = _owner(uow, actor, product_id, specification_id, lock=False)
-        return AssociationsView(_association_items(uow.session, owner), _is_active(owner))
+        rows = _association_rows(uow.session, owner, after, None if limit is None else limit + 1)
+        more = limit is not None and len(rows) > limit
+        rows = rows[:limit] if more else rows
+        items = [AssociatedView(public, name) for _pk, public, name in rows]
+        next_cursor = encode_cursor(rows[-1][0]) if more else None
+        return AssociationsView(items, _is_active(owner), next_cursor=next_cursor)
 
 
 def _siblings(session: Session, owner: _Owner, candidate_ids: list[str]) -> dict[str, int]:
@@ -357,6 +378,9 @@ def add_associations(
             if siblings[candidate] in present:
                 continue
             session.add(owner.new_link(siblings[candidate]))
+            uow.record_change(
+                changes.linked(owner.kind, owner.pk, siblings[candidate], present=True)
+            )
             record(
                 session,
                 actor,
@@ -392,6 +416,8 @@ def remove_association(
                 "This product or specification is not associated.",
                 id=other_id,
             )
+        assert other_pk is not None
+        uow.record_change(changes.linked(owner.kind, owner.pk, other_pk, present=False))
         record(
             session,
             actor,

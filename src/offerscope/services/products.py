@@ -21,6 +21,7 @@ from offerscope.domain.targets import (
     effective_target,
     is_editable,
 )
+from offerscope.index import changes
 from offerscope.services.common import (
     check_limit,
     encode_cursor,
@@ -40,7 +41,7 @@ from offerscope.services.views import (
     TargetCustomersView,
 )
 from offerscope.storage.tables import ProductRow, SpecificationRow
-from offerscope.storage.unit_of_work import Database
+from offerscope.storage.unit_of_work import Database, UnitOfWork
 
 MAX_SPECIFICATIONS_PER_REQUEST = 100
 
@@ -91,6 +92,8 @@ def create_product(
         specs = [_new_specification(product, spec_name) for spec_name in names]
         uow.session.add_all(specs)
         record(uow.session, actor, product, "product_created", after=DEFAULT_PRODUCT_TARGET.value)
+        uow.session.flush()
+        _record_index_changes(uow, product, specs)
         uow.commit()
         return _product_view(product, specs)
 
@@ -111,35 +114,70 @@ def add_specification(db: Database, actor: Actor, product_id: str, name: str) ->
         product = own_product(uow, actor, product_id, lock=True)
         spec = _new_specification(product, name)
         uow.session.add(spec)
+        uow.session.flush()
+        _record_index_changes(uow, None, [spec])
         uow.commit()
         return SpecificationView(spec.specification_id, spec.name)
+
+
+def _record_index_changes(
+    uow: UnitOfWork, product: ProductRow | None, specs: Sequence[SpecificationRow]
+) -> None:
+    """Tell the decision index of a product's and these specifications' current targets."""
+    if product is not None:
+        uow.record_change(
+            changes.product(
+                product.pk, product.product_id, product.seller_pk, product.name, product.target
+            )
+        )
+    for spec in specs:
+        uow.record_change(
+            changes.specification(
+                spec.pk, spec.specification_id, spec.product_pk, spec.name, spec.setting
+            )
+        )
+
+
+def _product_page(
+    session: Session, actor: Actor, limit: int, cursor: str | None, search: str
+) -> tuple[list[ProductRow], dict[int, list[SpecificationRow]], str | None]:
+    """One page of the seller's products in creation order, with their specifications."""
+    limit = check_limit(limit)
+    after = int_cursor(cursor)
+    query = select(ProductRow).where(ProductRow.seller_pk == actor.seller_pk)
+    if after is not None:
+        query = query.where(ProductRow.pk > after)
+    if search.strip():
+        needle = search.strip()
+        query = query.where(
+            or_(
+                func.lower(ProductRow.name).contains(needle.lower(), autoescape=True),
+                ProductRow.product_id == needle,
+            )
+        )
+    products = list(session.scalars(query.order_by(ProductRow.pk).limit(limit + 1)))
+    more = len(products) > limit
+    products = products[:limit]
+    next_cursor = encode_cursor(products[-1].pk) if more else None
+    return products, _specifications(session, [p.pk for p in products]), next_cursor
 
 
 def list_products(
     db: Database, actor: Actor, *, limit: int = 100, cursor: str | None = None, search: str = ""
 ) -> Page[ProductView]:
     """The seller's products in creation order; `search` matches name or product ID."""
-    limit = check_limit(limit)
-    after = int_cursor(cursor)
     with db.reading() as uow:
-        query = select(ProductRow).where(ProductRow.seller_pk == actor.seller_pk)
-        if after is not None:
-            query = query.where(ProductRow.pk > after)
-        if search.strip():
-            needle = search.strip()
-            query = query.where(
-                or_(
-                    func.lower(ProductRow.name).contains(needle.lower(), autoescape=True),
-                    ProductRow.product_id == needle,
-                )
-            )
-        products = list(uow.session.scalars(query.order_by(ProductRow.pk).limit(limit + 1)))
-        more = len(products) > limit
-        products = products[:limit]
-        specs = _specifications(uow.session, [p.pk for p in products])
-        items = [_product_view(p, specs[p.pk]) for p in products]
-        next_cursor = encode_cursor(products[-1].pk) if more else None
-        return Page(items, next_cursor)
+        products, specs, next_cursor = _product_page(uow.session, actor, limit, cursor, search)
+        return Page([_product_view(p, specs[p.pk]) for p in products], next_cursor)
+
+
+def list_target_customers(
+    db: Database, actor: Actor, *, limit: int = 100, cursor: str | None = None, search: str = ""
+) -> Page[TargetCustomersView]:
+    """`list_products`' page with each product's target customers (the console's table)."""
+    with db.reading() as uow:
+        products, specs, next_cursor = _product_page(uow.session, actor, limit, cursor, search)
+        return Page([_target_view(p, specs[p.pk]) for p in products], next_cursor)
 
 
 def get_product(db: Database, actor: Actor, product_id: str) -> ProductView:
@@ -226,6 +264,7 @@ def set_product_target(
             product.version += 1
             record(session, actor, product, "product_target_set", before=before, after=target.value)
         session.flush()
+        _record_index_changes(uow, product, [s for s in specs if s.specification_id in reset])
         uow.commit()
         return _target_view(product, specs, reset)
 
@@ -258,6 +297,7 @@ def set_specification_setting(
             )
             spec.setting = setting.value
             product.version += 1
+            _record_index_changes(uow, None, [spec])
         session.flush()
         specs = _specifications(session, [product.pk])[product.pk]
         uow.commit()

@@ -126,6 +126,7 @@ class AssociationsView:
     items: list[AssociatedView]
     active: bool
     created: bool = False
+    next_cursor: str | None = None
 
 
 @dataclass(frozen=True)

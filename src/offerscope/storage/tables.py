@@ -6,9 +6,10 @@ IDs of SPEC.md are unique columns beside them. Each index below names the lookup
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -17,7 +18,9 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -27,6 +30,18 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment in UTC on every store: SQLite keeps no zone, so one is put back on reading."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -40,7 +55,7 @@ class AccountRow(Base):
     # Unique: a cloud account name names one account; lookups by name serve R5's check.
     account_name: Mapped[str] = mapped_column(String(32), unique=True)
     account_type: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     __table_args__ = (
         CheckConstraint("account_type in ('enterprise', 'individual')", name="account_type"),
     )
@@ -51,7 +66,7 @@ class SellerRow(Base):
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     seller_id: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ProductRow(Base):
@@ -64,7 +79,7 @@ class ProductRow(Base):
     # Bumped by every change to the product's target customers (ETag, and the row lock that
     # orders share with seller writes on PostgreSQL).
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     __table_args__ = (
         # A seller's product table, paged in creation order.
         Index("ix_products_seller_pk_pk", "seller_pk", "pk"),
@@ -78,7 +93,7 @@ class SpecificationRow(Base):
     product_pk: Mapped[int] = mapped_column(ForeignKey("products.pk"))
     name: Mapped[str] = mapped_column(String(100))
     setting: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     __table_args__ = (Index("ix_specifications_product_pk_pk", "product_pk", "pk"),)
 
 
@@ -89,7 +104,7 @@ class ProductUserRow(Base):
     product_pk: Mapped[int] = mapped_column(ForeignKey("products.pk"), primary_key=True)
     account_pk: Mapped[int] = mapped_column(ForeignKey("accounts.pk"), primary_key=True)
     entered_name: Mapped[str] = mapped_column(String(32))
-    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Which lists hold an account: the catalog and an account's removal.
     __table_args__ = (Index("ix_product_specified_users_account_pk", "account_pk"),)
 
@@ -101,7 +116,7 @@ class SpecificationUserRow(Base):
     specification_pk: Mapped[int] = mapped_column(ForeignKey("specifications.pk"), primary_key=True)
     account_pk: Mapped[int] = mapped_column(ForeignKey("accounts.pk"), primary_key=True)
     entered_name: Mapped[str] = mapped_column(String(32))
-    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
     __table_args__ = (Index("ix_specification_specified_users_account_pk", "account_pk"),)
 
 
@@ -111,7 +126,7 @@ class ProductAssociationRow(Base):
     __tablename__ = "product_associations"
     product_pk: Mapped[int] = mapped_column(ForeignKey("products.pk"), primary_key=True)
     associated_product_pk: Mapped[int] = mapped_column(ForeignKey("products.pk"), primary_key=True)
-    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class SpecificationAssociationRow(Base):
@@ -122,7 +137,7 @@ class SpecificationAssociationRow(Base):
     associated_specification_pk: Mapped[int] = mapped_column(
         ForeignKey("specifications.pk"), primary_key=True
     )
-    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class OrderRow(Base):
@@ -135,7 +150,7 @@ class OrderRow(Base):
     # product's, and R3's associated audience asks by product.
     product_pk: Mapped[int] = mapped_column(ForeignKey("products.pk"))
     status: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     __table_args__ = (
         CheckConstraint("status in ('paid', 'refunded')", name="status"),
         # R3 associated audiences: "has this account a paid order of any of these ...".
@@ -160,7 +175,7 @@ class TokenRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     seller_pk: Mapped[int | None] = mapped_column(ForeignKey("sellers.pk"), nullable=True)
     account_pk: Mapped[int | None] = mapped_column(ForeignKey("accounts.pk"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     __table_args__ = (CheckConstraint("role in ('operator', 'seller', 'buyer')", name="role"),)
 
 
@@ -176,6 +191,25 @@ class HistoryRow(Base):
     subject: Mapped[str | None] = mapped_column(String(80), nullable=True)
     before: Mapped[str | None] = mapped_column(Text, nullable=True)
     after: Mapped[str | None] = mapped_column(Text, nullable=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
     # A product's history, newest first.
     __table_args__ = (Index("ix_history_product_pk_pk", "product_pk", "pk"),)
+
+
+class IndexRevisionRow(Base):
+    """The decision index's revision counter: one row, bumped by every decision-affecting write.
+
+    Writers bump it last in their transaction, so revisions are gapless and in commit order.
+    """
+
+    __tablename__ = "index_revision"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger)
+
+
+class IndexChangeRow(Base):
+    """What one revision changed, for other processes' indexes to catch up (JSON list)."""
+
+    __tablename__ = "index_changes"
+    revision: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[str] = mapped_column(Text)

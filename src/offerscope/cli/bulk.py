@@ -1,0 +1,181 @@
+"""`offerscope accounts import|export` and `offerscope users import|export` (SPEC.md §6)."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Annotated, TextIO
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+from offerscope.cli.main import DatabaseUrl, _fail, _open, err, out
+from offerscope.domain.errors import OfferscopeError
+from offerscope.services import imports
+from offerscope.services.imports import ImportReport, RowError
+
+accounts_app = typer.Typer(help="Customer accounts in bulk (CSV).", no_args_is_help=True)
+users_app = typer.Typer(help="Specified-user lists in bulk (CSV).", no_args_is_help=True)
+
+CsvFile = Annotated[
+    Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="The CSV file.")
+]
+SkipInvalid = Annotated[
+    bool,
+    typer.Option("--skip-invalid", help="Import the valid rows and report the others."),
+]
+ErrorsFile = Annotated[
+    Path | None,
+    typer.Option("--errors", help="Write every bad row (line,value,code,message) to this CSV."),
+]
+Output = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")
+]
+ProductOption = Annotated[str, typer.Option("--product", help="The product whose list it is.")]
+SpecificationOption = Annotated[
+    str | None, typer.Option("--specification", help="A specification's list instead.")
+]
+SHOWN_ERRORS = 20
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[tuple[IO[bytes], imports.Progress]]:
+    """The file's bytes, and a Rich progress bar that the import advances as it reads."""
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+    )
+    with path.open("rb") as source, Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(f"Importing {path.name}", total=path.stat().st_size)
+        yield source, lambda read: bar.advance(task, read)
+
+
+def _report(report: ImportReport, errors_file: Path | None, rejected: bool) -> None:
+    if report.errors:
+        for error in report.errors[:SHOWN_ERRORS]:
+            err.print(
+                f"line {error.line}: {error.value!r}: ({error.code}) {error.message}",
+                highlight=False,
+                markup=False,
+            )
+        if len(report.errors) > SHOWN_ERRORS:
+            err.print(f"... and {len(report.errors) - SHOWN_ERRORS} more bad rows.")
+        if errors_file is not None:
+            _write_errors(errors_file, report.errors)
+    if rejected:
+        err.print(
+            f"[red]Nothing imported[/red]: {len(report.errors)} bad row(s). Correct them, or "
+            "use --skip-invalid to import the valid rows only."
+        )
+        return
+    out.print(
+        f"Imported {report.imported}, already present {report.unchanged}, "
+        f"skipped {len(report.errors)} bad row(s).",
+        highlight=False,
+    )
+
+
+def _write_errors(path: Path, errors: list[RowError]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as target:
+        writer = csv.writer(target)
+        writer.writerow(["line", "value", "code", "message"])
+        writer.writerows([e.line, e.value, e.code, e.message] for e in errors)
+    err.print(f"Every bad row is in {path}.")
+
+
+def _rejected_report(error: OfferscopeError) -> ImportReport:
+    return ImportReport(errors=[RowError(**row) for row in error.details.get("errors", [])])
+
+
+def _write(lines: Iterable[str], output: Path | None) -> None:
+    target: TextIO
+    if output is None:
+        for block in lines:
+            sys.stdout.write(block)
+        return
+    with output.open("w", newline="", encoding="utf-8") as target:
+        for block in lines:
+            target.write(block)
+    err.print(f"Written to {output}.")
+
+
+@accounts_app.command("import")
+def accounts_import(
+    file: CsvFile,
+    skip_invalid: SkipInvalid = False,
+    errors: ErrorsFile = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Register accounts from `account_id,account_name,account_type` rows: all or none."""
+    _, db = _open(database_url)
+    try:
+        with _reading(file) as (source, progress):
+            report = imports.import_accounts(
+                db, source, skip_invalid=skip_invalid, progress=progress
+            )
+    except OfferscopeError as error:
+        if error.code != "import_rejected":
+            raise _fail(error) from error
+        _report(_rejected_report(error), errors, rejected=True)
+        raise typer.Exit(code=1) from error
+    _report(report, errors, rejected=False)
+
+
+@accounts_app.command("export")
+def accounts_export(output: Output = None, database_url: DatabaseUrl = None) -> None:
+    """Every account as `account_id,account_name,account_type` CSV."""
+    _, db = _open(database_url)
+    _write(imports.export_accounts(db), output)
+
+
+@users_app.command("import")
+def users_import(
+    file: CsvFile,
+    product: ProductOption,
+    specification: SpecificationOption = None,
+    skip_invalid: SkipInvalid = False,
+    errors: ErrorsFile = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Add `account_id,account_name` rows to a product's (specification's) list: all or none."""
+    _, db = _open(database_url)
+    try:
+        seller = imports.seller_of_product(db, product)
+        with _reading(file) as (source, progress):
+            report = imports.import_specified_users(
+                db,
+                seller,
+                product,
+                specification,
+                source,
+                skip_invalid=skip_invalid,
+                progress=progress,
+            )
+    except OfferscopeError as error:
+        if error.code != "import_rejected":
+            raise _fail(error) from error
+        _report(_rejected_report(error), errors, rejected=True)
+        raise typer.Exit(code=1) from error
+    _report(report, errors, rejected=False)
+
+
+@users_app.command("export")
+def users_export(
+    product: ProductOption,
+    specification: SpecificationOption = None,
+    output: Output = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """A product's (specification's) list as `account_id,account_name` CSV."""
+    _, db = _open(database_url)
+    try:
+        seller = imports.seller_of_product(db, product)
+        lines = imports.export_specified_users(db, seller, product, specification)
+    except OfferscopeError as error:
+        raise _fail(error) from error
+    _write(lines, output)

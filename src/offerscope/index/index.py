@@ -1,0 +1,220 @@
+"""The decision index: R12 answers from memory, kept current by every write on every process.
+
+Freshness: each decision request first reads the change log's revision (`RevisionProbe`, one
+primary-key read) and, when the index is behind, applies the changes since (or rebuilds when
+the log no longer reaches back that far). Writes made through this process's `Database` are
+applied right after their commit, before the use case returns. So a change acknowledged on
+any process is in every later decision on every process.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from offerscope.domain.decision import Decision
+from offerscope.index import loader
+from offerscope.index.probe import RevisionProbe
+from offerscope.index.state import (
+    NEEDS_DATABASE,
+    IndexState,
+    ProductEntry,
+    SpecificationEntry,
+)
+from offerscope.storage import changelog
+from offerscope.storage.changelog import Change
+from offerscope.storage.unit_of_work import Database
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogRow:
+    """One product of a buyer's catalog: its specifications, each with the buyer's decision."""
+
+    product: ProductEntry
+    seller_name: str
+    specifications: list[tuple[SpecificationEntry, Decision]]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStats:
+    revision: int
+    accounts: int
+    products: int
+    specifications: int
+    list_entries: int
+    list_bytes: int
+
+
+class DecisionIndex:
+    """In-memory R12 decisions for one database, shared by the threads of one process."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._probe = RevisionProbe(db.engine)
+        self._lock = threading.RLock()
+        self._state: IndexState | None = None
+        self.builds = 0  # full builds so far: one at first use, more only as a fallback
+
+    # --- freshness -----------------------------------------------------------------------
+
+    @property
+    def revision(self) -> int:
+        return self._state.revision if self._state else -1
+
+    def refresh(self) -> DecisionIndex:
+        """Catch up with every change committed so far, on any process. Returns self."""
+        latest = self._probe.read()
+        state = self._state
+        if state is not None and state.revision == latest:
+            return self
+        with self._lock:
+            state = self._state
+            if state is None or latest < state.revision:  # first use, or a database reset
+                self._rebuild()
+            elif latest > state.revision:
+                self._catch_up(latest)
+        return self
+
+    def rebuild(self) -> None:
+        """Build from scratch (the fallback; also what the first decision does)."""
+        with self._lock:
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        with self._db.reading() as uow:
+            self._state = loader.build(uow)
+        self.builds += 1
+
+    def _catch_up(self, latest: int) -> None:
+        state = self._state
+        assert state is not None
+        with self._db.reading() as uow:
+            log = changelog.changes_after(uow.session, state.revision, latest)
+        expected = list(range(state.revision + 1, latest + 1))
+        if [revision for revision, _ in log] != expected:  # pruned, or reset: start over
+            self._rebuild()
+            return
+        for revision, changes in log:
+            if not self._apply(revision, changes):
+                return
+
+    def _apply(self, revision: int, changes: Sequence[Change]) -> bool:
+        """Apply one revision; False if it took a rebuild (which covers what follows)."""
+        state = self._state
+        assert state is not None
+        if any(change["op"] == "rebuild" for change in changes):
+            self._rebuild()
+            return False
+        try:
+            if any(change["op"] in NEEDS_DATABASE for change in changes):
+                with self._db.reading() as uow:
+                    for change in changes:
+                        _apply_with(uow.session, state, change)
+            else:
+                for change in changes:
+                    state.apply(change)
+            state.compile_stale()
+        except Exception:  # a change this code cannot apply: never answer from a guess
+            _log.exception("index change %s failed; rebuilding", revision)
+            self._rebuild()
+            return False
+        state.revision = revision
+        return True
+
+    # --- ChangeListener --------------------------------------------------------------------
+
+    def changes_committed(self, revision: int, changes: Sequence[Change]) -> None:
+        """This process committed `revision`: apply it before the use case returns."""
+        with self._lock:
+            state = self._state
+            if state is None or revision <= state.revision:
+                return  # never built (built lazily later), or the build already saw it
+            if revision == state.revision + 1:
+                self._apply(revision, changes)
+            else:  # another process committed in between: read the log up to ours
+                self._catch_up(revision)
+
+    def close(self) -> None:
+        self._probe.close()
+
+    # --- decisions -------------------------------------------------------------------------
+
+    def _current(self) -> IndexState:
+        state = self._state
+        if state is None:
+            self.refresh()
+            state = self._state
+            assert state is not None
+        return state
+
+    def decide(self, account_id: str, specification_id: str) -> Decision:
+        """R12 from memory, as of the last refresh (call `refresh()` first for freshness)."""
+        state = self._state or self._current()
+        return state.checks.get(specification_id, state.unknown)(state.accounts.get(account_id))
+
+    def decide_many(self, checks: Iterable[tuple[str, str]]) -> list[Decision]:
+        """R12 for (account_id, specification_id) pairs, in order, all from one state."""
+        with self._lock:
+            state = self._current()
+            get_check, get_account, unknown = state.checks.get, state.accounts.get, state.unknown
+            return [get_check(spec, unknown)(get_account(acct)) for acct, spec in checks]
+
+    def catalog(
+        self, account_pk: int | None, *, after: int | None, limit: int
+    ) -> tuple[list[CatalogRow], int | None]:
+        """A page of products in creation order with this buyer's decisions; the next cursor."""
+        with self._lock:
+            state = self._current()
+            order = state.product_order
+            start = 0 if after is None else bisect.bisect_right(order, after)
+            page = order[start : start + limit]
+            more = start + limit < len(order)
+            unknown = state.unknown
+            rows = []
+            for product_pk in page:
+                product = state.products[product_pk]
+                specs = [state.specifications[pk] for pk in product.specifications]
+                rows.append(
+                    CatalogRow(
+                        product,
+                        state.sellers.get(product.seller_pk, ""),
+                        [
+                            (spec, state.checks.get(spec.specification_id, unknown)(account_pk))
+                            for spec in specs
+                        ],
+                    )
+                )
+            return rows, (page[-1] if more and page else None)
+
+    def account_pk(self, account_id: str) -> int | None:
+        return self._current().accounts.get(account_id)
+
+    def stats(self) -> IndexStats:
+        with self._lock:
+            state = self._current()
+            return IndexStats(
+                revision=state.revision,
+                accounts=len(state.accounts),
+                products=len(state.products),
+                specifications=len(state.specifications),
+                list_entries=state.list_entries(),
+                list_bytes=state.list_bytes(),
+            )
+
+
+def _apply_with(session: Session, state: IndexState, change: Change) -> None:
+    """One change, reading what a bulk change names from the database."""
+    op = change["op"]
+    if op == "accounts_reload":
+        loader.reload_accounts(session, state, change["first"], change["last"])
+    elif op == "list_reload":
+        loader.reload_list(session, state, change["owner"], change["pk"])
+    else:
+        state.apply(change)

@@ -1,0 +1,135 @@
+"""Reading the index's data from the database: everything at once, or one bulk-changed part.
+
+A full build reads the revision and every table in one snapshot (SQLite's read transaction;
+REPEATABLE READ on PostgreSQL), so the index it makes is exactly that revision's state and
+the change log can be replayed on top of it without counting a purchase twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from pyroaring import BitMap
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from offerscope.domain.decision import OrderStatus
+from offerscope.index.state import IndexState, fill_list
+from offerscope.storage import changelog
+from offerscope.storage.tables import (
+    AccountRow,
+    OrderRow,
+    ProductAssociationRow,
+    ProductRow,
+    ProductUserRow,
+    SellerRow,
+    SpecificationAssociationRow,
+    SpecificationRow,
+    SpecificationUserRow,
+)
+from offerscope.storage.unit_of_work import UnitOfWork
+
+PAID = OrderStatus.PAID.value  # R10: the only status that counts
+
+
+def snapshot(uow: UnitOfWork) -> None:
+    """Make the rest of this read transaction one snapshot (a no-op on SQLite, which is)."""
+    if uow.dialect == "postgresql":
+        uow.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+def build(uow: UnitOfWork) -> IndexState:
+    """The whole index as of the snapshot's revision."""
+    snapshot(uow)
+    session = uow.session
+    state = IndexState(changelog.current_revision(session))
+    _load_accounts(session, state, None)
+    state.sellers = dict(session.execute(select(SellerRow.pk, SellerRow.name)).all())
+    products = select(
+        ProductRow.pk,
+        ProductRow.product_id,
+        ProductRow.seller_pk,
+        ProductRow.name,
+        ProductRow.target,
+    ).order_by(ProductRow.pk)
+    for pk, product_id, seller_pk, name, target in session.execute(products):
+        state.set_product(pk, product_id, seller_pk, name, target)
+    specs = select(
+        SpecificationRow.pk,
+        SpecificationRow.specification_id,
+        SpecificationRow.product_pk,
+        SpecificationRow.name,
+        SpecificationRow.setting,
+    ).order_by(SpecificationRow.pk)
+    for pk, spec_id, product_pk, name, setting in session.execute(specs):
+        state.set_specification(pk, spec_id, product_pk, name, setting)
+    _load_lists(session, state)
+    _load_links(session, state)
+    _load_purchases(session, state)
+    state.compile_all()
+    return state
+
+
+def _load_accounts(session: Session, state: IndexState, span: tuple[int, int] | None) -> None:
+    query = select(AccountRow.pk, AccountRow.account_id, AccountRow.account_type)
+    if span is not None:
+        query = query.where(AccountRow.pk.between(*span))
+    for pk, account_id, account_type in session.execute(query.order_by(AccountRow.pk)):
+        state.set_account(pk, account_id, account_type)
+
+
+def _grouped(rows: list[tuple[int, int]]) -> dict[int, list[int]]:
+    groups: dict[int, list[int]] = defaultdict(list)
+    for owner_pk, account_pk in rows:
+        groups[owner_pk].append(account_pk)
+    return groups
+
+
+def _load_lists(session: Session, state: IndexState) -> None:
+    product_rows = session.execute(select(ProductUserRow.product_pk, ProductUserRow.account_pk))
+    for owner_pk, pks in _grouped(list(product_rows)).items():
+        state.product_lists[owner_pk] = BitMap(pks)
+    spec_rows = session.execute(
+        select(SpecificationUserRow.specification_pk, SpecificationUserRow.account_pk)
+    )
+    for owner_pk, pks in _grouped(list(spec_rows)).items():
+        state.specification_lists[owner_pk] = BitMap(pks)
+
+
+def _load_links(session: Session, state: IndexState) -> None:
+    for owner_pk, other_pk in session.execute(
+        select(ProductAssociationRow.product_pk, ProductAssociationRow.associated_product_pk)
+    ):
+        state.products[owner_pk].associated.add(other_pk)
+    for owner_pk, other_pk in session.execute(
+        select(
+            SpecificationAssociationRow.specification_pk,
+            SpecificationAssociationRow.associated_specification_pk,
+        )
+    ):
+        state.specifications[owner_pk].associated.add(other_pk)
+
+
+def _load_purchases(session: Session, state: IndexState) -> None:
+    query = (
+        select(OrderRow.account_pk, OrderRow.specification_pk, OrderRow.product_pk, func.count())
+        .where(OrderRow.status == PAID)
+        .group_by(OrderRow.account_pk, OrderRow.specification_pk, OrderRow.product_pk)
+    )
+    for account_pk, spec_pk, product_pk, count in session.execute(query):
+        state.add_purchases(account_pk, spec_pk, product_pk, int(count))
+
+
+def reload_accounts(session: Session, state: IndexState, first_pk: int, last_pk: int) -> None:
+    """Accounts registered or changed in bulk (an accounts import)."""
+    _load_accounts(session, state, (first_pk, last_pk))
+
+
+def reload_list(session: Session, state: IndexState, owner: str, owner_pk: int) -> None:
+    """A list changed in bulk (a users import), read again into the same bitmap."""
+    table = ProductUserRow if owner == "product" else SpecificationUserRow
+    column = (
+        ProductUserRow.product_pk if owner == "product" else SpecificationUserRow.specification_pk
+    )
+    pks = session.scalars(select(table.account_pk).where(column == owner_pk)).all()
+    fill_list(state.members(owner, owner_pk), pks)

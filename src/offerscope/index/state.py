@@ -1,0 +1,296 @@
+"""The decision index's data, in compact form, and how each change edits it.
+
+Integer surrogate keys (the tables' `pk`s) throughout. A specified-user list is a roaring
+bitmap of account keys (a few bytes an entry, one C call a membership test); account types
+are two flag arrays indexed by account key; purchases are counts per (product, account) and
+(specification, account), so a refund takes one back. Each specification holds its compiled
+decision function (`domain.decision.compile_offer`); the sets and arrays it tests are edited
+in place, so only a change of target, setting or association compiles anything again.
+"""
+
+from __future__ import annotations
+
+import bisect
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from pyroaring import BitMap
+
+from offerscope.domain.decision import Check, Offer, Test, compile_offer
+from offerscope.domain.targets import AccountType, Setting, Target
+from offerscope.storage.changelog import Change
+
+
+@dataclass(slots=True)
+class ProductEntry:
+    pk: int
+    product_id: str
+    seller_pk: int
+    name: str
+    target: Target
+    specifications: list[int] = field(default_factory=list)  # pks, ascending
+    associated: set[int] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class SpecificationEntry:
+    pk: int
+    specification_id: str
+    product_pk: int
+    name: str
+    setting: Setting
+    associated: set[int] = field(default_factory=set)
+
+
+Counts = dict[int, int]  # account pk -> number of paid orders
+
+# A bitmap's Python object, C header and its owner's dict slot, beyond its containers.
+_BITMAP_OVERHEAD = 160
+
+
+class IndexState:
+    """Everything one index knows. Mutated only under the index's lock."""
+
+    def __init__(self, revision: int = 0) -> None:
+        self.revision = revision
+        self.accounts: dict[str, int] = {}
+        self.enterprise = bytearray()  # 1 at an enterprise account's pk
+        self.individual = bytearray()
+        self.sellers: dict[int, str] = {}
+        self.products: dict[int, ProductEntry] = {}
+        self.product_order: list[int] = []
+        self.product_pks: dict[str, int] = {}
+        self.specifications: dict[int, SpecificationEntry] = {}
+        self.specification_pks: dict[str, int] = {}
+        self.product_lists: dict[int, BitMap] = {}
+        self.specification_lists: dict[int, BitMap] = {}
+        self.product_buyers: dict[int, Counts] = {}
+        self.specification_buyers: dict[int, Counts] = {}
+        self.checks: dict[str, Check[int]] = {}
+        self.unknown: Check[int] = compile_offer(None, _Audiences(self))
+        # Specifications whose check a change made stale: compiled once the whole revision is
+        # in, so that no check ever sees half of one (a target change and its resets).
+        self.stale: set[int] = set()
+
+    # --- reading -------------------------------------------------------------------------
+
+    def offer(self, spec: SpecificationEntry) -> Offer:
+        product = self.products[spec.product_pk]
+        return Offer(
+            product_id=product.product_id,
+            specification_id=spec.specification_id,
+            product_target=product.target,
+            setting=spec.setting,
+            associated_products=frozenset(
+                self.products[pk].product_id for pk in product.associated if pk in self.products
+            ),
+            associated_specifications=frozenset(
+                self.specifications[pk].specification_id
+                for pk in spec.associated
+                if pk in self.specifications
+            ),
+        )
+
+    def list_entries(self) -> int:
+        return sum(len(m) for m in self.product_lists.values()) + sum(
+            len(m) for m in self.specification_lists.values()
+        )
+
+    def list_bytes(self) -> int:
+        """Approximate bytes the lists take: containers, plus each bitmap's own overhead."""
+        maps = [*self.product_lists.values(), *self.specification_lists.values()]
+        return sum(sys.getsizeof(m) + _BITMAP_OVERHEAD for m in maps)
+
+    # --- compiling -----------------------------------------------------------------------
+
+    def compile_stale(self) -> None:
+        """Compile the checks the last changes made stale; each replaces its old one whole."""
+        audiences = _Audiences(self)
+        for spec_pk in sorted(self.stale):
+            spec = self.specifications[spec_pk]
+            self.checks[spec.specification_id] = compile_offer(self.offer(spec), audiences)
+        self.stale.clear()
+
+    def compile_all(self) -> None:
+        audiences = _Audiences(self)
+        self.checks = {
+            spec.specification_id: compile_offer(self.offer(spec), audiences)
+            for spec in self.specifications.values()
+        }
+        self.stale.clear()
+
+    # --- editing -------------------------------------------------------------------------
+
+    def set_account(self, pk: int, account_id: str, account_type: str) -> None:
+        if pk >= len(self.enterprise):
+            grow = max(pk + 1, 2 * len(self.enterprise)) - len(self.enterprise)
+            self.enterprise.extend(bytes(grow))
+            self.individual.extend(bytes(grow))
+        self.enterprise[pk] = account_type == AccountType.ENTERPRISE.value
+        self.individual[pk] = account_type == AccountType.INDIVIDUAL.value
+        self.accounts[account_id] = pk
+
+    def set_product(self, pk: int, product_id: str, seller_pk: int, name: str, target: str) -> None:
+        entry = self.products.get(pk)
+        if entry is None:
+            self.products[pk] = ProductEntry(pk, product_id, seller_pk, name, Target(target))
+            self.product_pks[product_id] = pk
+            bisect.insort(self.product_order, pk)
+        else:
+            entry.target = Target(target)
+            self.stale.update(entry.specifications)
+
+    def set_specification(
+        self, pk: int, spec_id: str, product_pk: int, name: str, setting: str
+    ) -> None:
+        entry = self.specifications.get(pk)
+        if entry is None:
+            self.specifications[pk] = SpecificationEntry(
+                pk, spec_id, product_pk, name, Setting(setting)
+            )
+            self.specification_pks[spec_id] = pk
+            bisect.insort(self.products[product_pk].specifications, pk)
+        else:
+            entry.setting = Setting(setting)
+        self.stale.add(pk)
+
+    def members(self, owner: str, owner_pk: int) -> BitMap:
+        lists = self.product_lists if owner == "product" else self.specification_lists
+        found = lists.get(owner_pk)
+        if found is None:
+            found = lists[owner_pk] = BitMap()
+        return found
+
+    def set_link(self, owner: str, owner_pk: int, other_pk: int, present: bool) -> None:
+        if owner == "product":
+            links = self.products[owner_pk].associated
+        else:
+            links = self.specifications[owner_pk].associated
+        if present:
+            links.add(other_pk)
+        else:
+            links.discard(other_pk)
+        if owner == "product":
+            self.stale.update(self.products[owner_pk].specifications)
+        else:
+            self.stale.add(owner_pk)
+
+    def add_purchases(self, account_pk: int, spec_pk: int, product_pk: int, delta: int) -> None:
+        for buyers in (
+            _counts(self.specification_buyers, spec_pk),
+            _counts(self.product_buyers, product_pk),
+        ):
+            count = buyers.get(account_pk, 0) + delta
+            if count > 0:
+                buyers[account_pk] = count
+            else:
+                buyers.pop(account_pk, None)
+
+    def apply(self, change: Change) -> None:
+        """One change that needs nothing from the database (see `changes`)."""
+        _APPLY[change["op"]](self, change)
+
+
+def _counts(table: dict[int, Counts], pk: int) -> Counts:
+    found = table.get(pk)
+    if found is None:
+        found = table[pk] = {}
+    return found
+
+
+class _Audiences:
+    """`domain.decision.Audiences` over the index: a buyer is an account's integer key."""
+
+    def __init__(self, state: IndexState) -> None:
+        self._state = state
+
+    def of_type(self, account_type: AccountType) -> Test[int]:
+        flags = self._state.enterprise
+        if account_type is AccountType.INDIVIDUAL:
+            flags = self._state.individual
+        return flags.__getitem__
+
+    def on_product_list(self, product_id: str) -> Test[int]:
+        return self._state.members("product", self._state.product_pks[product_id]).__contains__
+
+    def on_specification_list(self, specification_id: str) -> Test[int]:
+        pk = self._state.specification_pks[specification_id]
+        return self._state.members("specification", pk).__contains__
+
+    def bought_any_product(self, product_ids: frozenset[str]) -> Test[int]:
+        pks = self._state.product_pks
+        return _any_of([_counts(self._state.product_buyers, pks[i]) for i in product_ids])
+
+    def bought_any_specification(self, specification_ids: frozenset[str]) -> Test[int]:
+        pks = self._state.specification_pks
+        return _any_of(
+            [_counts(self._state.specification_buyers, pks[i]) for i in specification_ids]
+        )
+
+
+def _any_of(tables: list[Counts]) -> Test[int]:
+    if len(tables) == 1:
+        return tables[0].__contains__
+    frozen = tuple(tables)
+    return lambda pk: any(pk in table for table in frozen)
+
+
+def _apply_account(state: IndexState, change: Change) -> None:
+    state.set_account(change["pk"], change["id"], change["type"])
+
+
+def _apply_seller(state: IndexState, change: Change) -> None:
+    state.sellers[change["pk"]] = change["name"]
+
+
+def _apply_product(state: IndexState, change: Change) -> None:
+    state.set_product(
+        change["pk"], change["id"], change["seller"], change["name"], change["target"]
+    )
+
+
+def _apply_specification(state: IndexState, change: Change) -> None:
+    state.set_specification(
+        change["pk"],
+        change["id"],
+        change["product"],
+        change["name"],
+        change["setting"],
+    )
+
+
+def _apply_list(state: IndexState, change: Change) -> None:
+    members = state.members(change["owner"], change["pk"])
+    if change["present"]:
+        members.update(change["accounts"])
+    else:
+        members.difference_update(BitMap(change["accounts"]))
+
+
+def _apply_link(state: IndexState, change: Change) -> None:
+    state.set_link(change["owner"], change["pk"], change["other"], change["present"])
+
+
+def _apply_purchase(state: IndexState, change: Change) -> None:
+    state.add_purchases(
+        change["account"], change["specification"], change["product"], change["delta"]
+    )
+
+
+_APPLY: dict[str, Callable[[IndexState, Change], None]] = {
+    "account": _apply_account,
+    "seller": _apply_seller,
+    "product": _apply_product,
+    "specification": _apply_specification,
+    "list": _apply_list,
+    "link": _apply_link,
+    "purchase": _apply_purchase,
+}
+NEEDS_DATABASE = frozenset({"accounts_reload", "list_reload", "rebuild"})
+
+
+def fill_list(members: BitMap, account_pks: Iterable[int]) -> None:
+    """Replace a list's members in place: compiled checks hold the bitmap itself."""
+    members.clear()
+    members.update(account_pks)

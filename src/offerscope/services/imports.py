@@ -1,0 +1,446 @@
+"""Bulk lists: CSV imports and exports of accounts and of specified users (R5, R6, R13).
+
+One transaction per import: every row or none. Each row is judged by the same rules as a
+single add (`names.normalize_*`, `lists.match_account`, `lists.check_type_fit`,
+`lists.check_list_open`); every bad row is reported with its line, its value and why. With
+`skip_invalid` the good rows are imported and the bad ones reported.
+
+Rows are read and written in chunks: account IDs are resolved with one query per chunk, rows
+inserted with one executemany per chunk, so a million rows take seconds, in bounded memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, cast
+
+from sqlalchemy import Table, func, select
+
+from offerscope.domain.errors import Invalid, NotFound, OfferscopeError
+from offerscope.domain.lists import (
+    RegisteredAccount,
+    check_list_open,
+    check_type_fit,
+    match_account,
+)
+from offerscope.domain.names import normalize_account_id, normalize_account_name
+from offerscope.domain.targets import AccountType, Target
+from offerscope.index import changes
+from offerscope.services.admin import _name_taken, account_exists
+from offerscope.services.common import PRODUCT_NOT_FOUND, record, utcnow
+from offerscope.services.lists import _Owner, _owner
+from offerscope.services.views import Actor, Role
+from offerscope.storage.bulk import ACCOUNTS, AccountKey, BulkIo
+from offerscope.storage.tables import AccountRow, ProductRow, SellerRow
+from offerscope.storage.unit_of_work import Database, UnitOfWork
+
+CHUNK = 10_000
+# A list import this large tells other processes to read the list again rather than
+# sending every key through the change log.
+RELOAD_THRESHOLD = 10_000
+ACCOUNT_COLUMNS = ("account_id", "account_name", "account_type")
+USER_COLUMNS = ("account_id", "account_name")
+
+_TYPES = {kind.value: kind for kind in AccountType}
+
+Progress = Callable[[int], None]
+"""Called with the number of bytes read since the last call."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One bad row: its line in the file, the row as read, and the rule it breaks."""
+
+    line: int
+    value: str
+    code: str
+    message: str
+
+
+@dataclass
+class ImportReport:
+    """What an import did: rows imported, rows already there, and every bad row."""
+
+    imported: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    def reject(self, line: int, fields: list[str], error: OfferscopeError) -> None:
+        self.errors.append(RowError(line, ",".join(fields), error.code, error.message))
+
+
+def _rejected(report: ImportReport) -> Invalid:
+    count = len(report.errors)
+    return Invalid(
+        "import_rejected",
+        f"{count} row(s) are invalid, so nothing was imported. Correct them, or import with "
+        "skip_invalid to import the valid rows only.",
+        error_count=count,
+        errors=[vars(e) for e in report.errors],
+    )
+
+
+# --- reading CSV ----------------------------------------------------------------------------
+
+
+def _chunks(
+    source: IO[bytes], header: tuple[str, ...], progress: Progress | None
+) -> Iterator[list[tuple[int, list[str]]]]:
+    """(line number, fields) of each non-blank record, CHUNK at a time; a header is skipped.
+
+    A UTF-8 byte order mark is forgiven; a byte that is not UTF-8 fails its row's checks.
+    """
+    text = io.TextIOWrapper(source, encoding="utf-8-sig", errors="replace", newline="")
+    reader = csv.reader(text)
+    chunk: list[tuple[int, list[str]]] = []
+    reported = 0
+    try:
+        for fields in reader:
+            if not fields or (len(fields) == 1 and not fields[0].strip()):
+                continue
+            if reader.line_num == 1 and tuple(f.strip().lower() for f in fields) == header:
+                continue
+            chunk.append((reader.line_num, fields))
+            if len(chunk) == CHUNK:
+                reported = _report_progress(source, progress, reported)
+                yield chunk
+                chunk = []
+        _report_progress(source, progress, reported)
+        if chunk:
+            yield chunk
+    finally:
+        text.detach()  # the caller owns (and closes) the byte stream
+
+
+def _report_progress(source: IO[bytes], progress: Progress | None, reported: int) -> int:
+    if progress is None:
+        return reported
+    position: int = source.tell()
+    progress(position - reported)
+    return position
+
+
+def _shape(fields: list[str], header: tuple[str, ...]) -> None:
+    if len(fields) != len(header):
+        raise Invalid(
+            "invalid_request",
+            f"A row has {len(header)} comma-separated values: {','.join(header)}.",
+        )
+
+
+def _account_type(value: str) -> AccountType:
+    try:
+        return AccountType(value.strip().lower())
+    except ValueError as error:
+        raise Invalid(
+            "invalid_request",
+            "An account type is enterprise or individual.",
+            field="account_type",
+        ) from error
+
+
+def _registered(
+    bulk: BulkIo, key: AccountKey, values: Iterable[str]
+) -> dict[str, tuple[int, RegisteredAccount]]:
+    """Accounts whose `key` is one of `values`: value -> (pk, RegisteredAccount)."""
+    found: dict[str, tuple[int, RegisteredAccount]] = {}
+    for pk, account_id, name, account_type in bulk.accounts(key, list(values)):
+        account = RegisteredAccount(account_id, name, _TYPES[account_type])
+        found[account_id if key == "account_id" else name] = (pk, account)
+    return found
+
+
+# --- specified users ------------------------------------------------------------------------
+
+
+@dataclass
+class _UserImport:
+    """The running state of one list import."""
+
+    owner: _Owner
+    existing: set[int]
+    bulk: BulkIo
+    report: ImportReport = field(default_factory=ImportReport)
+    added: list[int] = field(default_factory=list)
+
+    @property
+    def product_target(self) -> Target | None:
+        """R6 applies to a specification's list, under its product's target."""
+        return Target(self.owner.product.target) if self.owner.specification else None
+
+
+def import_specified_users(
+    db: Database,
+    actor: Actor,
+    product_id: str,
+    specification_id: str | None,
+    source: IO[bytes],
+    *,
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """R5, R6: add every `account_id,account_name` row of a CSV to a list, or none of them."""
+    with db.writing() as uow:
+        session = uow.session
+        owner = _owner(uow, actor, product_id, specification_id, lock=True)
+        check_list_open(owner.setting)
+        existing = set(
+            session.scalars(
+                select(owner.users.account_pk).where(owner.users_owner_column == owner.pk)
+            )
+        )
+        job = _UserImport(owner, existing, BulkIo(session))
+        for chunk in _chunks(source, USER_COLUMNS, progress):
+            rows = _judge_users(job, chunk)
+            if skip_invalid or not job.report.errors:
+                _insert_users(job, rows)
+        job.report.errors.sort(key=lambda error: error.line)
+        if job.report.errors and not skip_invalid:
+            raise _rejected(job.report)
+        _finish_users(uow, actor, job)
+        return job.report
+
+
+def _judge_users(job: _UserImport, chunk: list[tuple[int, list[str]]]) -> list[tuple[int, str]]:
+    """The chunk's new (account pk, entered name) rows; bad rows go to the report."""
+    report = job.report
+    shaped: list[tuple[int, list[str], str, str]] = []
+    for line, fields in chunk:
+        try:
+            _shape(fields, USER_COLUMNS)
+            shaped.append(
+                (line, fields, normalize_account_id(fields[0]), normalize_account_name(fields[1]))
+            )
+        except OfferscopeError as error:
+            report.reject(line, fields, error)
+    by_id = _registered(job.bulk, "account_id", {row[2] for row in shaped})
+    target = job.product_target
+    new: list[tuple[int, str]] = []
+    for line, fields, account_id, name in shaped:
+        found = by_id.get(account_id)
+        try:
+            account = match_account(name, found[1] if found else None)
+            if target is not None:
+                check_type_fit(target, account)
+        except OfferscopeError as error:
+            report.reject(line, fields, error)
+            continue
+        assert found is not None
+        pk = found[0]
+        if pk in job.existing:  # R5: already on the list (or earlier in the file)
+            report.unchanged += 1
+            continue
+        job.existing.add(pk)
+        job.added.append(pk)
+        new.append((pk, name))
+    return new
+
+
+def _insert_users(job: _UserImport, rows: list[tuple[int, str]]) -> None:
+    owner = job.owner
+    owner_pk = owner.pk
+    table = cast(Table, owner.users.__table__)
+    added_at = job.bulk.stored(table.c.added_at, utcnow())
+    job.bulk.insert(
+        table,
+        (owner.users_owner_column.key, "account_pk", "entered_name", "added_at"),
+        [(owner_pk, pk, name, added_at) for pk, name in rows],
+    )
+
+
+def _finish_users(uow: UnitOfWork, actor: Actor, job: _UserImport) -> None:
+    """R13: one history entry for the whole import; the index learns of the new entries."""
+    owner = job.owner
+    count = len(job.added)
+    job.report.imported = count
+    if count == 0:
+        return
+    record(
+        uow.session,
+        actor,
+        owner.product,
+        "specified_users_imported",
+        specification_id=owner.spec_id,
+        subject=f"{count} accounts",
+        after=str(count),
+    )
+    if count > RELOAD_THRESHOLD:
+        uow.record_change(changes.list_reload(owner.kind, owner.pk))
+    else:
+        uow.record_change(changes.listed(owner.kind, owner.pk, job.added, present=True))
+    uow.commit()
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+@dataclass
+class _AccountImport:
+    bulk: BulkIo
+    report: ImportReport = field(default_factory=ImportReport)
+    seen_ids: dict[str, tuple[str, AccountType]] = field(default_factory=dict)
+    seen_names: set[str] = field(default_factory=set)
+    first_pk: int | None = None
+
+
+def import_accounts(
+    db: Database,
+    source: IO[bytes],
+    *,
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Register every `account_id,account_name,account_type` row of a CSV, or none of them.
+
+    A row identical to an account already registered changes nothing; an ID registered with
+    another name or type, or a name taken by another account, is a bad row.
+    """
+    with db.writing() as uow:
+        session = uow.session
+        job = _AccountImport(BulkIo(session))
+        before = session.scalar(select(func.max(AccountRow.pk))) or 0
+        for chunk in _chunks(source, ACCOUNT_COLUMNS, progress):
+            rows = _judge_accounts(job, chunk)
+            if rows and (skip_invalid or not job.report.errors):
+                created_at = job.bulk.stored(ACCOUNTS.c.created_at, utcnow())
+                job.bulk.insert(
+                    ACCOUNTS,
+                    ("account_id", "account_name", "account_type", "created_at"),
+                    [(i, name, kind.value, created_at) for i, name, kind in rows],
+                )
+                job.report.imported += len(rows)
+        job.report.errors.sort(key=lambda error: error.line)
+        if job.report.errors and not skip_invalid:
+            raise _rejected(job.report)
+        if job.report.imported:
+            after = session.scalar(select(func.max(AccountRow.pk))) or before
+            uow.record_change(changes.accounts_reload(before + 1, after))
+            uow.commit()
+        return job.report
+
+
+def _judge_accounts(
+    job: _AccountImport, chunk: list[tuple[int, list[str]]]
+) -> list[tuple[str, str, AccountType]]:
+    report = job.report
+    shaped: list[tuple[int, list[str], str, str, AccountType]] = []
+    for line, fields in chunk:
+        try:
+            _shape(fields, ACCOUNT_COLUMNS)
+            shaped.append(
+                (
+                    line,
+                    fields,
+                    normalize_account_id(fields[0]),
+                    normalize_account_name(fields[1]),
+                    _account_type(fields[2]),
+                )
+            )
+        except OfferscopeError as error:
+            report.reject(line, fields, error)
+    by_id = _registered(job.bulk, "account_id", {row[2] for row in shaped})
+    by_name = _registered(job.bulk, "account_name", {row[3] for row in shaped})
+    new: list[tuple[str, str, AccountType]] = []
+    for line, fields, account_id, name, account_type in shaped:
+        try:
+            if _already_registered(job, by_id, account_id, name, account_type):
+                report.unchanged += 1
+                continue
+            if name in by_name or name in job.seen_names:
+                raise _name_taken(name)
+        except OfferscopeError as error:
+            report.reject(line, fields, error)
+            continue
+        job.seen_ids[account_id] = (name, account_type)
+        job.seen_names.add(name)
+        new.append((account_id, name, account_type))
+    return new
+
+
+def _already_registered(
+    job: _AccountImport,
+    by_id: dict[str, tuple[int, RegisteredAccount]],
+    account_id: str,
+    name: str,
+    account_type: AccountType,
+) -> bool:
+    """True for a row identical to its registered account; raise if the ID is taken."""
+    if account_id in by_id:
+        known = by_id[account_id][1]
+        same = (known.account_name, known.account_type) == (name, account_type)
+    elif account_id in job.seen_ids:
+        same = job.seen_ids[account_id] == (name, account_type)
+    else:
+        return False
+    if not same:
+        raise account_exists(account_id)
+    return True
+
+
+# --- exports --------------------------------------------------------------------------------
+
+
+def _csv_lines(header: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> Iterator[str]:
+    """CSV text, a block of rows at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for count, row in enumerate(rows, 1):
+        writer.writerow(row)
+        if count % CHUNK == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def export_accounts(db: Database) -> Iterator[str]:
+    """Every account as `account_id,account_name,account_type` CSV, in registration order."""
+    with db.reading() as uow:
+        rows = uow.session.execute(
+            select(AccountRow.account_id, AccountRow.account_name, AccountRow.account_type)
+            .order_by(AccountRow.pk)
+            .execution_options(yield_per=CHUNK)
+        )
+        yield from _csv_lines(ACCOUNT_COLUMNS, (tuple(row) for row in rows))
+
+
+def export_specified_users(
+    db: Database, actor: Actor, product_id: str, specification_id: str | None
+) -> Iterator[str]:
+    """A list as `account_id,account_name` CSV (names as entered), ready to import again.
+
+    The owner is checked now (R9: 404 before any byte is sent); rows are read as consumed.
+    """
+    with db.reading() as uow:
+        owner = _owner(uow, actor, product_id, specification_id, lock=False)
+        users, owner_column, owner_pk = owner.users, owner.users_owner_column, owner.pk
+
+    def rows() -> Iterator[str]:
+        with db.reading() as uow:
+            found = uow.session.execute(
+                select(AccountRow.account_id, users.entered_name)
+                .join(AccountRow, AccountRow.pk == users.account_pk)
+                .where(owner_column == owner_pk)
+                .order_by(users.account_pk)
+                .execution_options(yield_per=CHUNK)
+            )
+            yield from _csv_lines(USER_COLUMNS, (tuple(row) for row in found))
+
+    return rows()
+
+
+def seller_of_product(db: Database, product_id: str) -> Actor:
+    """The seller owning a product, for the command line, which speaks for every seller."""
+    with db.reading() as uow:
+        found = uow.session.execute(
+            select(SellerRow.pk, SellerRow.seller_id)
+            .join(ProductRow, ProductRow.seller_pk == SellerRow.pk)
+            .where(ProductRow.product_id == product_id.strip())
+        ).one_or_none()
+    if found is None:
+        raise NotFound("product_not_found", PRODUCT_NOT_FOUND, product_id=product_id)
+    return Actor(Role.SELLER, seller_pk=found[0], seller_id=found[1])

@@ -1,0 +1,65 @@
+"""The decision index's change log: a gapless revision counter and what each revision changed.
+
+Every write use case that changes a decision records its changes in its own transaction
+(`UnitOfWork.record_change`); at commit the unit of work bumps the counter and stores the
+changes under the new revision. The counter row is locked as late as possible, just before
+COMMIT, so writers hold it only briefly and revisions follow commit order. Any process can
+then bring its in-memory index up to date by reading the counter (one primary-key read) and
+the changes since the revision it has.
+
+A change is a small JSON object whose `op` the index knows; this module never looks inside.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.orm import Session
+
+from offerscope.storage.tables import IndexChangeRow, IndexRevisionRow
+
+Change = dict[str, Any]
+
+# How many revisions other processes may fall behind before they rebuild instead.
+KEEP_REVISIONS = 100_000
+PRUNE_EVERY = 1_000
+
+# Insert-or-bump in one statement (PostgreSQL and SQLite >= 3.35 alike): it takes the row lock,
+# and it recreates the row should the table have been emptied (TRUNCATE in tests).
+_BUMP = text(
+    "INSERT INTO index_revision (id, revision) VALUES (1, 1) "
+    "ON CONFLICT (id) DO UPDATE SET revision = index_revision.revision + 1 "
+    "RETURNING revision"
+)
+REVISION_QUERY = "SELECT revision FROM index_revision WHERE id = 1"
+
+
+def append(session: Session, changes: Sequence[Change]) -> int:
+    """Store `changes` under the next revision, in the session's transaction; the revision."""
+    revision = int(session.execute(_BUMP).scalar_one())
+    session.add(IndexChangeRow(revision=revision, payload=json.dumps(list(changes))))
+    if revision % PRUNE_EVERY == 0:
+        session.execute(
+            delete(IndexChangeRow).where(IndexChangeRow.revision <= revision - KEEP_REVISIONS)
+        )
+    session.flush()
+    return revision
+
+
+def current_revision(session: Session) -> int:
+    """The newest committed revision as this session's transaction sees it (0 if none)."""
+    value = session.scalar(select(IndexRevisionRow.revision).where(IndexRevisionRow.id == 1))
+    return int(value or 0)
+
+
+def changes_after(session: Session, revision: int, upto: int) -> list[tuple[int, list[Change]]]:
+    """The changes of revisions `revision + 1 .. upto`, in order (fewer if pruned)."""
+    rows = session.execute(
+        select(IndexChangeRow.revision, IndexChangeRow.payload)
+        .where(IndexChangeRow.revision > revision, IndexChangeRow.revision <= upto)
+        .order_by(IndexChangeRow.revision)
+    )
+    return [(int(number), json.loads(payload)) for number, payload in rows]

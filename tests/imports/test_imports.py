@@ -1,0 +1,391 @@
+"""Bulk lists: CSV imports all-or-nothing with per-row errors (R5, R6, R13), skip-invalid,
+exports that import again, over the use cases, the command line and streamed HTTP uploads."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from offerscope import index
+from offerscope.cli.main import app as cli
+from offerscope.domain.errors import Conflict, Invalid
+from offerscope.domain.targets import AccountType, Setting, Target
+from offerscope.services import admin, decisions, imports, lists, products
+from offerscope.services.views import Actor, Role
+from offerscope.storage.unit_of_work import Database
+from tests.support import live_server, placeholder_app
+
+ENT, IND = AccountType.ENTERPRISE, AccountType.INDIVIDUAL
+
+
+def account(n: int) -> tuple[str, str]:
+    return f"{n:032x}", f"member_{n:05d}"
+
+
+def csv_bytes(*lines: str) -> io.BytesIO:
+    return io.BytesIO(("\n".join(lines) + "\n").encode())
+
+
+def register(db: Database, count: int, account_type: AccountType = IND) -> None:
+    for n in range(1, count + 1):
+        admin.register_account(db, *account(n), account_type)
+
+
+def specified_product(db: Database, *specs: str) -> tuple[Actor, str, list[str]]:
+    seller = admin.seller_actor(db, admin.create_seller(db, "Seller").seller_id)
+    view = products.create_product(db, seller, "Product", list(specs) or ["Basic"])
+    products.set_product_target(db, seller, view.product_id, Target.SPECIFIED)
+    return seller, view.product_id, [s.specification_id for s in view.specifications]
+
+
+def list_ids(db: Database, seller: Actor, product_id: str, spec_id: str | None = None) -> list[str]:
+    page = lists.list_specified_users(db, seller, product_id, spec_id, limit=1000)
+    return [u.account_id for u in page.page.items]
+
+
+# --- specified users ------------------------------------------------------------------------
+
+
+def test_r5_an_import_adds_every_row_and_the_index_sees_them(db: Database) -> None:
+    register(db, 3)
+    seller, product_id, (spec,) = specified_product(db)
+    assert not decisions.check(db, account(1)[0], spec).allowed  # the index is built now
+    source = csv_bytes("account_id,account_name", *(",".join(account(n)) for n in (1, 2, 3)))
+    report = imports.import_specified_users(db, seller, product_id, None, source)
+    assert (report.imported, report.unchanged, report.errors) == (3, 0, [])
+    assert list_ids(db, seller, product_id) == [account(n)[0] for n in (1, 2, 3)]
+    assert all(decisions.check(db, account(n)[0], spec).allowed for n in (1, 2, 3))
+
+
+def test_r5_an_import_with_one_bad_row_imports_nothing_and_reports_every_bad_row(
+    db: Database,
+) -> None:
+    register(db, 3)
+    seller, product_id, _ = specified_product(db)
+    source = csv_bytes(
+        ",".join(account(1)),
+        f"{account(2)[0]},{account(3)[1]}",  # line 2: name of another account
+        "NOT-HEX,member_00001",  # line 3: malformed ID
+        f"{'9' * 32},nobody_here",  # line 4: no such account
+        "just-one-column",  # line 5
+    )
+    with pytest.raises(Invalid) as raised:
+        imports.import_specified_users(db, seller, product_id, None, source)
+    assert raised.value.code == "import_rejected"
+    errors = raised.value.details["errors"]
+    assert [(e["line"], e["code"]) for e in errors] == [
+        (2, "account_mismatch"),
+        (3, "invalid_request"),
+        (4, "account_not_found"),
+        (5, "invalid_request"),
+    ]
+    assert errors[1]["value"] == "NOT-HEX,member_00001"
+    assert all(e["message"] for e in errors)
+    assert list_ids(db, seller, product_id) == []
+
+
+def test_r5_skip_invalid_imports_the_good_rows_and_reports_the_rest(db: Database) -> None:
+    register(db, 2)
+    seller, product_id, _ = specified_product(db)
+    lists.add_specified_user(db, seller, product_id, None, *account(2))
+    source = csv_bytes(",".join(account(1)), "bad,row", ",".join(account(2)), ",".join(account(1)))
+    report = imports.import_specified_users(db, seller, product_id, None, source, skip_invalid=True)
+    assert (report.imported, report.unchanged) == (1, 2)  # account 2 listed; 1 repeated
+    assert [(e.line, e.code) for e in report.errors] == [(2, "invalid_request")]
+    assert list_ids(db, seller, product_id) == [account(1)[0], account(2)[0]]
+
+
+def test_r5_an_import_needs_the_list_open(db: Database) -> None:
+    register(db, 1)
+    seller, product_id, _ = specified_product(db)
+    products.set_product_target(db, seller, product_id, Target.ALL)
+    with pytest.raises(Conflict) as raised:
+        imports.import_specified_users(
+            db, seller, product_id, None, csv_bytes(",".join(account(1)))
+        )
+    assert raised.value.code == "add_user_not_available"
+
+
+def test_r6_a_specification_list_import_refuses_accounts_of_the_other_type(db: Database) -> None:
+    admin.register_account(db, *account(1), ENT)
+    admin.register_account(db, *account(2), IND)
+    seller = admin.seller_actor(db, admin.create_seller(db, "Seller").seller_id)
+    view = products.create_product(db, seller, "Product", ["Gold"])
+    spec = view.specifications[0].specification_id
+    products.set_product_target(db, seller, view.product_id, Target.ENTERPRISE)
+    products.set_specification_setting(db, seller, view.product_id, spec, Setting.SPECIFIED)
+    source = csv_bytes(",".join(account(1)), ",".join(account(2)))
+    with pytest.raises(Invalid) as raised:
+        imports.import_specified_users(db, seller, view.product_id, spec, source)
+    assert [(e["line"], e["code"]) for e in raised.value.details["errors"]] == [
+        (2, "account_type_not_allowed")
+    ]
+    report = imports.import_specified_users(
+        db,
+        seller,
+        view.product_id,
+        spec,
+        csv_bytes(",".join(account(1)), ",".join(account(2))),
+        skip_invalid=True,
+    )
+    assert report.imported == 1
+    assert decisions.check(db, account(1)[0], spec).allowed
+
+
+def test_r13_an_import_is_one_history_entry(db: Database) -> None:
+    register(db, 3)
+    seller, product_id, _ = specified_product(db)
+    source = csv_bytes(*(",".join(account(n)) for n in (1, 2, 3)))
+    imports.import_specified_users(db, seller, product_id, None, source)
+    newest = decisions.product_history(db, seller, product_id).items[0]
+    assert (newest.action, newest.subject, newest.after) == (
+        "specified_users_imported",
+        "3 accounts",
+        "3",
+    )
+
+
+def test_r9_another_sellers_product_is_not_found(db: Database) -> None:
+    register(db, 1)
+    _, product_id, _ = specified_product(db)
+    stranger = admin.seller_actor(db, admin.create_seller(db, "Other").seller_id)
+    with pytest.raises(Exception) as raised:
+        imports.import_specified_users(
+            db, stranger, product_id, None, csv_bytes(",".join(account(1)))
+        )
+    assert getattr(raised.value, "code", None) == "product_not_found"
+
+
+def test_an_export_imports_again_into_another_list(db: Database) -> None:
+    register(db, 4)
+    seller, product_id, (spec,) = specified_product(db)
+    for n in (3, 1, 4):
+        lists.add_specified_user(db, seller, product_id, None, *account(n))
+    exported = "".join(imports.export_specified_users(db, seller, product_id, None))
+    assert exported.splitlines() == [
+        "account_id,account_name",
+        *(",".join(account(n)) for n in (1, 3, 4)),
+    ]
+    products.set_product_target(db, seller, product_id, Target.ALL)
+    products.set_specification_setting(db, seller, product_id, spec, Setting.SPECIFIED)
+    report = imports.import_specified_users(
+        db, seller, product_id, spec, io.BytesIO(exported.encode())
+    )
+    assert report.imported == 3
+    assert list_ids(db, seller, product_id, spec) == [account(n)[0] for n in (1, 3, 4)]
+
+
+def test_a_large_import_reloads_the_list_on_other_processes(
+    db: Database, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Past RELOAD_THRESHOLD an import sends "read the list again", not every key.
+    monkeypatch.setattr(imports, "RELOAD_THRESHOLD", 2)
+    register(db, 5)
+    seller, product_id, (spec,) = specified_product(db)
+    other = Database.connect(database_url, pool_size=2)
+    try:
+        assert not decisions.check(other, account(5)[0], spec).allowed
+        source = csv_bytes(*(",".join(account(n)) for n in range(1, 6)))
+        imports.import_specified_users(db, seller, product_id, None, source)
+        assert all(decisions.check(other, account(n)[0], spec).allowed for n in range(1, 6))
+        assert index.index_of(other).stats().list_entries == 5
+    finally:
+        other.dispose()
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+def test_accounts_import_all_or_nothing_with_every_bad_row(db: Database) -> None:
+    admin.register_account(db, *account(1), IND)
+    source = csv_bytes(
+        "account_id,account_name,account_type",
+        f"{account(1)[0]},{account(1)[1]},individual",  # identical: unchanged
+        f"{account(2)[0]},{account(2)[1]},enterprise",
+        f"{account(3)[0]},{account(1)[1]},individual",  # line 4: name taken
+        f"{account(1)[0]},renamed_one,individual",  # line 5: ID taken with another name
+        f"{account(4)[0]},{account(4)[1]},robot",  # line 6: no such type
+        f"{account(5)[0]},{account(2)[1]},enterprise",  # line 7: name taken earlier in the file
+    )
+    with pytest.raises(Invalid) as raised:
+        imports.import_accounts(db, source)
+    assert [(e["line"], e["code"]) for e in raised.value.details["errors"]] == [
+        (4, "account_name_taken"),
+        (5, "account_exists"),
+        (6, "invalid_request"),
+        (7, "account_name_taken"),
+    ]
+    with pytest.raises(Exception, match="No customer account"):
+        admin.get_account(db, account(2)[0])
+    source.seek(0)
+    report = imports.import_accounts(db, source, skip_invalid=True)
+    assert (report.imported, report.unchanged, len(report.errors)) == (1, 1, 4)
+    assert admin.get_account(db, account(2)[0]).account_type is ENT
+
+
+def test_imported_accounts_reach_the_index_and_export_again(db: Database) -> None:
+    seller = admin.seller_actor(db, admin.create_seller(db, "Seller").seller_id)
+    view = products.create_product(db, seller, "Product", ["Basic"])
+    spec = view.specifications[0].specification_id
+    products.set_product_target(db, seller, view.product_id, Target.ENTERPRISE)
+    assert decisions.check(db, account(1)[0], spec).reason.value == "account_not_found"
+    rows = [
+        f"{account(n)[0]},{account(n)[1]},{'enterprise' if n % 2 else 'individual'}" for n in (1, 2)
+    ]
+    imports.import_accounts(db, csv_bytes(*rows))
+    assert decisions.check(db, account(1)[0], spec).allowed
+    assert decisions.check(db, account(2)[0], spec).reason.value == "not_enterprise_user"
+    exported = "".join(imports.export_accounts(db)).splitlines()
+    assert exported == ["account_id,account_name,account_type", *rows]
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_cli_users_import_and_export(runner: CliRunner, sqlite_url: str, tmp_path: Path) -> None:
+    db = Database.connect(sqlite_url)
+    try:
+        register(db, 3)
+        seller, product_id, _ = specified_product(db)
+    finally:
+        db.dispose()
+    good = tmp_path / "users.csv"
+    good.write_text("account_id,account_name\n" + "\n".join(",".join(account(n)) for n in (1, 2)))
+    url = ["--database-url", sqlite_url]
+    result = runner.invoke(cli, ["users", "import", str(good), "--product", product_id, *url])
+    assert result.exit_code == 0, result.output
+    assert "Imported 2" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text(",".join(account(3)) + "\nnot,valid\n")
+    errors = tmp_path / "errors.csv"
+    rejected = runner.invoke(
+        cli, ["users", "import", str(bad), "--product", product_id, "--errors", str(errors), *url]
+    )
+    assert rejected.exit_code == 1
+    assert "line 2" in rejected.output and "Nothing imported" in rejected.output
+    assert errors.read_text().splitlines()[1].startswith("2,")
+    skipped = runner.invoke(
+        cli, ["users", "import", str(bad), "--product", product_id, "--skip-invalid", *url]
+    )
+    assert skipped.exit_code == 0 and "Imported 1" in skipped.output
+    exported = runner.invoke(cli, ["users", "export", "--product", product_id, *url])
+    assert exported.exit_code == 0
+    assert exported.stdout.splitlines() == [
+        "account_id,account_name",
+        *(",".join(account(n)) for n in (1, 2, 3)),
+    ]
+    assert seller.seller_id
+
+
+def test_cli_accounts_import_and_export(runner: CliRunner, sqlite_url: str, tmp_path: Path) -> None:
+    source = tmp_path / "accounts.csv"
+    source.write_text(
+        "account_id,account_name,account_type\n"
+        + "\n".join(f"{a},{n},enterprise" for a, n in (account(1), account(2)))
+        + "\n"
+    )
+    url = ["--database-url", sqlite_url]
+    result = runner.invoke(cli, ["accounts", "import", str(source), *url])
+    assert result.exit_code == 0, result.output
+    target = tmp_path / "out.csv"
+    exported = runner.invoke(cli, ["accounts", "export", "--output", str(target), *url])
+    assert exported.exit_code == 0
+    assert target.read_text() == source.read_text()
+
+
+# --- HTTP -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def http(db: Database) -> Iterator[tuple[httpx.Client, httpx.Client, Database]]:
+    """A real server on the test's database; (operator client, seller client, db)."""
+    app = placeholder_app()
+    app.state.db = db
+    with live_server(app) as base_url:
+        operator = httpx.Client(
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {admin.create_token(db, Role.OPERATOR)}"},
+        )
+        seller = httpx.Client(base_url=base_url)
+        yield operator, seller, db
+        operator.close()
+        seller.close()
+
+
+def test_http_streamed_upload_past_the_json_body_limit(
+    http: tuple[httpx.Client, httpx.Client, Database],
+) -> None:
+    operator, client, db = http
+    count = 40_000  # about 3 MB: beyond the 2 MiB limit of JSON bodies
+    rows = "".join(
+        f"{n:032x},member_{n:05d},{'enterprise' if n % 2 else 'individual'}\n"
+        for n in range(1, count + 1)
+    )
+
+    def chunks() -> Iterator[bytes]:  # sent chunked, with no Content-Length
+        data = rows.encode()
+        for start in range(0, len(data), 65536):
+            yield data[start : start + 65536]
+
+    response = operator.post(
+        "/v1/accounts/import", content=chunks(), headers={"Content-Type": "text/csv"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["imported"] == count
+    seller, product_id, (spec,) = specified_product(db)
+    token = admin.create_token(db, Role.SELLER, seller_id=seller.seller_id)
+    client.headers["Authorization"] = f"Bearer {token}"
+    users = "".join(f"{n:032x},member_{n:05d}\n" for n in range(1, count + 1))
+    path = f"/v1/products/{product_id}/specified-users/import"
+    response = client.post(path, content=users.encode(), headers={"Content-Type": "text/csv"})
+    assert response.status_code == 200, response.text
+    assert response.json() == {"imported": count, "unchanged": 0, "error_count": 0, "errors": []}
+    exported = client.get(f"/v1/products/{product_id}/specified-users/export")
+    assert exported.status_code == 200
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert exported.text == "account_id,account_name\n" + users
+    check = operator.post(
+        "/v1/decisions", json={"account_id": f"{count:032x}", "specification_id": spec}
+    )
+    assert check.json()["allowed"] is True
+
+
+def test_http_rejected_upload_is_422_with_every_bad_row_and_skip_invalid(
+    http: tuple[httpx.Client, httpx.Client, Database],
+) -> None:
+    _, client, db = http
+    register(db, 2)
+    seller, product_id, (spec,) = specified_product(db)
+    products.set_product_target(db, seller, product_id, Target.ALL)
+    products.set_specification_setting(db, seller, product_id, spec, Setting.SPECIFIED)
+    client.headers["Authorization"] = (
+        f"Bearer {admin.create_token(db, Role.SELLER, seller_id=seller.seller_id)}"
+    )
+    path = f"/v1/products/{product_id}/specifications/{spec}/specified-users/import"
+    body = f"{','.join(account(1))}\nx,y\n{','.join(account(2))}\n".encode()
+    csv = {"Content-Type": "text/csv"}
+    rejected = client.post(path, content=body, headers=csv)
+    assert rejected.status_code == 422
+    assert rejected.headers["content-type"].startswith("application/problem+json")
+    problem = rejected.json()
+    assert problem["code"] == "import_rejected"
+    assert [(e["line"], e["value"]) for e in problem["errors"]] == [(2, "x,y")]
+    accepted = client.post(path, params={"skip_invalid": "true"}, content=body, headers=csv)
+    assert accepted.status_code == 200
+    assert (accepted.json()["imported"], accepted.json()["error_count"]) == (2, 1)
+    assert (
+        client.post(path, content=body, headers={"Content-Type": "application/json"}).status_code
+        == 415
+    )
+    other = "/v1/products/prd_unknown/specified-users/import"
+    assert client.post(other, content=body, headers=csv).status_code == 404

@@ -1,0 +1,361 @@
+"""The decision index (R3, R10, R12 from memory) against the database path it replaces.
+
+Random worlds are made through the ordinary use cases, one write at a time; after every write
+the index, kept current incrementally, must answer exactly as `storage.facts` + `decide` do
+from the tables, and exactly as an index built from scratch. Two `Database` objects on one
+database stand for two server processes.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, insert, text
+
+from offerscope import index
+from offerscope.domain.errors import OfferscopeError
+from offerscope.domain.targets import AccountType, Setting, Target
+from offerscope.index import changes
+from offerscope.index.index import DecisionIndex
+from offerscope.services import admin, decisions, lists, products
+from offerscope.services.views import Actor, Role
+from offerscope.storage.tables import IndexChangeRow, ProductUserRow
+from offerscope.storage.unit_of_work import Database
+
+ACCOUNTS = [(f"{n:032x}", f"buyer_{n:03d}") for n in range(1, 5)]
+UNKNOWN_ACCOUNT = "f" * 32
+
+
+@dataclass
+class World:
+    """A small marketplace made through the use cases, and the IDs a test draws from."""
+
+    db: Database
+    seller: Actor
+    products: list[str] = field(default_factory=list)
+    specs: dict[str, list[str]] = field(default_factory=dict)  # product -> its specifications
+    buyers: dict[str, Actor] = field(default_factory=dict)
+    orders: list[str] = field(default_factory=list)
+
+    @property
+    def all_specs(self) -> list[str]:
+        return [s for p in self.products for s in self.specs[p]]
+
+
+def make_world(db: Database, *, associated: bool = False) -> World:
+    for (account_id, name), account_type in zip(
+        ACCOUNTS, [*AccountType, *AccountType], strict=True
+    ):
+        admin.register_account(db, account_id, name, account_type)
+    seller_id = admin.create_seller(db, "Seller").seller_id
+    world = World(db, admin.seller_actor(db, seller_id))
+    for p in range(3):
+        view = products.create_product(db, world.seller, f"P{p}", ["S0", "S1"])
+        world.products.append(view.product_id)
+        world.specs[view.product_id] = [s.specification_id for s in view.specifications]
+    if associated:  # so that random orders, refunds and removals matter from the first write
+        p0, p1, p2 = world.products
+        products.set_product_target(db, world.seller, p2, Target.ASSOCIATED)
+        lists.add_associations(db, world.seller, p2, None, [p0])
+        s0, s1 = world.specs[p1]
+        products.set_specification_setting(db, world.seller, p1, s1, Setting.ASSOCIATED)
+        lists.add_associations(db, world.seller, p1, s1, [s0])
+        products.set_product_target(db, world.seller, p0, Target.SPECIFIED)
+        products.set_specification_setting(db, world.seller, p1, s0, Setting.SPECIFIED)
+        for account_id, name in ACCOUNTS[:2]:  # so that removals have something to remove
+            lists.add_specified_user(db, world.seller, p0, None, account_id, name)
+            lists.add_specified_user(db, world.seller, p1, s0, account_id, name)
+    for account_id, _ in ACCOUNTS:
+        buyer = admin.authenticate(db, admin.create_token(db, Role.BUYER, account_id=account_id))
+        assert buyer is not None
+        world.buyers[account_id] = buyer
+    return world
+
+
+# One write through a use case: (kind, product index, spec index, account index, value index).
+Op = tuple[str, int, int, int, int]
+KINDS = [
+    "product_target",
+    "spec_setting",
+    "product_user_add",
+    "product_user_remove",
+    "spec_user_add",
+    "spec_user_remove",
+    "product_link_add",
+    "product_link_remove",
+    "spec_link_add",
+    "spec_link_remove",
+    "order",
+    "order",
+    "order",
+    "refund",
+    "account_type",
+    "new_spec",
+]
+ops = st.tuples(
+    st.sampled_from(KINDS),
+    st.integers(0, 2),
+    st.integers(0, 2),
+    st.integers(0, 3),
+    st.integers(0, 5),
+)
+
+
+def apply(world: World, op: Op) -> None:
+    """Run one write; a write the rules refuse (409, 422, 404) is part of the game."""
+    kind, p, s, a, v = op
+    db, seller = world.db, world.seller
+    product = world.products[p]
+    specs = world.specs[product]
+    spec = specs[s % len(specs)]
+    account_id, name = ACCOUNTS[a]
+    other_product = world.products[(p + 1 + v % 2) % 3]
+    other_spec = specs[(s + 1) % len(specs)]
+    with suppress(OfferscopeError):
+        if kind == "product_target":
+            products.set_product_target(
+                db, seller, product, list(Target)[v % 5], reset_conflicting=True
+            )
+        elif kind == "spec_setting":
+            products.set_specification_setting(db, seller, product, spec, list(Setting)[v])
+        elif kind == "product_user_add":
+            lists.add_specified_user(db, seller, product, None, account_id, name)
+        elif kind == "product_user_remove":
+            lists.remove_specified_user(db, seller, product, None, account_id)
+        elif kind == "spec_user_add":
+            lists.add_specified_user(db, seller, product, spec, account_id, name)
+        elif kind == "spec_user_remove":
+            lists.remove_specified_user(db, seller, product, spec, account_id)
+        elif kind == "product_link_add":
+            lists.add_associations(db, seller, product, None, [other_product])
+        elif kind == "product_link_remove":
+            lists.remove_association(db, seller, product, None, other_product)
+        elif kind == "spec_link_add":
+            lists.add_associations(db, seller, product, spec, [other_spec])
+        elif kind == "spec_link_remove":
+            lists.remove_association(db, seller, product, spec, other_spec)
+        elif kind == "order":
+            world.orders.append(decisions.place_order(db, world.buyers[account_id], spec).order_id)
+        elif kind == "refund" and world.orders:
+            decisions.refund_order(db, world.orders[v % len(world.orders)])
+        elif kind == "account_type":
+            admin.update_account(db, account_id, account_type=list(AccountType)[v % 2])
+        elif kind == "new_spec" and len(specs) < 4:
+            specs.append(
+                products.add_specification(db, seller, product, f"S{len(specs)}").specification_id
+            )
+
+
+def assert_index_matches_tables(world: World, idx: DecisionIndex) -> None:
+    """Every (account, specification) pair, and unknown IDs, decided alike both ways."""
+    accounts = [a for a, _ in ACCOUNTS] + [UNKNOWN_ACCOUNT]
+    spec_ids = [*world.all_specs, "spc_unknown"]
+    pairs = [(a, s) for a in accounts for s in spec_ids]
+    from_index = idx.decide_many(pairs)
+    for (account_id, spec_id), decided in zip(pairs, from_index, strict=True):
+        expected = decisions.check_from_database(world.db, account_id, spec_id)
+        assert decided == expected, (account_id, spec_id)
+        assert idx.decide(account_id, spec_id) == expected
+
+
+def fresh_build(db: Database) -> DecisionIndex:
+    """An index built from scratch, not registered with `db` (a process starting now)."""
+    rebuilt = DecisionIndex(db)
+    rebuilt.rebuild()
+    return rebuilt
+
+
+@contextmanager
+def world_on_copy(template: Path, directory: Path) -> Iterator[World]:
+    path = directory / "world.db"
+    shutil.copy(template, path)
+    db = Database.connect(f"sqlite:///{path}", pool_size=2)
+    try:
+        yield make_world(db, associated=True)
+    finally:
+        db.dispose()
+        path.unlink()
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(ops, min_size=1, max_size=14))
+# Every kind of write at least once, on lists and links that exist (see make_world).
+@example([(kind, 0, 0, 0, 0) for kind in KINDS])
+@example([(kind, 1, 0, 1, 1) for kind in reversed(KINDS)])
+@example([(kind, 2, 1, 0, 2) for kind in KINDS])
+def test_r3_r10_r12_index_follows_every_write_as_the_tables_do(
+    sqlite_template: Path, tmp_path: Path, writes: list[Op]
+) -> None:
+    with world_on_copy(sqlite_template, tmp_path) as world:
+        idx = index.current(world.db)  # built now, then kept current by the writes alone
+        for op in writes:
+            apply(world, op)
+            assert_index_matches_tables(world, idx)
+        assert idx.builds == 1  # every write was applied as a change, never by a rebuild
+        assert idx.revision == fresh_build(world.db).revision
+        assert_index_matches_tables(world, fresh_build(world.db))
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(ops, min_size=1, max_size=14))
+def test_catalog_from_the_index_equals_the_catalog_from_the_tables(
+    sqlite_template: Path, tmp_path: Path, writes: list[Op]
+) -> None:
+    with world_on_copy(sqlite_template, tmp_path) as world:
+        for op in writes:
+            apply(world, op)
+        for buyer in world.buyers.values():
+            cursor = None
+            while True:
+                page = decisions.catalog(world.db, buyer, limit=2, cursor=cursor)
+                assert page == decisions.catalog_from_database(
+                    world.db, buyer, limit=2, cursor=cursor
+                )
+                if page.next_cursor is None:
+                    break
+                cursor = page.next_cursor
+
+
+# --- freshness across processes -------------------------------------------------------------
+
+
+@pytest.fixture
+def two_processes(database_url: str) -> Iterator[tuple[World, Database]]:
+    """A world written through one `Database`, and a second one on the same database."""
+    first = Database.connect(database_url, pool_size=2)
+    second = Database.connect(database_url, pool_size=2)
+    try:
+        yield make_world(first), second
+    finally:
+        first.dispose()
+        second.dispose()
+
+
+def test_a_write_on_one_process_is_in_the_next_decision_on_another(
+    two_processes: tuple[World, Database],
+) -> None:
+    world, other = two_processes
+    product, spec = world.products[0], world.specs[world.products[0]][0]
+    alice, alice_name = ACCOUNTS[0]
+    assert decisions.check(other, alice, spec).allowed  # the other process builds its index
+    products.set_product_target(world.db, world.seller, product, Target.SPECIFIED)
+    assert decisions.check(other, alice, spec).reason.value == "not_specified_user"
+    lists.add_specified_user(world.db, world.seller, product, None, alice, alice_name)
+    assert decisions.check(other, alice, spec).allowed
+    results = decisions.check_batch(other, [(alice, spec), (ACCOUNTS[1][0], spec)])
+    assert [r.decision.allowed for r in results] == [True, False]
+    lists.remove_specified_user(world.db, world.seller, product, None, alice)
+    assert not decisions.check(other, alice, spec).allowed
+    assert index.index_of(other).builds == 1  # caught up from the change log alone
+
+
+def test_r10_orders_and_refunds_reach_the_other_process(
+    two_processes: tuple[World, Database],
+) -> None:
+    world, other = two_processes
+    p0, p1 = world.products[0], world.products[1]
+    bought, gated = world.specs[p0][0], world.specs[p1][0]
+    alice = ACCOUNTS[0][0]
+    products.set_product_target(world.db, world.seller, p1, Target.ASSOCIATED)
+    lists.add_associations(world.db, world.seller, p1, None, [p0])
+    assert decisions.check(other, alice, gated).reason.value == "no_associated_purchase"
+    order = decisions.place_order(world.db, world.buyers[alice], bought)
+    assert decisions.check(other, alice, gated).allowed
+    decisions.refund_order(world.db, order.order_id)
+    assert not decisions.check(other, alice, gated).allowed
+    assert index.index_of(other).builds == 1
+
+
+def test_r6_an_account_type_change_reaches_the_other_process(
+    two_processes: tuple[World, Database],
+) -> None:
+    world, other = two_processes
+    product, spec = world.products[0], world.specs[world.products[0]][0]
+    products.set_product_target(world.db, world.seller, product, Target.ENTERPRISE)
+    account_id = ACCOUNTS[1][0]  # individual
+    assert decisions.check(other, account_id, spec).reason.value == "not_enterprise_user"
+    admin.update_account(world.db, account_id, account_type=AccountType.ENTERPRISE)
+    assert decisions.check(other, account_id, spec).allowed
+
+
+def test_new_accounts_products_and_specifications_reach_the_other_process(
+    two_processes: tuple[World, Database],
+) -> None:
+    world, other = two_processes
+    decisions.check(other, ACCOUNTS[0][0], world.all_specs[0])
+    admin.register_account(world.db, "e" * 32, "newcomer", AccountType.INDIVIDUAL)
+    view = products.create_product(world.db, world.seller, "New", ["Only"])
+    spec = view.specifications[0].specification_id
+    assert decisions.check(other, "e" * 32, spec).allowed
+    added = products.add_specification(world.db, world.seller, view.product_id, "Second")
+    assert decisions.check(other, "e" * 32, added.specification_id).allowed
+
+
+def test_a_pruned_change_log_falls_back_to_a_rebuild(two_processes: tuple[World, Database]) -> None:
+    world, other = two_processes
+    product, spec = world.products[0], world.specs[world.products[0]][0]
+    alice = ACCOUNTS[0][0]
+    stale = index.current(other)
+    products.set_product_target(world.db, world.seller, product, Target.ENTERPRISE)
+    with world.db.writing() as uow:  # as if the log had been pruned past `stale`
+        uow.session.execute(delete(IndexChangeRow))
+        uow.commit()
+    assert decisions.check(other, alice, spec) == decisions.check_from_database(
+        world.db, alice, spec
+    )
+    assert stale.revision == fresh_build(world.db).revision
+
+
+def test_data_loaded_behind_the_use_cases_back_is_seen_after_a_rebuild_change(
+    two_processes: tuple[World, Database],
+) -> None:
+    world, other = two_processes
+    product, spec = world.products[0], world.specs[world.products[0]][0]
+    alice = ACCOUNTS[0][0]
+    products.set_product_target(world.db, world.seller, product, Target.SPECIFIED)
+    assert not decisions.check(other, alice, spec).allowed
+    with world.db.writing() as uow:
+        product_pk = uow.session.execute(
+            text("SELECT pk FROM products WHERE product_id = :id"), {"id": product}
+        ).scalar_one()
+        uow.session.execute(
+            insert(ProductUserRow),
+            [
+                {
+                    "product_pk": product_pk,
+                    "account_pk": 1,
+                    "entered_name": ACCOUNTS[0][1],
+                    "added_at": datetime.now(UTC),
+                }
+            ],
+        )
+        uow.record_change(changes.rebuild())
+        uow.commit()
+    assert decisions.check(other, alice, spec).allowed
+
+
+def test_the_first_decision_builds_the_index_and_sees_earlier_writes(db: Database) -> None:
+    world = make_world(db)
+    spec = world.all_specs[0]
+    products.set_product_target(db, world.seller, world.products[0], Target.ENTERPRISE)
+    assert decisions.check(db, ACCOUNTS[1][0], spec).reason.value == "not_enterprise_user"
+    assert decisions.check(db, UNKNOWN_ACCOUNT, spec).reason.value == "account_not_found"
+    assert decisions.check(db, ACCOUNTS[1][0], "spc_x").reason.value == "specification_not_found"
+    stats = index.index_of(db).stats()
+    assert (stats.accounts, stats.products, stats.specifications) == (4, 3, 6)
