@@ -19,6 +19,10 @@ class Settings:
     secure_cookies: bool = False
     max_body_bytes: int = 2 * 1024 * 1024
     pool_size: int = 10
+    # Requests a process holds at once (running or waiting for a thread) before answering 503.
+    max_inflight: int = 64
+    # Failed authentications per client address and minute before answering 429.
+    auth_failures_per_minute: int = 20
 
     @classmethod
     def from_environment(cls, database_url: str | None = None) -> Settings:
@@ -28,4 +32,8 @@ class Settings:
             or DEFAULT_DATABASE_URL,
             secret_key=os.environ.get("OFFERSCOPE_SECRET_KEY") or None,
             secure_cookies=os.environ.get("OFFERSCOPE_SECURE_COOKIES", "") in ("1", "true", "yes"),
+            max_inflight=int(os.environ.get("OFFERSCOPE_MAX_INFLIGHT") or 64),
+            auth_failures_per_minute=int(
+                os.environ.get("OFFERSCOPE_AUTH_FAILURES_PER_MINUTE") or 20
+            ),
         )

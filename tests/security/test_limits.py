@@ -1,0 +1,195 @@
+"""Limits that keep one client from hurting others: failed-authentication rate limit (429),
+request size (413) and load shedding (503), each with problem+json and, where it helps a
+client back off, `Retry-After`."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from offerscope.api.app import create_app
+from offerscope.api.ratelimit import MAX_TRACKED_CLIENTS, FailedAuthLimiter
+from offerscope.services import admin
+from offerscope.services.admin import TOKEN_PREFIX
+from offerscope.services.views import Role
+from offerscope.settings import Settings
+from offerscope.storage.unit_of_work import Database
+from tests.security.browser import sign_in
+from tests.support import live_server
+
+
+@contextmanager
+def serving(sqlite_url: str, **settings: Any) -> Iterator[tuple[str, str, httpx.Client]]:
+    """A real server with these settings; yields its URL, an operator token and a client."""
+    db = Database.connect(sqlite_url, pool_size=4)
+    operator = admin.create_token(db, Role.OPERATOR)
+    app = create_app(Settings(database_url=sqlite_url, **settings), db)
+    with live_server(app) as base_url, httpx.Client(base_url=base_url, timeout=30) as client:
+        yield base_url, operator, client
+    db.dispose()
+
+
+def _problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code and body["status"] == status
+    return body
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _unknown_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+# --- failed authentication: 429 after the limit -------------------------------------------
+
+
+def test_failed_authentications_are_rate_limited_per_client(sqlite_url: str) -> None:
+    """After 5 failures (this server's limit) even a valid token waits; health still answers."""
+    with serving(sqlite_url, auth_failures_per_minute=5) as (_, operator, client):
+        for _ in range(5):
+            guess = client.get("/v1/accounts/" + "a" * 32, headers=_bearer(_unknown_token()))
+            _problem(guess, 401, "unauthenticated")
+        blocked = client.get("/v1/accounts/" + "a" * 32, headers=_bearer(operator))
+        _problem(blocked, 429, "too_many_requests")
+        assert 1 <= int(blocked.headers["retry-after"]) <= 60
+        # A sign-in form that fails is a failed authentication too; it is refused as well.
+        login = client.post("/console/login", data={"token": _unknown_token()})
+        _problem(login, 429, "too_many_requests")
+        assert client.get("/healthz").status_code == 200
+
+
+def test_failed_console_sign_ins_count_as_failed_authentications(sqlite_url: str) -> None:
+    with serving(sqlite_url, auth_failures_per_minute=3) as (base_url, operator, client):
+        for _ in range(3):
+            assert sign_in(base_url, _unknown_token()).status_code == 401
+        blocked = client.get("/metrics", headers=_bearer(operator))
+        _problem(blocked, 429, "too_many_requests")
+
+
+def test_requests_without_credentials_are_not_counted_as_failures(sqlite_url: str) -> None:
+    """A GET with no token presented nothing to guess with: 401, never 429."""
+    with serving(sqlite_url, auth_failures_per_minute=3) as (_, operator, client):
+        for _ in range(10):
+            _problem(client.get("/v1/products"), 401, "unauthenticated")
+        assert client.get("/metrics", headers=_bearer(operator)).status_code == 200
+
+
+def test_successful_authentications_are_never_limited(sqlite_url: str) -> None:
+    with serving(sqlite_url, auth_failures_per_minute=2) as (_, operator, client):
+        for _ in range(50):
+            assert client.get("/metrics", headers=_bearer(operator)).status_code == 200
+
+
+class Clock:
+    """A clock the test moves by hand, so the window is tested without waiting a minute."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_window_slides_and_retry_after_tells_when() -> None:
+    clock = Clock()
+    limiter = FailedAuthLimiter(limit=3, window=60, clock=clock)
+    for _ in range(3):
+        assert limiter.retry_after("10.0.0.1") is None
+        limiter.note_failure("10.0.0.1")
+        clock.now += 10
+    assert limiter.retry_after("10.0.0.1") == 30  # the first failure leaves the window at 1060
+    assert limiter.retry_after("10.0.0.2") is None  # per client
+    clock.now += 30
+    assert limiter.retry_after("10.0.0.1") is None
+
+
+def test_the_failure_table_stays_bounded() -> None:
+    clock = Clock()
+    limiter = FailedAuthLimiter(limit=3, window=60, clock=clock)
+    for n in range(MAX_TRACKED_CLIENTS):
+        limiter.note_failure(f"client-{n}")
+    clock.now += 61
+    limiter.note_failure("one more")
+    assert len(limiter._failures) == 1
+
+
+# --- request size: 413 ---------------------------------------------------------------------
+
+
+def _big_batch(size: int) -> bytes:
+    check = {"account_id": "a" * 32, "specification_id": "spc_0000000000000000"}
+    body = json.dumps({"checks": [check] * (size // 80)}).encode()
+    assert len(body) > size
+    return body
+
+
+@pytest.mark.parametrize("announced", [True, False], ids=["content-length", "chunked"])
+def test_a_body_over_the_limit_answers_413(sqlite_url: str, announced: bool) -> None:
+    """Refused whether the size is announced or only found out while streaming."""
+    with serving(sqlite_url, max_body_bytes=64 * 1024) as (base_url, operator, _):
+        body = _big_batch(200 * 1024)
+        content: bytes | Iterator[bytes] = (
+            body if announced else iter([body[i : i + 8192] for i in range(0, len(body), 8192)])
+        )
+        headers = {**_bearer(operator), "Content-Type": "application/json"}
+        response = httpx.post(
+            f"{base_url}/v1/decisions/batch", content=content, headers=headers, timeout=30
+        )
+        _problem(response, 413, "request_too_large")
+        small = httpx.post(
+            f"{base_url}/v1/decisions/batch", json={"checks": []}, headers=headers, timeout=30
+        )
+        assert small.status_code == 200
+
+
+# --- overload: 503 with Retry-After --------------------------------------------------------
+
+
+def _hold_open(base_url: str, token: str) -> socket.socket:
+    """A request whose body never finishes: it stays in flight until the socket closes."""
+    port = int(base_url.rsplit(":", 1)[1])
+    sock = socket.create_connection(("127.0.0.1", port))
+    head = (
+        "POST /v1/decisions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Length: 1000\r\n\r\n"
+    )
+    sock.sendall(head.encode() + b'{"account_id": ')
+    return sock
+
+
+def _eventually(probe: Callable[[], httpx.Response], status: int) -> httpx.Response:
+    """Repeat `probe` until it answers `status` (the held requests reach the server first)."""
+    deadline = time.monotonic() + 30
+    while True:
+        response = probe()
+        if response.status_code == status or time.monotonic() > deadline:
+            return response
+        time.sleep(0.05)
+
+
+def test_past_max_inflight_the_server_answers_503_at_once(sqlite_url: str) -> None:
+    with serving(sqlite_url, max_inflight=2) as (base_url, operator, client):
+        client.headers.update(_bearer(operator))
+        held = [_hold_open(base_url, operator) for _ in range(2)]
+        try:
+            refused = _eventually(lambda: client.get("/metrics"), 503)
+            _problem(refused, 503, "overloaded")
+            assert refused.headers["retry-after"] == "1"
+            assert client.get("/healthz").status_code == 200  # health is exempt
+        finally:
+            for sock in held:
+                sock.close()
+        assert _eventually(lambda: client.get("/metrics"), 200).status_code == 200

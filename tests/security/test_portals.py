@@ -1,0 +1,180 @@
+"""The console's and the store's access matrix, generated from their routes like the API's.
+
+Every page and form of /console and /store is asked without a session, with the owning
+seller's session and with another seller's session (its own valid CSRF token in the form):
+no session is sent to sign in (pages) or refused (forms); another seller's product answers 404
+(R9); and no refused request changes anything.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+
+from offerscope.api.app import create_app
+from offerscope.settings import Settings
+from offerscope.storage.unit_of_work import Database
+from tests.security.browser import sign_in
+from tests.security.marketplace import ENTERPRISE, INDIVIDUAL, Marketplace, seed
+from tests.security.test_matrix import PORTALS, _snapshot
+from tests.support import live_server
+
+# What each portal route is: a page anyone may see (sign-in), a page or a form behind a
+# session, or the catch-all that answers any other path with a "not found" page.
+PORTAL_MATRIX: dict[tuple[str, str], str] = {
+    ("GET", "/console/login"): "public",
+    ("POST", "/console/login"): "public form",
+    ("POST", "/console/logout"): "form",
+    ("GET", "/console"): "redirect",
+    ("GET", "/console/products"): "page",
+    ("GET", "/console/products/{product_id}"): "page",
+    ("GET", "/console/products/{product_id}/specifications/{specification_id}"): "page",
+    ("POST", "/console/products/{product_id}/target"): "form",
+    ("POST", "/console/products/{product_id}/specifications/{specification_id}/target"): "form",
+    ("POST", "/console/products/{product_id}/users"): "form",
+    ("POST", "/console/products/{product_id}/specifications/{specification_id}/users"): "form",
+    ("GET", "/console/products/{product_id}/users/{account_id}/remove"): "page",
+    ("POST", "/console/products/{product_id}/users/{account_id}/remove"): "form",
+    (
+        "GET",
+        "/console/products/{product_id}/specifications/{specification_id}/users/{account_id}/remove",
+    ): "page",
+    (
+        "POST",
+        "/console/products/{product_id}/specifications/{specification_id}/users/{account_id}/remove",
+    ): "form",
+    ("POST", "/console/products/{product_id}/associations"): "form",
+    ("POST", "/console/products/{product_id}/specifications/{specification_id}/associations"): (
+        "form"
+    ),
+    ("POST", "/console/products/{product_id}/associations/{other_id}/remove"): "form",
+    (
+        "POST",
+        "/console/products/{product_id}/specifications/{specification_id}/associations/{other_id}/remove",
+    ): "form",
+    ("GET", "/console/products/{product_id}/history"): "page",
+    ("GET", "/console/{rest:path}"): "not found",
+    ("GET", "/store/login"): "public",
+    ("POST", "/store/login"): "public form",
+    ("POST", "/store/logout"): "form",
+    ("GET", "/store"): "page",
+    ("POST", "/store/orders"): "form",
+    ("GET", "/store/credentials"): "page",
+    ("GET", "/store/{rest:path}"): "not found",
+}
+
+
+def _portal_routes() -> list[tuple[str, str]]:
+    app = create_app(Settings(database_url="sqlite://", secret_key="k" * 32))
+    found = set()
+    for context in iter_route_contexts(app.routes):
+        path = context.path or ""
+        if path.startswith(PORTALS):
+            found |= {(m, path) for m in context.methods or set() if m != "HEAD"}
+    return sorted(found)
+
+
+def test_every_portal_route_has_a_matrix_entry() -> None:
+    served = set(_portal_routes())
+    assert served - PORTAL_MATRIX.keys() == set(), "portal routes without a matrix entry"
+    assert PORTAL_MATRIX.keys() - served == set(), "matrix entries for routes that are gone"
+
+
+def _url(path: str, market: Marketplace) -> str:
+    """The path with the own seller's objects in it, each where a page of it exists."""
+    values = {
+        "product_id": market.own_product,
+        "specification_id": market.own_specifications[2],  # specified, INDIVIDUAL listed
+        "account_id": INDIVIDUAL[0],
+        "other_id": market.own_specification,
+        "rest": "nothing/here",
+    }
+    if "{account_id}" in path and "{specification_id}" not in path:
+        values.update(product_id=market.own_products[1], account_id=ENTERPRISE[0])
+    return re.sub(r"\{(\w+)(:\w+)?\}", lambda match: values[match[1]], path)
+
+
+@pytest.fixture(scope="module")
+def portal_server() -> Iterator[tuple[FastAPI, str]]:
+    settings = Settings(database_url="sqlite://", secret_key="k" * 32)
+    app = create_app(settings, db=None)
+    with live_server(app) as base_url:
+        yield app, base_url
+
+
+@pytest.fixture
+def portal_market(
+    portal_server: tuple[FastAPI, str], sqlite_template: Path, tmp_path: Path
+) -> Iterator[tuple[Marketplace, dict[str, str]]]:
+    """A fresh marketplace, and console session cookies of both sellers."""
+    app, base_url = portal_server
+    path = tmp_path / "offerscope.db"
+    shutil.copy(sqlite_template, path)
+    db = Database.connect(f"sqlite:///{path}", pool_size=4)
+    app.state.db = db
+    market = seed(db)
+    cookies = {}
+    for seller in ("seller", "other_seller"):
+        signed_in = sign_in(base_url, market.tokens[seller])
+        cookies[seller] = SimpleCookie(signed_in.headers["set-cookie"])["offerscope_console"].value
+    yield market, cookies
+    db.dispose()
+
+
+def _ask(base_url: str, method: str, url: str, cookie: str | None) -> httpx.Response:
+    """One request as a browser with (or without) a console session; forms carry its CSRF."""
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        if cookie is not None:
+            client.cookies.set("offerscope_console", cookie, path="/console")
+        if method == "GET":
+            return client.get(url)
+        page = client.get("/console/products")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        return client.post(url, data={"csrf_token": csrf[1] if csrf else ""})
+
+
+@pytest.mark.parametrize(("method", "path"), _portal_routes())
+def test_who_may_use_which_page(
+    method: str,
+    path: str,
+    portal_server: tuple[FastAPI, str],
+    portal_market: tuple[Marketplace, dict[str, str]],
+) -> None:
+    app, base_url = portal_server
+    market, cookies = portal_market
+    kind = PORTAL_MATRIX[(method, path)]
+    url = _url(path, market)
+    portal = "/console" if path.startswith("/console") else "/store"
+    before = _snapshot(app.state.db)
+
+    anonymous = _ask(base_url, method, url, None)
+    if kind == "public":
+        assert anonymous.status_code == 200
+    elif kind in ("public form", "form"):
+        assert anonymous.status_code == 403, anonymous.text  # no session, no CSRF token
+    elif kind == "not found":
+        assert anonymous.status_code == 404
+    elif kind == "page":
+        assert anonymous.status_code in (302, 303)
+        assert anonymous.headers["location"].startswith(f"{portal}/login")
+    assert _snapshot(app.state.db) == before
+
+    if portal == "/console" and "{product_id}" in path:
+        intruder = _ask(base_url, method, url, cookies["other_seller"])
+        assert intruder.status_code == 404, intruder.text
+        assert _snapshot(app.state.db) == before, "another seller's request changed data"
+        if method == "GET":
+            assert _ask(base_url, method, url, cookies["seller"]).status_code == 200
+    if portal == "/store" and kind in ("page", "form"):
+        # A seller's console session is no store session.
+        seller = _ask(base_url, method, url, cookies["seller"])
+        assert seller.status_code in (302, 303, 403)
+        assert _snapshot(app.state.db) == before
