@@ -7,18 +7,20 @@ from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 
-from offerscope import __version__
+from offerscope import __version__, console
 from offerscope.api import problems, schemas
 from offerscope.api.deps import Operator
 from offerscope.api.limits import BodyLimitMiddleware
 from offerscope.api.metrics import Metrics, MetricsMiddleware
-from offerscope.api.routes import buyer, operator, seller
+from offerscope.api.overload import OverloadMiddleware
+from offerscope.api.ratelimit import FailedAuthLimiter, FailedAuthRateLimitMiddleware
+from offerscope.api.routes import bulk, buyer, operator, seller
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
 
 _ERRORS = {
     code: {"model": schemas.Problem, "content": {problems.PROBLEM_JSON: {}}}
-    for code in (400, 401, 403, 404, 409, 412, 413, 422)
+    for code in (400, 401, 403, 404, 409, 412, 413, 422, 429, 503)
 }
 
 
@@ -34,8 +36,10 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.db = db or Database.connect(settings.database_url, pool_size=settings.pool_size)
     app.state.metrics = Metrics()
     problems.install(app)
-    for router in (operator.router, seller.router, buyer.router):
+    # bulk first: its /v1/accounts/export must not be taken for an account ID.
+    for router in (bulk.router, operator.router, seller.router, buyer.router):
         app.include_router(router)
+    console.install(app, settings)  # the Seller Console and the buyer store
 
     @app.get("/healthz", response_model=schemas.Health, tags=["service"])
     def healthz() -> schemas.Health:
@@ -48,6 +52,13 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         registry = request.app.state.metrics.registry
         return PlainTextResponse(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        unlimited_suffixes=bulk.UPLOAD_SUFFIXES,  # streamed to disk, capped there
+    )
+    limiter = FailedAuthLimiter(settings.auth_failures_per_minute)
+    app.add_middleware(FailedAuthRateLimitMiddleware, limiter=limiter)
+    app.add_middleware(OverloadMiddleware, max_inflight=settings.max_inflight)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app

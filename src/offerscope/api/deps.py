@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from offerscope.api.problems import ApiError
+from offerscope.api.schemas import holds_nul
 from offerscope.services.admin import authenticate
 from offerscope.services.views import Actor, Role
 from offerscope.storage.unit_of_work import Database
@@ -46,3 +47,17 @@ def _role(role: Role) -> object:
 Operator = Annotated[Actor, _role(Role.OPERATOR)]
 Seller = Annotated[Actor, _role(Role.SELLER)]
 Buyer = Annotated[Actor, _role(Role.BUYER)]
+
+
+def refuse_nul(request: Request) -> None:
+    """Path and query parameters with NUL are invalid (see `schemas.Request._refuse_nul`)."""
+    for params in (request.path_params, request.query_params):
+        for name, value in params.items():
+            if holds_nul(value):
+                raise ApiError(
+                    422, "invalid_request", f"{name} cannot contain the NUL character.", field=name
+                )
+
+
+# Every router of the API checks its parameters so.
+CheckedText = Depends(refuse_nul)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from offerscope.domain.decision import Decision, Level, Reason
 from offerscope.domain.targets import AccountType, Setting, Target
@@ -21,8 +21,30 @@ Id = Annotated[str, Field(min_length=1, max_length=64)]
 Name = Annotated[str, Field(max_length=1000)]
 
 
+def holds_nul(value: Any) -> bool:
+    """Whether a JSON value holds the NUL character in any string, key or nested item."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(item) for item in value)
+    return False
+
+
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: Any) -> Any:
+        """No ID or name holds NUL, and PostgreSQL cannot even compare text with one: refuse
+        it here as invalid, rather than fail deep in a query."""
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if holds_nul(value):
+                    raise ValueError(f"{key} cannot contain the NUL character")
+        return data
 
 
 class Response(BaseModel):
@@ -201,7 +223,7 @@ class Associated(Response):
 
 class AssociationList(Response):
     items: list[Associated]
-    next_cursor: None = None
+    next_cursor: str | None = None
     active: bool = Field(description="R7/R8: false while the setting is not `associated`.")
 
 

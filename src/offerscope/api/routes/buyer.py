@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 
 from offerscope.api import schemas
-from offerscope.api.deps import Buyer, Db
+from offerscope.api.deps import Buyer, CheckedText, Db
 from offerscope.api.metrics import count_decisions
 from offerscope.services import decisions
 
-router = APIRouter(prefix="/v1", tags=["buyer"])
+router = APIRouter(prefix="/v1", tags=["buyer"], dependencies=[CheckedText])
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Cursor = Annotated[str | None, Query(max_length=200)]

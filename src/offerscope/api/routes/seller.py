@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 
 from offerscope.api import schemas
-from offerscope.api.deps import Db, Seller
+from offerscope.api.deps import CheckedText, Db, Seller
 from offerscope.api.problems import ApiError
 from offerscope.services import decisions, lists, products
 from offerscope.services.views import (
@@ -21,7 +21,7 @@ from offerscope.services.views import (
     TargetCustomersView,
 )
 
-router = APIRouter(prefix="/v1/products", tags=["seller"])
+router = APIRouter(prefix="/v1/products", tags=["seller"], dependencies=[CheckedText])
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Cursor = Annotated[str | None, Query(max_length=200)]
@@ -238,13 +238,18 @@ def remove_specification_user(
 
 def _association_list(view: AssociationsView) -> schemas.AssociationList:
     return schemas.AssociationList(
-        items=[schemas.Associated(id=a.id, name=a.name) for a in view.items], active=view.active
+        items=[schemas.Associated(id=a.id, name=a.name) for a in view.items],
+        next_cursor=view.next_cursor,
+        active=view.active,
     )
 
 
 @router.get("/{product_id}/associated-products", response_model=schemas.AssociationList)
-def list_associated_products(product_id: str, db: Db, actor: Seller) -> schemas.AssociationList:
-    return _association_list(lists.list_associations(db, actor, product_id))
+def list_associated_products(
+    product_id: str, db: Db, actor: Seller, limit: Limit = 100, cursor: Cursor = None
+) -> schemas.AssociationList:
+    view = lists.list_associations(db, actor, product_id, limit=limit, cursor=cursor)
+    return _association_list(view)
 
 
 @router.post(
@@ -280,9 +285,17 @@ def remove_associated_product(
 
 @router.get(SPEC + "/associated-specifications", response_model=schemas.AssociationList)
 def list_associated_specifications(
-    product_id: str, specification_id: str, db: Db, actor: Seller
+    product_id: str,
+    specification_id: str,
+    db: Db,
+    actor: Seller,
+    limit: Limit = 100,
+    cursor: Cursor = None,
 ) -> schemas.AssociationList:
-    return _association_list(lists.list_associations(db, actor, product_id, specification_id))
+    view = lists.list_associations(
+        db, actor, product_id, specification_id, limit=limit, cursor=cursor
+    )
+    return _association_list(view)
 
 
 @router.post(
