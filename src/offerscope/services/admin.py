@@ -191,20 +191,27 @@ def authenticate_digest(db: Database, token_hash: str) -> Actor | None:
     plain token ever leaving the sign-in request.
     """
     with db.reading() as uow:
+        # Columns, not an ORM entity: this runs on every request.
         row = uow.session.execute(
-            select(TokenRow, SellerRow.seller_id, AccountRow.account_id)
+            select(
+                TokenRow.role,
+                TokenRow.seller_pk,
+                SellerRow.seller_id,
+                TokenRow.account_pk,
+                AccountRow.account_id,
+            )
             .outerjoin(SellerRow, SellerRow.pk == TokenRow.seller_pk)
             .outerjoin(AccountRow, AccountRow.pk == TokenRow.account_pk)
             .where(TokenRow.token_hash == token_hash)
         ).one_or_none()
         if row is None:
             return None
-        token_row, seller_id, account_id = row
+        role, seller_pk, seller_id, account_pk, account_id = row
         return Actor(
-            role=Role(token_row.role),
-            seller_pk=token_row.seller_pk,
+            role=Role(role),
+            seller_pk=seller_pk,
             seller_id=seller_id,
-            account_pk=token_row.account_pk,
+            account_pk=account_pk,
             account_id=account_id,
         )
 
