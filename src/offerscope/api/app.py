@@ -42,7 +42,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     console.install(app, settings)  # the Seller Console and the buyer store
 
     @app.get("/healthz", response_model=schemas.Health, tags=["service"])
-    def healthz() -> schemas.Health:
+    async def healthz() -> schemas.Health:
         """Liveness: answers once the server serves."""
         return schemas.Health(status="ok")
 
