@@ -71,10 +71,17 @@ def _domain_error(_request: Request, error: Exception) -> JSONResponse:
     return problem(status, error.code, error.message, headers, **error.details)
 
 
+def _message(error: Any) -> str:
+    # The only pattern request strings carry is schemas.NO_NUL: say what it means.
+    if error.get("type") == "string_pattern_mismatch":
+        return "cannot contain the NUL character"
+    return str(error.get("msg", ""))
+
+
 def _validation_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     errors = [
-        {"location": [str(part) for part in e.get("loc", ())], "message": e.get("msg", "")}
+        {"location": [str(part) for part in e.get("loc", ())], "message": _message(e)}
         for e in error.errors()[:20]
     ]
     malformed = any(e.get("type") == "json_invalid" for e in error.errors())

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, with_config
+from typing_extensions import TypedDict
 
 from offerscope.domain.decision import Decision, Level, Reason
 from offerscope.domain.targets import AccountType, Setting, Target
@@ -17,8 +18,12 @@ MAX_SPECIFICATIONS = 100
 
 # Bounds that keep a request cheap to validate; the domain checks the exact shapes and
 # answers with sentences of its own.
-Id = Annotated[str, Field(min_length=1, max_length=64)]
-Name = Annotated[str, Field(max_length=1000)]
+# No string may hold NUL: PostgreSQL cannot even compare text with one. A pattern is checked
+# in pydantic's core, so a batch of 10,000 checks costs no Python per string.
+NO_NUL = r"^[^\x00]*$"
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL)]
+Name = Annotated[str, Field(max_length=1000, pattern=NO_NUL)]
+CheckedId = Annotated[str, Field(max_length=64, pattern=NO_NUL)]
 
 
 def holds_nul(value: Any) -> bool:
@@ -34,17 +39,6 @@ def holds_nul(value: Any) -> bool:
 
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _refuse_nul(cls, data: Any) -> Any:
-        """No ID or name holds NUL, and PostgreSQL cannot even compare text with one: refuse
-        it here as invalid, rather than fail deep in a query."""
-        if isinstance(data, dict):
-            for key, value in data.items():
-                if holds_nul(value):
-                    raise ValueError(f"{key} cannot contain the NUL character")
-        return data
 
 
 class Response(BaseModel):
@@ -111,12 +105,21 @@ class OrderCreate(Request):
 
 
 class DecisionRequest(Request):
-    account_id: Annotated[str, Field(max_length=64)]
-    specification_id: Annotated[str, Field(max_length=64)]
+    account_id: CheckedId
+    specification_id: CheckedId
+
+
+@with_config(ConfigDict(extra="forbid"))
+class BatchCheck(TypedDict):
+    """One check of a batch: a typed dict, validated in pydantic's core without building a
+    model per check (10,000 models cost eight times as much)."""
+
+    account_id: CheckedId
+    specification_id: CheckedId
 
 
 class BatchRequest(Request):
-    checks: Annotated[list[DecisionRequest], Field(max_length=MAX_BATCH)]
+    checks: Annotated[list[BatchCheck], Field(max_length=MAX_BATCH)]
 
 
 # --- responses ------------------------------------------------------------------------------

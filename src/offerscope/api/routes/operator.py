@@ -72,7 +72,7 @@ def decide(
 def decide_batch(body: schemas.BatchRequest, request: Request, db: Db, _: Operator) -> Response:
     """R12 for up to 10,000 checks, answered in the order asked."""
     results = decisions.check_batch(
-        db, [(check.account_id, check.specification_id) for check in body.checks]
+        db, [(check["account_id"], check["specification_id"]) for check in body.checks]
     )
     count_decisions(request, [r.decision for r in results])
     return batch_response(results)  # `schemas.BatchResponse`, rendered without 10,000 models
