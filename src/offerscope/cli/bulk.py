@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Annotated, TextIO
@@ -16,6 +16,8 @@ from offerscope.cli.main import DatabaseUrl, _fail, _open, err, out
 from offerscope.domain.errors import OfferscopeError
 from offerscope.services import imports
 from offerscope.services.imports import ImportReport, RowError
+
+_Import = Callable[[IO[bytes], imports.Progress], ImportReport]
 
 accounts_app = typer.Typer(help="Customer accounts in bulk (CSV).", no_args_is_help=True)
 users_app = typer.Typer(help="Specified-user lists in bulk (CSV).", no_args_is_help=True)
@@ -104,6 +106,19 @@ def _write(lines: Iterable[str], output: Path | None) -> None:
     err.print(f"Written to {output}.")
 
 
+def _import(file: Path, errors: Path | None, run: _Import) -> None:
+    """Run one import with a progress bar; report it, or every bad row of a refused one."""
+    try:
+        with _reading(file) as (source, progress):
+            report = run(source, progress)
+    except OfferscopeError as error:
+        if error.code != "import_rejected":
+            raise _fail(error) from error
+        _report(_rejected_report(error), errors, rejected=True)
+        raise typer.Exit(code=1) from error
+    _report(report, errors, rejected=False)
+
+
 @accounts_app.command("import")
 def accounts_import(
     file: CsvFile,
@@ -113,17 +128,11 @@ def accounts_import(
 ) -> None:
     """Register accounts from `account_id,account_name,account_type` rows: all or none."""
     _, db = _open(database_url)
-    try:
-        with _reading(file) as (source, progress):
-            report = imports.import_accounts(
-                db, source, skip_invalid=skip_invalid, progress=progress
-            )
-    except OfferscopeError as error:
-        if error.code != "import_rejected":
-            raise _fail(error) from error
-        _report(_rejected_report(error), errors, rejected=True)
-        raise typer.Exit(code=1) from error
-    _report(report, errors, rejected=False)
+
+    def run(source: IO[bytes], progress: imports.Progress) -> ImportReport:
+        return imports.import_accounts(db, source, skip_invalid=skip_invalid, progress=progress)
+
+    _import(file, errors, run)
 
 
 @accounts_app.command("export")
@@ -144,24 +153,14 @@ def users_import(
 ) -> None:
     """Add `account_id,account_name` rows to a product's (specification's) list: all or none."""
     _, db = _open(database_url)
-    try:
+
+    def run(source: IO[bytes], progress: imports.Progress) -> ImportReport:
         seller = imports.seller_of_product(db, product)
-        with _reading(file) as (source, progress):
-            report = imports.import_specified_users(
-                db,
-                seller,
-                product,
-                specification,
-                source,
-                skip_invalid=skip_invalid,
-                progress=progress,
-            )
-    except OfferscopeError as error:
-        if error.code != "import_rejected":
-            raise _fail(error) from error
-        _report(_rejected_report(error), errors, rejected=True)
-        raise typer.Exit(code=1) from error
-    _report(report, errors, rejected=False)
+        return imports.import_specified_users(
+            db, seller, product, specification, source, skip_invalid=skip_invalid, progress=progress
+        )
+
+    _import(file, errors, run)
 
 
 @users_app.command("export")
