@@ -51,6 +51,16 @@ class BulkIo:
         cursor.close()
         return rows
 
+    def column_where(self, table: Table, column: str, key: str, value: int) -> list[Any]:
+        """One column of the rows whose `key` is `value`, e.g. the members of one big list."""
+        mark = "%s" if self.postgres else "?"
+        sql = f"SELECT {column} FROM {table.name} WHERE {key} = {mark}"  # noqa: S608 (schema names)
+        cursor = self._raw.cursor()
+        cursor.execute(sql, (value,))
+        values = [row[0] for row in cursor.fetchall()]
+        cursor.close()
+        return values
+
     def insert(self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Insert `rows` (values in `columns` order) in one driver call."""
         if not rows:
