@@ -19,9 +19,15 @@ class RegisteredAccount:
     account_type: AccountType
 
 
+def list_is_active(owner_setting: Target | Setting) -> bool:
+    """R5: a list counts, and takes new users, only while its owner's setting is `specified`;
+    otherwise it is kept, inactive."""
+    return owner_setting.value == Target.SPECIFIED.value
+
+
 def check_list_open(owner_setting: Target | Setting) -> None:
     """R5: a list takes new users only while its owner's own setting is `specified`."""
-    if owner_setting.value != Target.SPECIFIED.value:
+    if not list_is_active(owner_setting):
         raise Conflict(
             "add_user_not_available",
             "Users can be added only while the target customers are set to specified users; "
@@ -60,9 +66,14 @@ def check_type_fit(product_target: Target, account: RegisteredAccount) -> None:
         )
 
 
+def associations_are_active(owner_setting: Target | Setting) -> bool:
+    """R7, R8: associations count, and take additions, only while the setting is `associated`."""
+    return owner_setting.value == Target.ASSOCIATED.value
+
+
 def check_association_open(owner_setting: Target | Setting) -> None:
     """R7, R8: associations can be added only while the owner's setting is `associated`."""
-    if owner_setting.value != Target.ASSOCIATED.value:
+    if not associations_are_active(owner_setting):
         raise Conflict(
             "association_not_available",
             "Associations can be added only while the target customers are set to "

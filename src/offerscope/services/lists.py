@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 from offerscope.domain.errors import NotFound
 from offerscope.domain.lists import (
     RegisteredAccount,
+    associations_are_active,
     check_association,
     check_association_open,
     check_list_open,
     check_type_fit,
+    list_is_active,
     match_account,
 )
 from offerscope.domain.names import normalize_account_id, normalize_account_name
@@ -196,8 +198,7 @@ def list_specified_users(
         rows = rows[:limit]
         items = [_user_view(entry, account) for entry, account in rows]
         next_cursor = encode_cursor(rows[-1][0].account_pk) if more else None
-        active = owner.setting.value == Target.SPECIFIED.value
-        return SpecifiedUsersView(Page(items, next_cursor), active)
+        return SpecifiedUsersView(Page(items, next_cursor), list_is_active(owner.setting))
 
 
 def _as_registered(row: AccountRow | None) -> RegisteredAccount | None:
@@ -312,7 +313,7 @@ def _association_items(session: Session, owner: _Owner) -> list[AssociatedView]:
 
 
 def _is_active(owner: _Owner) -> bool:
-    return owner.setting.value == Target.ASSOCIATED.value
+    return associations_are_active(owner.setting)
 
 
 def list_associations(
