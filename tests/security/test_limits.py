@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from offerscope.api.app import create_app
-from offerscope.api.ratelimit import MAX_TRACKED_CLIENTS, FailedAuthLimiter
 from offerscope.services import admin
 from offerscope.services.admin import TOKEN_PREFIX
+from offerscope.services.guessing import MAX_TRACKED_CLIENTS, FailedAuthLimiter
 from offerscope.services.views import Role
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
@@ -57,26 +57,50 @@ def _unknown_token() -> str:
 
 
 def test_failed_authentications_are_rate_limited_per_client(sqlite_url: str) -> None:
-    """After 5 failures (this server's limit) even a valid token waits; health still answers."""
-    with serving(sqlite_url, auth_failures_per_minute=5) as (_, operator, client):
+    """After 5 failures (this server's limit) further guesses get 429; health still answers."""
+    with serving(sqlite_url, auth_failures_per_minute=5) as (base_url, _, client):
         for _ in range(5):
             guess = client.get("/v1/accounts/" + "a" * 32, headers=_bearer(_unknown_token()))
             _problem(guess, 401, "unauthenticated")
-        blocked = client.get("/v1/accounts/" + "a" * 32, headers=_bearer(operator))
+        blocked = client.get("/v1/accounts/" + "a" * 32, headers=_bearer(_unknown_token()))
         _problem(blocked, 429, "too_many_requests")
         assert 1 <= int(blocked.headers["retry-after"]) <= 60
         # A sign-in form that fails is a failed authentication too; it is refused as well.
-        login = client.post("/console/login", data={"token": _unknown_token()})
-        _problem(login, 429, "too_many_requests")
+        login = sign_in(base_url, _unknown_token())
+        assert login.status_code == 429
+        assert 1 <= int(login.headers["retry-after"]) <= 60
         assert client.get("/healthz").status_code == 200
+
+
+def test_a_valid_credential_is_never_locked_out_by_failures_from_its_address(
+    sqlite_url: str,
+) -> None:
+    """Behind a NAT or a load balancer, other people's failures must not stop checkout: a
+    request whose credential is valid always goes through, from a blocked address too."""
+    with serving(sqlite_url, auth_failures_per_minute=5) as (base_url, operator, client):
+        for _ in range(20):
+            client.get("/v1/accounts/" + "a" * 32, headers=_bearer(_unknown_token()))
+        guess = client.get("/metrics", headers=_bearer(_unknown_token()))
+        _problem(guess, 429, "too_many_requests")
+        assert client.get("/metrics", headers=_bearer(operator)).status_code == 200
+        seller = client.post("/v1/sellers", json={"name": "S"}, headers=_bearer(operator))
+        seller_token = client.post(
+            "/v1/tokens",
+            json={"role": "seller", "seller_id": seller.json()["seller_id"]},
+            headers=_bearer(operator),
+        ).json()["token"]
+        assert client.get("/v1/products", headers=_bearer(seller_token)).status_code == 200
+        # The console's sign-in with a valid token signs in as well.
+        assert sign_in(base_url, seller_token).status_code in (200, 303)
 
 
 def test_failed_console_sign_ins_count_as_failed_authentications(sqlite_url: str) -> None:
     with serving(sqlite_url, auth_failures_per_minute=3) as (base_url, operator, client):
         for _ in range(3):
             assert sign_in(base_url, _unknown_token()).status_code == 401
-        blocked = client.get("/metrics", headers=_bearer(operator))
+        blocked = client.get("/metrics", headers=_bearer(_unknown_token()))
         _problem(blocked, 429, "too_many_requests")
+        assert client.get("/metrics", headers=_bearer(operator)).status_code == 200
 
 
 def test_requests_without_credentials_are_not_counted_as_failures(sqlite_url: str) -> None:

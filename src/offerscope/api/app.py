@@ -13,8 +13,8 @@ from offerscope.api.deps import Operator
 from offerscope.api.limits import BodyLimitMiddleware
 from offerscope.api.metrics import Metrics, MetricsMiddleware
 from offerscope.api.overload import OverloadMiddleware
-from offerscope.api.ratelimit import FailedAuthLimiter, FailedAuthRateLimitMiddleware
 from offerscope.api.routes import bulk, buyer, operator, seller
+from offerscope.services.guessing import FailedAuthLimiter
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
 
@@ -35,6 +35,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = db or Database.connect(settings.database_url, pool_size=settings.pool_size)
     app.state.metrics = Metrics()
+    # Failed authentications per client address (API tokens and console sign-ins alike).
+    app.state.auth_limiter = FailedAuthLimiter(settings.auth_failures_per_minute)
     problems.install(app)
     # bulk first: its /v1/accounts/export must not be taken for an account ID.
     for router in (bulk.router, operator.router, seller.router, buyer.router):
@@ -57,8 +59,6 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         unlimited_suffixes=bulk.UPLOAD_SUFFIXES,  # streamed to disk, capped there
     )
-    limiter = FailedAuthLimiter(settings.auth_failures_per_minute)
-    app.add_middleware(FailedAuthRateLimitMiddleware, limiter=limiter)
     app.add_middleware(OverloadMiddleware, max_inflight=settings.max_inflight)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app

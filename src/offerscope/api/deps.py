@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from offerscope.api.problems import ApiError
 from offerscope.api.schemas import holds_nul
 from offerscope.services.admin import authenticate
+from offerscope.services.guessing import FailedAuthLimiter
 from offerscope.services.views import Actor, Role
 from offerscope.storage.unit_of_work import Database
 
@@ -28,11 +29,21 @@ async def get_db(request: Request) -> Database:
 Db = Annotated[Database, Depends(get_db)]
 
 
+def client_address(request: Request) -> str:
+    """The address failed authentications are counted under (see `services.guessing`)."""
+    return request.client.host if request.client else "unknown"
+
+
 def _actor(
-    db: Db, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    db: Db,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     actor = authenticate(db, credentials.credentials) if credentials else None
     if actor is None:
+        if credentials is not None:  # a guess: counted, and 429 once over the limit
+            limiter: FailedAuthLimiter = request.app.state.auth_limiter
+            limiter.failed(client_address(request))
         raise ApiError(
             401, "unauthenticated", "Send a valid access token as 'Authorization: Bearer <token>'."
         )

@@ -19,12 +19,14 @@ from offerscope.domain.errors import (
     PreconditionFailed,
     Refused,
 )
+from offerscope.services.guessing import TooManyFailures
 
 log = logging.getLogger("offerscope.api")
 
 PROBLEM_JSON = "application/problem+json"
 
 _STATUS: dict[type[OfferscopeError], int] = {
+    TooManyFailures: 429,
     NotFound: 404,
     Conflict: 409,
     Invalid: 422,
@@ -68,6 +70,8 @@ def _domain_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, OfferscopeError)
     status = status_of(error)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(error, TooManyFailures):
+        headers = {"Retry-After": str(error.retry_after)}
     return problem(status, error.code, error.message, headers, **error.details)
 
 

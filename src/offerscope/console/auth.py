@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request, Response
 from offerscope.console.sessions import Session
 from offerscope.console.web import PORTALS, Portal, get_db, redirect, render
 from offerscope.services import admin
+from offerscope.services.guessing import FailedAuthLimiter, TooManyFailures
 from offerscope.services.views import Role
 
 TokenField = Annotated[str, Form()]
@@ -28,8 +29,10 @@ def add_sign_in(router: APIRouter, portal: Portal) -> None:
     @router.post("/login")
     def login(request: Request, token: TokenField = "") -> Response:
         actor = admin.authenticate(get_db(request), token.strip())
-        if actor is None or actor.role is not portal.role:
-            error = WRONG_TOKEN if actor is None else _other_portal(actor.role)
+        if actor is None:
+            return _wrong_token(request)
+        if actor.role is not portal.role:
+            error = _other_portal(actor.role)
             return render(request, "login.html", {"notice": None, "error": error}, status=401)
         # A new session and a new CSRF token at sign-in: nothing from before carries over.
         session = Session.fresh()
@@ -43,6 +46,20 @@ def add_sign_in(router: APIRouter, portal: Portal) -> None:
         session.flash_message("info", "You have signed out.")
         request.state.session = session
         return redirect(portal.login)
+
+
+def _wrong_token(request: Request) -> Response:
+    """A failed sign-in counts as a failed authentication of the address (429 past the limit)."""
+    limiter: FailedAuthLimiter = request.app.state.auth_limiter
+    client = request.client.host if request.client else "unknown"
+    try:
+        limiter.failed(client)
+    except TooManyFailures as error:
+        context = {"notice": None, "error": error.message}
+        response = render(request, "login.html", context, status=429)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+    return render(request, "login.html", {"notice": None, "error": WRONG_TOKEN}, status=401)
 
 
 def _other_portal(role: Role) -> str:
