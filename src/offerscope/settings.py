@@ -23,6 +23,8 @@ class Settings:
     max_inflight: int = 64
     # Failed authentications per client address and minute before answering 429.
     auth_failures_per_minute: int = 20
+    # Addresses of reverse proxies whose X-Forwarded-For is believed; None trusts no one.
+    forwarded_allow_ips: str | None = None
 
     @classmethod
     def from_environment(cls, database_url: str | None = None) -> Settings:
@@ -36,4 +38,5 @@ class Settings:
             auth_failures_per_minute=int(
                 os.environ.get("OFFERSCOPE_AUTH_FAILURES_PER_MINUTE") or 20
             ),
+            forwarded_allow_ips=os.environ.get("OFFERSCOPE_FORWARDED_ALLOW_IPS") or None,
         )

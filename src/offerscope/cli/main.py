@@ -69,6 +69,7 @@ def serve(
         os.environ["OFFERSCOPE_SECRET_KEY"] = secrets.token_urlsafe(32)
     shown = make_url(settings.database_url).render_as_string(hide_password=True)  # never log it
     out.print(f"offerscope serving on http://{host}:{port} ({shown})")
+    trusted = settings.forwarded_allow_ips
     uvicorn.run(
         "offerscope.api.asgi:create",
         factory=True,
@@ -77,6 +78,10 @@ def serve(
         workers=workers,
         log_level="warning",
         access_log=False,
+        # uvicorn would believe X-Forwarded-For from loopback by default: only a proxy the
+        # operator names is trusted (it decides whose failed sign-ins are counted together).
+        proxy_headers=trusted is not None,
+        forwarded_allow_ips=trusted,
     )
 
 
