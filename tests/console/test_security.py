@@ -54,7 +54,7 @@ def test_sign_in_sign_out_and_session_expiry(site: Site, page: Page) -> None:
     codec = web.codecs["console"]
     cookie = next(c for c in page.context.cookies() if c["name"] == "offerscope_console")
     session, _ = codec.loads(cookie["value"])
-    assert session is not None and session.token_digest is not None
+    assert session is not None and session.session_key is not None
     session.expires_at = int(time.time()) - 1
     page.context.add_cookies(
         [

@@ -8,13 +8,13 @@ from offerscope.console.sessions import SESSION_SECONDS, Session, SessionCodec, 
 def test_a_session_round_trips_with_its_flash_message() -> None:
     codec = SessionCodec("secret", "console")
     session = Session.fresh()
-    session.token_digest = "ab" * 32
+    session.session_key = "ab" * 32
     session.flash_message("success", "Saved.")
     loaded, state = codec.loads(codec.dumps(session))
     assert state is State.VALID and loaded is not None
-    assert (loaded.csrf, loaded.token_digest, loaded.flash) == (
+    assert (loaded.csrf, loaded.session_key, loaded.flash) == (
         session.csrf,
-        session.token_digest,
+        session.session_key,
         ("success", "Saved."),
     )
 

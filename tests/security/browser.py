@@ -8,18 +8,19 @@ from http.cookies import SimpleCookie
 import httpx
 
 
-def sign_in(base_url: str, token: str) -> httpx.Response:
-    """Sign in at /console/login as a browser would; cookies are carried by hand, since a
-    Secure cookie is (rightly) never sent back over the plain HTTP of the test server."""
+def sign_in(base_url: str, token: str, portal: str = "console") -> httpx.Response:
+    """Sign in at /console/login (or /store/login) as a browser would; cookies are carried by
+    hand, since a Secure cookie is (rightly) never sent back over the plain HTTP of the test
+    server."""
     with httpx.Client(base_url=base_url, timeout=30) as client:
-        page = client.get("/console/login")
+        page = client.get(f"/{portal}/login")
         assert page.status_code == 200
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
         assert csrf is not None
         jar = SimpleCookie(page.headers["set-cookie"])
         cookie = "; ".join(f"{name}={morsel.value}" for name, morsel in jar.items())
         return client.post(
-            "/console/login",
+            f"/{portal}/login",
             data={"token": token, "csrf_token": csrf[1]},
             headers={"Cookie": cookie},
         )

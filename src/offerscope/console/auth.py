@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 
 from offerscope.console.sessions import Session
-from offerscope.console.web import PORTALS, Portal, get_db, redirect, render
-from offerscope.services import admin
+from offerscope.console.web import PORTALS, Portal, get_db, redirect, render, session_of
+from offerscope.services import admin, web_sessions
 from offerscope.services.guessing import FailedAuthLimiter, TooManyFailures
 from offerscope.services.views import Role
 
@@ -36,12 +37,19 @@ def add_sign_in(router: APIRouter, portal: Portal) -> None:
             return render(request, "login.html", {"notice": None, "error": error}, status=401)
         # A new session and a new CSRF token at sign-in: nothing from before carries over.
         session = Session.fresh()
-        session.token_digest = admin.hash_token(token.strip())
+        ends = datetime.fromtimestamp(session.expires_at, UTC)
+        session.session_key = web_sessions.start(get_db(request), token.strip(), ends)
+        if session.session_key is None:  # the token was deleted in between
+            return _wrong_token(request)
         request.state.session = session
         return redirect(portal.home)
 
     @router.post("/logout")
     def logout(request: Request) -> Response:
+        """Sign out ends the session on the server: a copy of its cookie opens nothing."""
+        key = session_of(request).session_key
+        if key is not None:
+            web_sessions.end(get_db(request), key)
         session = Session.fresh()
         session.flash_message("info", "You have signed out.")
         request.state.session = session

@@ -1,10 +1,10 @@
 """Signed session cookies for the console and the store, and their CSRF tokens.
 
-A session is a small signed (not encrypted) cookie: the SHA-256 digest of the access token
-the person signed in with, a CSRF token, an absolute expiry and at most one flash message.
-The plain token is never stored anywhere: every request looks the digest up again
-(`admin.authenticate_digest`), so deleting a token ends its sessions at once, and a cookie
-cannot be forged without the app's secret key.
+A session is a small signed (not encrypted) cookie: the random key of a session kept on the
+server (`services.web_sessions`), a CSRF token, an absolute expiry and at most one flash
+message. The token is never in the cookie. Every request looks the key up again, so signing
+out (or deleting the token) ends the session on every process at once, and a cookie cannot
+be forged without the app's secret key.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Session:
 
     csrf: str
     expires_at: int
-    token_digest: str | None = None
+    session_key: str | None = None
     flash: tuple[str, str] | None = None
     dirty: bool = False
 
@@ -82,8 +82,8 @@ class SessionCodec:
 
     def dumps(self, session: Session) -> str:
         payload: dict[str, Any] = {"c": session.csrf, "e": session.expires_at}
-        if session.token_digest is not None:
-            payload["t"] = session.token_digest
+        if session.session_key is not None:
+            payload["k"] = session.session_key
         if session.flash is not None:
             payload["f"] = list(session.flash)
         return self._serializer.dumps(payload)
@@ -111,12 +111,12 @@ def _session_of(payload: Any) -> Session | None:
     if not isinstance(payload, dict):
         return None
     csrf, expires_at = payload.get("c"), payload.get("e")
-    digest, flash = payload.get("t"), payload.get("f")
+    key, flash = payload.get("k"), payload.get("f")
     if not isinstance(csrf, str) or not isinstance(expires_at, int):
         return None
-    if digest is not None and not isinstance(digest, str):
+    if key is not None and not isinstance(key, str):
         return None
     message = None
     if isinstance(flash, list) and len(flash) == 2 and all(isinstance(x, str) for x in flash):
         message = (flash[0], flash[1])
-    return Session(csrf=csrf, expires_at=expires_at, token_digest=digest, flash=message)
+    return Session(csrf=csrf, expires_at=expires_at, session_key=key, flash=message)

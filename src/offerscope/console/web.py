@@ -29,7 +29,7 @@ from offerscope.api.problems import status_of
 from offerscope.console.sessions import Session, SessionCodec, State
 from offerscope.domain.errors import NotFound, OfferscopeError
 from offerscope.domain.targets import LABELS
-from offerscope.services import admin
+from offerscope.services import admin, web_sessions
 from offerscope.services.views import Actor, Role
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
@@ -184,12 +184,12 @@ class SignInRequired(Exception):
 def _signed_in(portal: Portal) -> Callable[[Request], Actor]:
     def require(request: Request) -> Actor:
         session = session_of(request)
-        if session.token_digest is None:
+        if session.session_key is None:
             raise SignInRequired
         db = get_db(request)
-        actor = admin.authenticate_digest(db, session.token_digest)
+        actor = web_sessions.actor_of(db, session.session_key)
         if actor is None or actor.role is not portal.role:
-            request.state.session = Session.fresh()  # the token was deleted: forget it
+            request.state.session = Session.fresh()  # signed out, expired or token gone
             raise SignInRequired
         request.state.display_name = _display_name(db, actor)
         return actor

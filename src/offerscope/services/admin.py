@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -181,39 +182,39 @@ def authenticate(db: Database, token: str) -> Actor | None:
     """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    return authenticate_digest(db, hash_token(token))
-
-
-def authenticate_digest(db: Database, token_hash: str) -> Actor | None:
-    """The actor of the token with this digest, or None: the console's sessions keep only it.
-
-    A session so re-checks its token on every request (a deleted token ends it) without the
-    plain token ever leaving the sign-in request.
-    """
     with db.reading() as uow:
-        # Columns, not an ORM entity: this runs on every request.
-        row = uow.session.execute(
-            select(
-                TokenRow.role,
-                TokenRow.seller_pk,
-                SellerRow.seller_id,
-                TokenRow.account_pk,
-                AccountRow.account_id,
-            )
-            .outerjoin(SellerRow, SellerRow.pk == TokenRow.seller_pk)
-            .outerjoin(AccountRow, AccountRow.pk == TokenRow.account_pk)
-            .where(TokenRow.token_hash == token_hash)
-        ).one_or_none()
-        if row is None:
-            return None
-        role, seller_pk, seller_id, account_pk, account_id = row
-        return Actor(
-            role=Role(role),
-            seller_pk=seller_pk,
-            seller_id=seller_id,
-            account_pk=account_pk,
-            account_id=account_id,
-        )
+        return actor_where(uow.session, TokenRow.token_hash == hash_token(token))
+
+
+def actor_where(
+    session: Session, *conditions: ColumnElement[bool], join: Any = None
+) -> Actor | None:
+    """The actor of the one token matching `conditions` (after `join`, if given), or None."""
+    # Columns, not an ORM entity: this runs on every request.
+    query = select(
+        TokenRow.role,
+        TokenRow.seller_pk,
+        SellerRow.seller_id,
+        TokenRow.account_pk,
+        AccountRow.account_id,
+    )
+    if join is not None:
+        query = query.select_from(join)
+    row = session.execute(
+        query.outerjoin(SellerRow, SellerRow.pk == TokenRow.seller_pk)
+        .outerjoin(AccountRow, AccountRow.pk == TokenRow.account_pk)
+        .where(*conditions)
+    ).one_or_none()
+    if row is None:
+        return None
+    role, seller_pk, seller_id, account_pk, account_id = row
+    return Actor(
+        role=Role(role),
+        seller_pk=seller_pk,
+        seller_id=seller_id,
+        account_pk=account_pk,
+        account_id=account_id,
+    )
 
 
 def seller_actor(db: Database, seller_id: str) -> Actor:

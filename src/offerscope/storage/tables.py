@@ -213,3 +213,19 @@ class IndexChangeRow(Base):
     __tablename__ = "index_changes"
     revision: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     payload: Mapped[str] = mapped_column(Text)
+
+
+class WebSessionRow(Base):
+    """A signed-in console or store session; deleting the row ends it on every process.
+
+    The browser's cookie holds a random key; only its SHA-256 digest is kept here.
+    """
+
+    __tablename__ = "web_sessions"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_pk: Mapped[int] = mapped_column(ForeignKey("tokens.pk"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Expired sessions are swept at each sign-in.
+    __table_args__ = (Index("ix_web_sessions_expires_at", "expires_at"),)

@@ -1,0 +1,66 @@
+"""Console and store sessions, kept on the server so that signing out really ends them.
+
+The browser's cookie carries a random key; the database keeps only the key's SHA-256
+digest, the token it signed in with and when it ends. Every request looks the key up (one
+indexed query, joined with the token), so a session ends on every process at once when it is
+signed out, when it expires, or when its token is gone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlalchemy import delete, select
+
+from offerscope.services.admin import actor_where, hash_token
+from offerscope.services.common import utcnow
+from offerscope.services.views import Actor
+from offerscope.storage.tables import TokenRow, WebSessionRow
+from offerscope.storage.unit_of_work import Database
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def start(db: Database, token: str, expires_at: datetime) -> str | None:
+    """A new session for a valid token; its key (for the cookie), or None for an unknown one."""
+    key = secrets.token_urlsafe(32)
+    with db.writing() as uow:
+        session = uow.session
+        token_pk = session.scalar(
+            select(TokenRow.pk).where(TokenRow.token_hash == hash_token(token))
+        )
+        if token_pk is None:
+            return None
+        now = utcnow()
+        session.execute(delete(WebSessionRow).where(WebSessionRow.expires_at <= now))
+        session.add(
+            WebSessionRow(
+                key_hash=_digest(key), token_pk=token_pk, created_at=now, expires_at=expires_at
+            )
+        )
+        uow.commit()
+    return key
+
+
+def actor_of(db: Database, key: str) -> Actor | None:
+    """The actor of a live session, or None once it was signed out, expired or lost its token."""
+    with db.reading() as uow:
+        return actor_where(
+            uow.session,
+            WebSessionRow.key_hash == _digest(key),
+            WebSessionRow.expires_at > utcnow(),
+            join=WebSessionRow.__table__.join(
+                TokenRow.__table__, TokenRow.pk == WebSessionRow.token_pk
+            ),
+        )
+
+
+def end(db: Database, key: str) -> None:
+    """Sign out: the session ends everywhere, whoever holds a copy of its cookie."""
+    with db.writing() as uow:
+        uow.session.execute(delete(WebSessionRow).where(WebSessionRow.key_hash == _digest(key)))
+        uow.commit()

@@ -1,0 +1,110 @@
+"""Sign out ends the session on the server: a cookie saved before **Sign out** opens no page
+and changes nothing afterwards, in the Seller Console and in the store alike."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from http.cookies import SimpleCookie
+
+import httpx
+import pytest
+
+from offerscope.api.app import create_app
+from offerscope.domain.targets import AccountType
+from offerscope.services import admin, decisions, products
+from offerscope.services.views import Role
+from offerscope.settings import Settings
+from offerscope.storage.unit_of_work import Database
+from tests.security.browser import sign_in
+from tests.support import live_server
+
+BUYER_ID = "b" * 32
+
+
+@pytest.fixture
+def served(sqlite_url: str) -> Iterator[tuple[str, Database]]:
+    db = Database.connect(sqlite_url, pool_size=2)
+    settings = Settings(database_url=sqlite_url, secret_key="k" * 32)
+    with live_server(create_app(settings, db)) as base_url:
+        yield base_url, db
+    db.dispose()
+
+
+class SavedCookie:
+    """A session cookie copied out of the browser: every request sends exactly it."""
+
+    def __init__(self, base_url: str, portal: str, token: str) -> None:
+        signed_in = sign_in(base_url, token, portal=portal)
+        assert signed_in.status_code == 303, signed_in.text
+        name = f"offerscope_{portal}"
+        self.header = {
+            "Cookie": f"{name}={SimpleCookie(signed_in.headers['set-cookie'])[name].value}"
+        }
+        self.base_url = base_url
+
+    def get(self, path: str) -> httpx.Response:
+        return httpx.get(self.base_url + path, headers=self.header, timeout=30)
+
+    def post(self, path: str, data: dict[str, str]) -> httpx.Response:
+        return httpx.post(self.base_url + path, data=data, headers=self.header, timeout=30)
+
+
+def _csrf(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found is not None, page.text
+    return found[1]
+
+
+def _redirected_to_sign_in(response: httpx.Response, portal: str) -> bool:
+    return response.status_code == 303 and response.headers["location"].startswith(
+        f"/{portal}/login"
+    )
+
+
+def test_a_console_cookie_saved_before_sign_out_opens_nothing_and_changes_nothing(
+    served: tuple[str, Database],
+) -> None:
+    base_url, db = served
+    seller_id = admin.create_seller(db, "Seller").seller_id
+    actor = admin.seller_actor(db, seller_id)
+    product = products.create_product(db, actor, "Compute", ["Basic"])
+    saved = SavedCookie(
+        base_url, "console", admin.create_token(db, Role.SELLER, seller_id=seller_id)
+    )
+    page = saved.get(f"/console/products/{product.product_id}")
+    assert page.status_code == 200
+    csrf, version = _csrf(page), re.search(r'name="version" value="(\d+)"', page.text)
+    assert version is not None
+
+    assert saved.post("/console/logout", {"csrf_token": csrf}).status_code == 303
+
+    assert _redirected_to_sign_in(saved.get("/console/products"), "console")
+    form = {"csrf_token": csrf, "target": "enterprise", "version": version[1]}
+    posted = saved.post(f"/console/products/{product.product_id}/target", form)
+    assert _redirected_to_sign_in(posted, "console")
+    view = products.get_target_customers(db, actor, product.product_id)
+    assert view.target.value == "all"  # nothing changed
+    assert len(decisions.product_history(db, actor, product.product_id).items) == 1
+
+
+def test_a_store_cookie_saved_before_sign_out_places_no_order(
+    served: tuple[str, Database],
+) -> None:
+    base_url, db = served
+    admin.register_account(db, BUYER_ID, "buyer_one", AccountType.INDIVIDUAL)
+    seller_id = admin.create_seller(db, "Seller").seller_id
+    product = products.create_product(db, admin.seller_actor(db, seller_id), "Compute", ["Basic"])
+    spec_id = product.specifications[0].specification_id
+    token = admin.create_token(db, Role.BUYER, account_id=BUYER_ID)
+    saved = SavedCookie(base_url, "store", token)
+    csrf = _csrf(saved.get("/store"))
+
+    assert saved.post("/store/logout", {"csrf_token": csrf}).status_code == 303
+
+    assert _redirected_to_sign_in(saved.get("/store"), "store")
+    posted = saved.post("/store/orders", {"csrf_token": csrf, "specification_id": spec_id})
+    assert _redirected_to_sign_in(posted, "store")
+    buyer = admin.authenticate(db, token)
+    assert buyer is not None
+    assert decisions.list_orders(db, buyer).items == []
