@@ -349,7 +349,14 @@ def test_http_streamed_upload_past_the_json_body_limit(
     path = f"/v1/products/{product_id}/specified-users/import"
     response = client.post(path, content=users.encode(), headers={"Content-Type": "text/csv"})
     assert response.status_code == 200, response.text
-    assert response.json() == {"imported": count, "unchanged": 0, "error_count": 0, "errors": []}
+    assert response.json() == {
+        "imported": count,
+        "unchanged": 0,
+        "error_count": 0,
+        "error_counts": {},
+        "errors": [],
+        "errors_truncated": False,
+    }
     exported = client.get(f"/v1/products/{product_id}/specified-users/export")
     assert exported.status_code == 200
     assert exported.headers["content-type"].startswith("text/csv")

@@ -15,9 +15,9 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from offerscope.cli.main import DatabaseUrl, _fail, _open, err, out
 from offerscope.domain.errors import OfferscopeError
 from offerscope.services import imports
-from offerscope.services.imports import ImportReport, RowError
+from offerscope.services.imports import ErrorSink, ImportReport, RowError
 
-_Import = Callable[[IO[bytes], imports.Progress], ImportReport]
+_Import = Callable[[IO[bytes], imports.Progress, ErrorSink | None], ImportReport]
 
 accounts_app = typer.Typer(help="Customer accounts in bulk (CSV).", no_args_is_help=True)
 users_app = typer.Typer(help="Specified-user lists in bulk (CSV).", no_args_is_help=True)
@@ -57,41 +57,47 @@ def _reading(path: Path) -> Iterator[tuple[IO[bytes], imports.Progress]]:
         yield source, lambda read: bar.advance(task, read)
 
 
-def _report(report: ImportReport, errors_file: Path | None, rejected: bool) -> None:
-    if report.errors:
-        for error in report.errors[:SHOWN_ERRORS]:
-            err.print(
-                f"line {error.line}: {error.value!r}: ({error.code}) {error.message}",
-                highlight=False,
-                markup=False,
-            )
-        if len(report.errors) > SHOWN_ERRORS:
-            err.print(f"... and {len(report.errors) - SHOWN_ERRORS} more bad rows.")
-        if errors_file is not None:
-            _write_errors(errors_file, report.errors)
+def _report(report: ImportReport, rejected: bool) -> None:
+    for error in report.errors[:SHOWN_ERRORS]:
+        err.print(
+            f"line {error.line}: {error.value!r}: ({error.code}) {error.message}",
+            highlight=False,
+            markup=False,
+        )
+    if report.error_count > SHOWN_ERRORS:
+        err.print(f"... and {report.error_count - SHOWN_ERRORS} more bad rows.")
     if rejected:
         err.print(
-            f"[red]Nothing imported[/red]: {len(report.errors)} bad row(s). Correct them, or "
+            f"[red]Nothing imported[/red]: {report.error_count} bad row(s). Correct them, or "
             "use --skip-invalid to import the valid rows only."
         )
         return
     out.print(
         f"Imported {report.imported}, already present {report.unchanged}, "
-        f"skipped {len(report.errors)} bad row(s).",
+        f"skipped {report.error_count} bad row(s).",
         highlight=False,
     )
 
 
-def _write_errors(path: Path, errors: list[RowError]) -> None:
+@contextmanager
+def _errors_file(path: Path | None) -> Iterator[ErrorSink | None]:
+    """Every bad row written to `path` as the import finds it (memory stays bounded)."""
+    if path is None:
+        yield None
+        return
     with path.open("w", newline="", encoding="utf-8") as target:
         writer = csv.writer(target)
         writer.writerow(["line", "value", "code", "message"])
-        writer.writerows([e.line, e.value, e.code, e.message] for e in errors)
-    err.print(f"Every bad row is in {path}.")
+        yield lambda e: writer.writerow([e.line, e.value, e.code, e.message])
 
 
 def _rejected_report(error: OfferscopeError) -> ImportReport:
-    return ImportReport(errors=[RowError(**row) for row in error.details.get("errors", [])])
+    details = error.details
+    return ImportReport(
+        error_count=details.get("error_count", 0),
+        error_counts=details.get("error_counts", {}),
+        errors=[RowError(**row) for row in details.get("errors", [])],
+    )
 
 
 def _write(lines: Iterable[str], output: Path | None) -> None:
@@ -107,16 +113,24 @@ def _write(lines: Iterable[str], output: Path | None) -> None:
 
 
 def _import(file: Path, errors: Path | None, run: _Import) -> None:
-    """Run one import with a progress bar; report it, or every bad row of a refused one."""
+    """Run one import with a progress bar; report it, or the bad rows of a refused one."""
     try:
-        with _reading(file) as (source, progress):
-            report = run(source, progress)
+        with _errors_file(errors) as sink, _reading(file) as (source, progress):
+            report = run(source, progress, sink)
     except OfferscopeError as error:
         if error.code != "import_rejected":
             raise _fail(error) from error
-        _report(_rejected_report(error), errors, rejected=True)
+        _report(_rejected_report(error), rejected=True)
+        _mention(errors)
         raise typer.Exit(code=1) from error
-    _report(report, errors, rejected=False)
+    _report(report, rejected=False)
+    if report.error_count:
+        _mention(errors)
+
+
+def _mention(errors: Path | None) -> None:
+    if errors is not None:
+        err.print(f"Every bad row is in {errors}.")
 
 
 @accounts_app.command("import")
@@ -129,8 +143,10 @@ def accounts_import(
     """Register accounts from `account_id,account_name,account_type` rows: all or none."""
     _, db = _open(database_url)
 
-    def run(source: IO[bytes], progress: imports.Progress) -> ImportReport:
-        return imports.import_accounts(db, source, skip_invalid=skip_invalid, progress=progress)
+    def run(source: IO[bytes], progress: imports.Progress, sink: ErrorSink | None) -> ImportReport:
+        return imports.import_accounts(
+            db, source, skip_invalid=skip_invalid, progress=progress, errors=sink
+        )
 
     _import(file, errors, run)
 
@@ -154,10 +170,17 @@ def users_import(
     """Add `account_id,account_name` rows to a product's (specification's) list: all or none."""
     _, db = _open(database_url)
 
-    def run(source: IO[bytes], progress: imports.Progress) -> ImportReport:
+    def run(source: IO[bytes], progress: imports.Progress, sink: ErrorSink | None) -> ImportReport:
         seller = imports.seller_of_product(db, product)
         return imports.import_specified_users(
-            db, seller, product, specification, source, skip_invalid=skip_invalid, progress=progress
+            db,
+            seller,
+            product,
+            specification,
+            source,
+            skip_invalid=skip_invalid,
+            progress=progress,
+            errors=sink,
         )
 
     _import(file, errors, run)

@@ -15,7 +15,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, cast
+from typing import IO, Any, cast
 
 from sqlalchemy import Table, func, select
 
@@ -50,6 +50,13 @@ Progress = Callable[[int], None]
 """Called with the number of bytes read since the last call."""
 
 
+# A rejected import's answer carries this many bad rows, in line order, and a count per code;
+# every bad row goes to the report's sink (a CSV file) when the caller asks for all of them.
+REPORTED_ERRORS = 100
+# A row is shown as read, cut to this many characters: a report must not echo a huge field.
+SHOWN_VALUE = 200
+
+
 @dataclass(frozen=True)
 class RowError:
     """One bad row: its line in the file, the row as read, and the rule it breaks."""
@@ -60,26 +67,57 @@ class RowError:
     message: str
 
 
+ErrorSink = Callable[[RowError], None]
+"""Receives every bad row, in line order (e.g. written to a CSV file)."""
+
+
 @dataclass
 class ImportReport:
-    """What an import did: rows imported, rows already there, and every bad row."""
+    """What an import did: rows imported, rows already there, and the bad rows.
+
+    Memory stays bounded whatever the upload: every bad row is counted and passed to `sink`,
+    but only the first `REPORTED_ERRORS` are kept.
+    """
 
     imported: int = 0
     unchanged: int = 0
+    error_count: int = 0
+    error_counts: dict[str, int] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
+    sink: ErrorSink | None = None
 
-    def reject(self, line: int, fields: list[str], error: OfferscopeError) -> None:
-        self.errors.append(RowError(line, ",".join(fields), error.code, error.message))
+    @property
+    def errors_truncated(self) -> bool:
+        return self.error_count > len(self.errors)
+
+    def add_errors(self, errors: list[RowError]) -> None:
+        """Bad rows of one chunk (chunks come in file order)."""
+        for error in sorted(errors, key=lambda e: e.line):
+            self.error_count += 1
+            self.error_counts[error.code] = self.error_counts.get(error.code, 0) + 1
+            if len(self.errors) < REPORTED_ERRORS:
+                self.errors.append(error)
+            if self.sink is not None:
+                self.sink(error)
+
+
+def row_error(line: int, fields: list[str], error: OfferscopeError) -> RowError:
+    value = ",".join(fields)
+    if len(value) > SHOWN_VALUE:
+        value = value[:SHOWN_VALUE] + "…"
+    return RowError(line, value, error.code, error.message)
 
 
 def _rejected(report: ImportReport) -> Invalid:
-    count = len(report.errors)
+    count = report.error_count
     return Invalid(
         "import_rejected",
         f"{count} row(s) are invalid, so nothing was imported. Correct them, or import with "
         "skip_invalid to import the valid rows only.",
         error_count=count,
+        error_counts=dict(report.error_counts),
         errors=[vars(e) for e in report.errors],
+        errors_truncated=report.errors_truncated,
     )
 
 
@@ -98,7 +136,7 @@ def _chunks(
     chunk: list[tuple[int, list[str]]] = []
     reported = 0
     try:
-        for fields in reader:
+        for fields in _parsed(reader):
             if not fields or (len(fields) == 1 and not fields[0].strip()):
                 continue
             if reader.line_num == 1 and tuple(f.strip().lower() for f in fields) == header:
@@ -113,6 +151,24 @@ def _chunks(
             yield chunk
     finally:
         text.detach()  # the caller owns (and closes) the byte stream
+
+
+def _parsed(reader: Any) -> Iterator[list[str]]:
+    """The reader's records; a parser error (a field over the parser's limit, a NUL, ...)
+    is bad input naming its line, never a crash."""
+    while True:
+        try:
+            fields: list[str] = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise Invalid(
+                "invalid_csv",
+                f"The file cannot be read as CSV at line {reader.line_num}: {error}. "
+                "Nothing was imported.",
+                line=reader.line_num,
+            ) from error
+        yield fields
 
 
 def _report_progress(source: IO[bytes], progress: Progress | None, reported: int) -> int:
@@ -181,8 +237,12 @@ def import_specified_users(
     *,
     skip_invalid: bool = False,
     progress: Progress | None = None,
+    errors: ErrorSink | None = None,
 ) -> ImportReport:
-    """R5, R6: add every `account_id,account_name` row of a CSV to a list, or none of them."""
+    """R5, R6: add every `account_id,account_name` row of a CSV to a list, or none of them.
+
+    `errors` receives every bad row; the report keeps only the first ones.
+    """
     with db.writing() as uow:
         session = uow.session
         owner = _owner(uow, actor, product_id, specification_id, lock=True)
@@ -192,13 +252,12 @@ def import_specified_users(
                 select(owner.users.account_pk).where(owner.users_owner_column == owner.pk)
             )
         )
-        job = _UserImport(owner, existing, BulkIo(session))
+        job = _UserImport(owner, existing, BulkIo(session), ImportReport(sink=errors))
         for chunk in _chunks(source, USER_COLUMNS, progress):
             rows = _judge_users(job, chunk)
-            if skip_invalid or not job.report.errors:
+            if skip_invalid or not job.report.error_count:
                 _insert_users(job, rows)
-        job.report.errors.sort(key=lambda error: error.line)
-        if job.report.errors and not skip_invalid:
+        if job.report.error_count and not skip_invalid:
             raise _rejected(job.report)
         _finish_users(uow, actor, job)
         return job.report
@@ -207,6 +266,7 @@ def import_specified_users(
 def _judge_users(job: _UserImport, chunk: list[tuple[int, list[str]]]) -> list[tuple[int, str]]:
     """The chunk's new (account pk, entered name) rows; bad rows go to the report."""
     report = job.report
+    bad: list[RowError] = []
     shaped: list[tuple[int, list[str], str, str]] = []
     for line, fields in chunk:
         try:
@@ -215,7 +275,7 @@ def _judge_users(job: _UserImport, chunk: list[tuple[int, list[str]]]) -> list[t
                 (line, fields, normalize_account_id(fields[0]), normalize_account_name(fields[1]))
             )
         except OfferscopeError as error:
-            report.reject(line, fields, error)
+            bad.append(row_error(line, fields, error))
     by_id = _registered(job.bulk, "account_id", {row[2] for row in shaped})
     target = job.product_target
     new: list[tuple[int, str]] = []
@@ -226,7 +286,7 @@ def _judge_users(job: _UserImport, chunk: list[tuple[int, list[str]]]) -> list[t
             if target is not None:
                 check_type_fit(target, account)
         except OfferscopeError as error:
-            report.reject(line, fields, error)
+            bad.append(row_error(line, fields, error))
             continue
         assert found is not None
         pk = found[0]
@@ -236,6 +296,7 @@ def _judge_users(job: _UserImport, chunk: list[tuple[int, list[str]]]) -> list[t
         job.existing.add(pk)
         job.added.append(pk)
         new.append((pk, name))
+    report.add_errors(bad)
     return new
 
 
@@ -292,6 +353,7 @@ def import_accounts(
     *,
     skip_invalid: bool = False,
     progress: Progress | None = None,
+    errors: ErrorSink | None = None,
 ) -> ImportReport:
     """Register every `account_id,account_name,account_type` row of a CSV, or none of them.
 
@@ -300,11 +362,11 @@ def import_accounts(
     """
     with db.writing() as uow:
         session = uow.session
-        job = _AccountImport(BulkIo(session))
+        job = _AccountImport(BulkIo(session), ImportReport(sink=errors))
         before = session.scalar(select(func.max(AccountRow.pk))) or 0
         for chunk in _chunks(source, ACCOUNT_COLUMNS, progress):
             rows = _judge_accounts(job, chunk)
-            if rows and (skip_invalid or not job.report.errors):
+            if rows and (skip_invalid or not job.report.error_count):
                 created_at = job.bulk.stored(ACCOUNTS.c.created_at, utcnow())
                 job.bulk.insert(
                     ACCOUNTS,
@@ -312,8 +374,7 @@ def import_accounts(
                     [(i, name, kind.value, created_at) for i, name, kind in rows],
                 )
                 job.report.imported += len(rows)
-        job.report.errors.sort(key=lambda error: error.line)
-        if job.report.errors and not skip_invalid:
+        if job.report.error_count and not skip_invalid:
             raise _rejected(job.report)
         if job.report.imported:
             after = session.scalar(select(func.max(AccountRow.pk))) or before
@@ -326,6 +387,7 @@ def _judge_accounts(
     job: _AccountImport, chunk: list[tuple[int, list[str]]]
 ) -> list[tuple[str, str, AccountType]]:
     report = job.report
+    bad: list[RowError] = []
     shaped: list[tuple[int, list[str], str, str, AccountType]] = []
     for line, fields in chunk:
         try:
@@ -340,7 +402,7 @@ def _judge_accounts(
                 )
             )
         except OfferscopeError as error:
-            report.reject(line, fields, error)
+            bad.append(row_error(line, fields, error))
     by_id = _registered(job.bulk, "account_id", {row[2] for row in shaped})
     by_name = _registered(job.bulk, "account_name", {row[3] for row in shaped})
     new: list[tuple[str, str, AccountType]] = []
@@ -352,11 +414,12 @@ def _judge_accounts(
             if name in by_name or name in job.seen_names:
                 raise _name_taken(name)
         except OfferscopeError as error:
-            report.reject(line, fields, error)
+            bad.append(row_error(line, fields, error))
             continue
         job.seen_ids[account_id] = (name, account_type)
         job.seen_names.add(name)
         new.append((account_id, name, account_type))
+    report.add_errors(bad)
     return new
 
 
