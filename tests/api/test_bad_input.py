@@ -206,6 +206,29 @@ def test_wrong_types_answer_422_invalid_request(world: World) -> None:
         assert response.json()["errors"], path
 
 
+@pytest.mark.parametrize("value", ["yes", "true", 1, 0, 1.0, "1", None])
+def test_a_boolean_field_takes_only_true_or_false(world: World, value: Any) -> None:
+    """No coercion: "yes" or 1 is not true. Refused with 422, and nothing is applied (the
+    fixture checks), where a coerced true would have reset Beta and Upgrade (R4)."""
+    body = {"target": "specified", "reset_conflicting_specifications": value}
+    response = _send(world.seller.http, "PUT", f"{world.base}/target-customers", body)
+    problem(response, 422, "invalid_request")
+    assert "reset_conflicting_specifications" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"account_id": 1e31, "account_name": "good_name", "account_type": "individual"},
+        {"account_id": "a" * 32, "account_name": 123456, "account_type": "individual"},
+        {"account_id": "a" * 32, "account_name": "good_name", "account_type": True},
+        {"account_id": "a" * 32, "account_name": True, "account_type": "individual"},
+    ],
+)
+def test_strings_take_no_numbers_or_booleans(world: World, body: dict[str, Any]) -> None:
+    problem(_send(world.api.operator, "POST", "/v1/accounts", body), 422, "invalid_request")
+
+
 def test_huge_strings_answer_422(world: World) -> None:
     for size in (101, 1001, 1_000_000):
         _huge_strings(world, "x" * size)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, with_config
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, with_config
 from typing_extensions import TypedDict
 
 from offerscope.domain.decision import Decision, Level, Reason
@@ -21,9 +21,10 @@ MAX_SPECIFICATIONS = 100
 # No string may hold NUL: PostgreSQL cannot even compare text with one. A pattern is checked
 # in pydantic's core, so a batch of 10,000 checks costs no Python per string.
 NO_NUL = r"^[^\x00]*$"
-Id = Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL)]
-Name = Annotated[str, Field(max_length=1000, pattern=NO_NUL)]
-CheckedId = Annotated[str, Field(max_length=64, pattern=NO_NUL)]
+# Strict: a JSON value of another type is refused, never coerced ("yes" or 1 is not true).
+Id = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=NO_NUL)]
+Name = Annotated[StrictStr, Field(max_length=1000, pattern=NO_NUL)]
+CheckedId = Annotated[StrictStr, Field(max_length=64, pattern=NO_NUL)]
 
 
 def holds_nul(value: Any) -> bool:
@@ -80,7 +81,7 @@ class ProductCreate(Request):
 
 class ProductTargetSet(Request):
     target: Target
-    reset_conflicting_specifications: bool = False
+    reset_conflicting_specifications: StrictBool = False
 
 
 class SpecificationTargetSet(Request):
