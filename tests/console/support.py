@@ -70,3 +70,10 @@ def csrf_token(page: Page) -> str:
     value = page.locator("input[name='csrf_token']").first.get_attribute("value")
     assert value
     return value
+
+
+def shown_version(page: Page) -> str:
+    """The version of the target customers the page's Set form was rendered for."""
+    value = page.locator("input[name='version']").first.get_attribute("value")
+    assert value
+    return value

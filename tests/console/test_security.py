@@ -12,7 +12,7 @@ from offerscope.console.web import WebState
 from offerscope.domain.errors import Conflict
 from offerscope.domain.targets import AccountType, Setting, Target
 from offerscope.services import products
-from tests.console.support import Site, csrf_token, flash, product_row, sign_in
+from tests.console.support import Site, csrf_token, flash, product_row, shown_version, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -90,9 +90,8 @@ def test_csrf_a_post_without_the_forms_token_changes_nothing(site: Site, page: P
 
     # The same request with the page's token goes through: the refusal was the token's.
     page.goto(site.url(f"/console/products/{product.product_id}"))
-    accepted = page.request.post(
-        target_url, form={"target": "specified", "csrf_token": csrf_token(page)}
-    )
+    form = {"target": "specified", "csrf_token": csrf_token(page), "version": shown_version(page)}
+    accepted = page.request.post(target_url, form=form)
     assert accepted.status == 200
     view = products.get_target_customers(site.db, seller.actor, product.product_id)
     assert view.target is Target.SPECIFIED
@@ -154,7 +153,7 @@ def test_bad_form_input_gets_a_page_never_a_500(site: Site, page: Page) -> None:
     other = site.product(site.seller("Other"), "Foreign", "X")
     sign_in(page, site, seller.token)
     page.goto(site.url(f"/console/products/{preview.product_id}"))
-    token = csrf_token(page)
+    token, version = csrf_token(page), shown_version(page)
     base = f"/console/products/{preview.product_id}"
     spec = preview.specifications[0].specification_id
 
@@ -169,11 +168,13 @@ def test_bad_form_input_gets_a_page_never_a_500(site: Site, page: Page) -> None:
         products.set_specification_setting(
             site.db, seller.actor, preview.product_id, spec, Setting.ALL
         )
-    status, text = post(f"{base}/specifications/{spec}/target", target="all")
+    status, text = post(f"{base}/specifications/{spec}/target", target="all", version=version)
     assert status == 409 and non_editable.value.message in html.unescape(text)
-    assert post(f"{base}/target", target="all", version="abc")[0] == 200
-    assert post(f"{base}/target", target="specified", version="1")[0] == 412  # stale page
-    assert post(f"/console/products/{other.product_id}/target", target="all")[0] == 404  # R9
+    assert post(f"{base}/target", target="all", version="abc")[0] == 412  # no version seen
+    assert post(f"{base}/target", target="all", version=version)[0] == 200
+    assert post(f"{base}/target", target="specified", version=version)[0] == 412  # stale page
+    foreign = post(f"/console/products/{other.product_id}/target", target="all", version="1")
+    assert foreign[0] == 404  # R9
     assert post(f"{base}/associations")[0] == 422  # nothing chosen
     products.set_product_target(site.db, seller.actor, preview.product_id, Target.ASSOCIATED)
     assert post(f"{base}/associations", ids=other.product_id)[0] == 422  # R7

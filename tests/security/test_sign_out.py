@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from http.cookies import SimpleCookie
 
 import httpx
 import pytest
@@ -16,7 +15,7 @@ from offerscope.services import admin, decisions, products
 from offerscope.services.views import Role
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
-from tests.security.browser import sign_in
+from tests.security.browser import SavedCookie, csrf_of
 from tests.support import live_server
 
 BUYER_ID = "b" * 32
@@ -29,31 +28,6 @@ def served(sqlite_url: str) -> Iterator[tuple[str, Database]]:
     with live_server(create_app(settings, db)) as base_url:
         yield base_url, db
     db.dispose()
-
-
-class SavedCookie:
-    """A session cookie copied out of the browser: every request sends exactly it."""
-
-    def __init__(self, base_url: str, portal: str, token: str) -> None:
-        signed_in = sign_in(base_url, token, portal=portal)
-        assert signed_in.status_code == 303, signed_in.text
-        name = f"offerscope_{portal}"
-        self.header = {
-            "Cookie": f"{name}={SimpleCookie(signed_in.headers['set-cookie'])[name].value}"
-        }
-        self.base_url = base_url
-
-    def get(self, path: str) -> httpx.Response:
-        return httpx.get(self.base_url + path, headers=self.header, timeout=30)
-
-    def post(self, path: str, data: dict[str, str]) -> httpx.Response:
-        return httpx.post(self.base_url + path, data=data, headers=self.header, timeout=30)
-
-
-def _csrf(page: httpx.Response) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert found is not None, page.text
-    return found[1]
 
 
 def _redirected_to_sign_in(response: httpx.Response, portal: str) -> bool:
@@ -74,7 +48,7 @@ def test_a_console_cookie_saved_before_sign_out_opens_nothing_and_changes_nothin
     )
     page = saved.get(f"/console/products/{product.product_id}")
     assert page.status_code == 200
-    csrf, version = _csrf(page), re.search(r'name="version" value="(\d+)"', page.text)
+    csrf, version = csrf_of(page), re.search(r'name="version" value="(\d+)"', page.text)
     assert version is not None
 
     assert saved.post("/console/logout", {"csrf_token": csrf}).status_code == 303
@@ -98,7 +72,7 @@ def test_a_store_cookie_saved_before_sign_out_places_no_order(
     spec_id = product.specifications[0].specification_id
     token = admin.create_token(db, Role.BUYER, account_id=BUYER_ID)
     saved = SavedCookie(base_url, "store", token)
-    csrf = _csrf(saved.get("/store"))
+    csrf = csrf_of(saved.get("/store"))
 
     assert saved.post("/store/logout", {"csrf_token": csrf}).status_code == 303
 

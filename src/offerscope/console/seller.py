@@ -231,9 +231,14 @@ def specification_page(
     return owner_page(request, actor, OwnerRef(product_id, specification_id))
 
 
-def version_of(value: str) -> int | None:
-    """The version the seller's page showed: the change applies only to what they saw."""
-    return int(value) if value.isascii() and value.isdigit() else None
+def version_of(value: str) -> int:
+    """The version the seller's page showed: the change applies only to what they saw.
+
+    A form without a well-formed version cannot say what its seller saw: refused as stale.
+    """
+    if value.isascii() and value.isdigit() and value == str(int(value)) and int(value) > 0:
+        return int(value)
+    raise products.version_mismatch()
 
 
 def _target_error(

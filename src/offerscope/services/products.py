@@ -217,13 +217,18 @@ def get_target_customers(db: Database, actor: Actor, product_id: str) -> TargetC
         return _target_view(product, _specifications(uow.session, [product.pk])[product.pk])
 
 
+def version_mismatch(**details: int) -> PreconditionFailed:
+    """The answer to a change made against a version that is not the current one."""
+    return PreconditionFailed(
+        "version_mismatch",
+        "Someone changed these target customers since you loaded them. Reload and try again.",
+        **details,
+    )
+
+
 def _check_version(product: ProductRow, if_match: int | None) -> None:
     if if_match is not None and if_match != product.version:
-        raise PreconditionFailed(
-            "version_mismatch",
-            "Someone changed these target customers since you loaded them. Reload and try again.",
-            current_version=product.version,
-        )
+        raise version_mismatch(current_version=product.version)
 
 
 def set_product_target(
