@@ -182,3 +182,25 @@ TOKEN_REFUSALS: list[tuple[dict[str, str], str]] = [
 def test_token_requests_that_name_nobody_answer_422(api: Api) -> None:
     for body, code in TOKEN_REFUSALS:
         problem(api.operator.post("/v1/tokens", json=body), 422, code)
+
+
+ODD_TYPES = ["Enterprise", "ENTERPRISE", " enterprise", "enterprise ", "entreprise", ""]
+
+
+def test_json_and_csv_judge_an_account_type_alike(api: Api) -> None:
+    """One validator for both paths: exactly `enterprise` or `individual`, nothing else."""
+    csv = {"Content-Type": "text/csv"}
+    existing = api.account("individual")["account_id"]
+    for n, odd in enumerate(ODD_TYPES):
+        body = {"account_id": account_id(900 + n), "account_name": f"odd_{n:04d}"}
+        refused = api.operator.post("/v1/accounts", json={**body, "account_type": odd})
+        problem(refused, 422, "invalid_request")
+        row = f"{body['account_id']},{body['account_name']},{odd}\n"
+        imported = api.operator.post("/v1/accounts/import", content=row.encode(), headers=csv)
+        rejected = problem(imported, 422, "import_rejected")
+        assert rejected["errors"][0]["code"] == "invalid_request", odd
+        patched = api.operator.patch(f"/v1/accounts/{existing}", json={"account_type": odd})
+        problem(patched, 422, "invalid_request")
+    row = f"{account_id(990)},fine_name,enterprise\n"
+    ok(api.operator.post("/v1/accounts/import", content=row.encode(), headers=csv))
+    assert ok(api.operator.get(f"/v1/accounts/{account_id(990)}"))["account_type"] == "enterprise"

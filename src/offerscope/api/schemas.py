@@ -49,15 +49,21 @@ class Response(BaseModel):
 # --- requests -------------------------------------------------------------------------------
 
 
+# Judged by the domain's one validator (`names.parse_account_type`), as CSV rows are.
+AccountTypeText = Annotated[
+    StrictStr, Field(max_length=64, json_schema_extra={"enum": [t.value for t in AccountType]})
+]
+
+
 class AccountCreate(Request):
     account_id: Id
     account_name: Name
-    account_type: AccountType
+    account_type: AccountTypeText
 
 
 class AccountPatch(Request):
     account_name: Name | None = None
-    account_type: AccountType | None = None
+    account_type: AccountTypeText | None = None
 
 
 class SellerCreate(Request):

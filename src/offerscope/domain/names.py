@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from offerscope.domain.errors import Invalid
+from offerscope.domain.targets import AccountType
 
 ACCOUNT_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
 ACCOUNT_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]{5,31}")
@@ -56,3 +57,15 @@ def check_display_name(name: str, field: str = "name") -> str:
             field=field,
         )
     return name
+
+
+def parse_account_type(value: str) -> AccountType:
+    """An account's type is exactly `enterprise` or `individual`, in JSON and CSV alike."""
+    try:
+        return AccountType(value)
+    except ValueError as error:
+        raise Invalid(
+            "invalid_request",
+            "An account type is enterprise or individual (in lower case).",
+            field="account_type",
+        ) from error

@@ -11,7 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from offerscope.domain.errors import Conflict, Invalid, NotFound
-from offerscope.domain.names import check_display_name, normalize_account_id, normalize_account_name
+from offerscope.domain.names import (
+    check_display_name,
+    normalize_account_id,
+    normalize_account_name,
+    parse_account_type,
+)
 from offerscope.domain.targets import AccountType
 from offerscope.index import changes
 from offerscope.services.common import new_id, utcnow
@@ -47,10 +52,11 @@ def _name_taken(account_name: str) -> Conflict:
 
 
 def register_account(
-    db: Database, account_id: str, account_name: str, account_type: AccountType
+    db: Database, account_id: str, account_name: str, account_type: AccountType | str
 ) -> AccountView:
     account_id = normalize_account_id(account_id)
     account_name = normalize_account_name(account_name)
+    account_type = parse_account_type(account_type)
     with db.writing() as uow:
         session = uow.session
         if find_account(session, account_id) is not None:
@@ -94,11 +100,13 @@ def update_account(
     account_id: str,
     *,
     account_name: str | None = None,
-    account_type: AccountType | None = None,
+    account_type: AccountType | str | None = None,
 ) -> AccountView:
     """Rename an account or change its type. Lists keep the ID; decisions use the new type."""
     if account_name is not None:
         account_name = normalize_account_name(account_name)
+    if account_type is not None:
+        account_type = parse_account_type(account_type)
     with db.writing() as uow:
         session = uow.session
         query = select(AccountRow).where(AccountRow.account_id == account_id.strip())

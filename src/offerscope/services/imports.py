@@ -26,7 +26,11 @@ from offerscope.domain.lists import (
     check_type_fit,
     match_account,
 )
-from offerscope.domain.names import normalize_account_id, normalize_account_name
+from offerscope.domain.names import (
+    normalize_account_id,
+    normalize_account_name,
+    parse_account_type,
+)
 from offerscope.domain.targets import AccountType, Target
 from offerscope.index import changes
 from offerscope.services.admin import _name_taken, account_exists
@@ -185,17 +189,6 @@ def _shape(fields: list[str], header: tuple[str, ...]) -> None:
             "invalid_request",
             f"A row has {len(header)} comma-separated values: {','.join(header)}.",
         )
-
-
-def _account_type(value: str) -> AccountType:
-    try:
-        return AccountType(value.strip().lower())
-    except ValueError as error:
-        raise Invalid(
-            "invalid_request",
-            "An account type is enterprise or individual.",
-            field="account_type",
-        ) from error
 
 
 def _registered(
@@ -398,7 +391,7 @@ def _judge_accounts(
                     fields,
                     normalize_account_id(fields[0]),
                     normalize_account_name(fields[1]),
-                    _account_type(fields[2]),
+                    parse_account_type(fields[2]),
                 )
             )
         except OfferscopeError as error:
