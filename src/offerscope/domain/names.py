@@ -15,10 +15,22 @@ NAME_MAX_LENGTH = 100
 _CONTROL = frozenset({"Cc", "Zl", "Zp"})
 
 
-def normalize_account_id(account_id: str) -> str:
-    """An account ID is 32 lowercase hex characters; surrounding white space is forgiven."""
+def account_id_key(account_id: str) -> str | None:
+    """The account ID a caller's text names, or None where it names none.
+
+    The one normalizer of account IDs: surrounding white space is forgiven (as for names);
+    anything else that is not 32 lowercase hex characters is no account ID at all. A lookup
+    answers "not found" for None; a request that acts on an account refuses it
+    (`normalize_account_id`).
+    """
     value = account_id.strip()
-    if not ACCOUNT_ID_PATTERN.fullmatch(value):
+    return value if ACCOUNT_ID_PATTERN.fullmatch(value) else None
+
+
+def normalize_account_id(account_id: str) -> str:
+    """An account ID to act on (register, list, issue a token for): 422 if it is not one."""
+    value = account_id_key(account_id)
+    if value is None:
         raise Invalid(
             "invalid_request",
             "An account ID is 32 lowercase hexadecimal characters (0-9, a-f).",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from offerscope.domain.decision import Decision
+from offerscope.domain.names import account_id_key
 from offerscope.index import loader
 from offerscope.index.probe import RevisionProbe
 from offerscope.index.state import (
@@ -157,14 +158,24 @@ class DecisionIndex:
     def decide(self, account_id: str, specification_id: str) -> Decision:
         """R12 from memory, as of the last refresh (call `refresh()` first for freshness)."""
         state = self._state or self._current()
-        return state.checks.get(specification_id, state.unknown)(state.accounts.get(account_id))
+        account = state.accounts.get(account_id)
+        if account is None:
+            account = _account_by_key(state, account_id)
+        return state.checks.get(specification_id, state.unknown)(account)
 
     def decide_many(self, checks: Iterable[tuple[str, str]]) -> list[Decision]:
         """R12 for (account_id, specification_id) pairs, in order, all from one state."""
         with self._lock:
             state = self._current()
             get_check, get_account, unknown = state.checks.get, state.accounts.get, state.unknown
-            return [get_check(spec, unknown)(get_account(acct)) for acct, spec in checks]
+            return [
+                get_check(spec, unknown)(
+                    account
+                    if (account := get_account(acct)) is not None
+                    else _account_by_key(state, acct)
+                )
+                for acct, spec in checks
+            ]
 
     def catalog(
         self, account_pk: int | None, *, after: int | None, limit: int
@@ -207,6 +218,13 @@ class DecisionIndex:
                 list_entries=state.list_entries(),
                 list_bytes=state.list_bytes(),
             )
+
+
+def _account_by_key(state: IndexState, account_id: str) -> int | None:
+    """An account ID as sent with white space around it (`names.account_id_key`): asked only
+    when the ID as sent is no account, so the common case costs nothing."""
+    key = account_id_key(account_id)
+    return state.accounts.get(key) if key is not None and key != account_id else None
 
 
 def _apply_with(session: Session, state: IndexState, change: Change) -> None:

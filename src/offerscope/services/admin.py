@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from offerscope.domain.errors import Conflict, Invalid, NotFound
 from offerscope.domain.names import (
+    account_id_key,
     check_display_name,
     normalize_account_id,
     normalize_account_name,
@@ -88,8 +89,9 @@ def _unknown_account(account_id: str) -> NotFound:
 
 
 def get_account(db: Database, account_id: str) -> AccountView:
+    key = account_id_key(account_id)
     with db.reading() as uow:
-        row = find_account(uow.session, account_id.strip())
+        row = find_account(uow.session, key) if key is not None else None
         if row is None:
             raise _unknown_account(account_id)
         return account_view(row)
@@ -107,12 +109,13 @@ def update_account(
         account_name = normalize_account_name(account_name)
     if account_type is not None:
         account_type = parse_account_type(account_type)
+    key = account_id_key(account_id)
     with db.writing() as uow:
         session = uow.session
-        query = select(AccountRow).where(AccountRow.account_id == account_id.strip())
+        query = select(AccountRow).where(AccountRow.account_id == key)
         if uow.locks_rows:
             query = query.with_for_update()
-        row = session.scalar(query)
+        row = session.scalar(query) if key is not None else None
         if row is None:
             raise _unknown_account(account_id)
         if account_name is not None and account_name != row.account_name:
@@ -158,7 +161,7 @@ def create_token(
                 raise Invalid(
                     "invalid_request", "A buyer token needs account_id.", field="account_id"
                 )
-            account = find_account(session, account_id.strip())
+            account = find_account(session, normalize_account_id(account_id))
             if account is None:
                 raise Invalid(
                     "account_not_found", "No customer account has this ID.", field="account_id"

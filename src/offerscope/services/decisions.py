@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from offerscope import index
 from offerscope.domain.decision import Decision, OrderStatus, decide
 from offerscope.domain.errors import Conflict, NotFound, Refused
+from offerscope.domain.names import account_id_key
 from offerscope.domain.targets import AccountType, Target, effective_target
 from offerscope.index import changes
 from offerscope.services.common import (
@@ -51,7 +52,8 @@ MAX_BATCH = 10_000
 
 def _decide(session: Session, account_id: str, specification_id: str) -> Decision:
     offer = load_offer(session, specification_id)
-    account = find_account(session, account_id) if offer is not None else None
+    key = account_id_key(account_id)
+    account = find_account(session, key) if offer is not None and key is not None else None
     buyer = (
         SqlBuyerFacts(session, account.pk, AccountType(account.account_type)) if account else None
     )

@@ -23,7 +23,7 @@ from offerscope.domain.lists import (
     list_is_active,
     match_account,
 )
-from offerscope.domain.names import normalize_account_id, normalize_account_name
+from offerscope.domain.names import account_id_key, normalize_account_id, normalize_account_name
 from offerscope.domain.targets import AccountType, Setting, Target
 from offerscope.index import changes
 from offerscope.services.common import (
@@ -251,6 +251,7 @@ def remove_specified_user(
     db: Database, actor: Actor, product_id: str, specification_id: str | None, account_id: str
 ) -> None:
     """R5: remove an account from a list; 404 if it is not on it."""
+    key = account_id_key(account_id)
     with db.writing() as uow:
         session = uow.session
         owner = _owner(uow, actor, product_id, specification_id, lock=True)
@@ -258,11 +259,9 @@ def remove_specified_user(
         entry = session.execute(
             select(users, AccountRow.account_id)
             .join(AccountRow, AccountRow.pk == users.account_pk)
-            .where(
-                owner.users_owner_column == owner.pk, AccountRow.account_id == account_id.strip()
-            )
+            .where(owner.users_owner_column == owner.pk, AccountRow.account_id == key)
         ).one_or_none()
-        if entry is None:
+        if entry is None or key is None:
             raise NotFound(
                 "user_not_found",
                 "This account is not on the specified-user list.",
@@ -281,7 +280,7 @@ def remove_specified_user(
             owner.product,
             "specified_user_removed",
             specification_id=owner.spec_id,
-            subject=account_id.strip(),
+            subject=key,
             before=row.entered_name,
         )
         uow.commit()
