@@ -78,6 +78,9 @@ NEW_ACCOUNT = {"account_id": "b" * 32, "account_name": "new_account", "account_t
 
 MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/healthz"): Entry("anyone", 200),
+    # The API's documentation holds no data; like /openapi.json it is public.
+    ("GET", "/docs"): Entry("anyone", 200),
+    ("GET", "/docs/start.js"): Entry("anyone", 200),
     ("GET", "/metrics"): Entry("operator", 200),
     ("POST", "/v1/accounts"): Entry("operator", 201, lambda m: Call(json=NEW_ACCOUNT)),
     ("GET", "/v1/accounts/{account_id}"): Entry(

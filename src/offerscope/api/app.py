@@ -8,7 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 
 from offerscope import __version__, console
-from offerscope.api import problems, schemas
+from offerscope.api import docs, problems, schemas
 from offerscope.api.deps import Operator
 from offerscope.api.limits import BodyLimitMiddleware
 from offerscope.api.metrics import Metrics, MetricsMiddleware
@@ -17,6 +17,7 @@ from offerscope.api.routes import bulk, buyer, operator, seller
 from offerscope.services.guessing import FailedAuthLimiter
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
+from offerscope.web.security import SecurityHeadersMiddleware
 
 _ERRORS = {
     code: {"model": schemas.Problem, "content": {problems.PROBLEM_JSON: {}}}
@@ -31,6 +32,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         version=__version__,
         description="Who may buy which product and specification on a cloud marketplace.",
         responses=_ERRORS,  # type: ignore[arg-type]
+        docs_url=None,  # served by `docs` from our own files, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = db or Database.connect(settings.database_url, pool_size=settings.pool_size)
@@ -41,7 +44,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     # bulk first: its /v1/accounts/export must not be taken for an account ID.
     for router in (bulk.router, operator.router, seller.router, buyer.router):
         app.include_router(router)
-    console.install(app, settings)  # the Seller Console and the buyer store
+    pages = console.install(app, settings)  # the Seller Console and the buyer store
+    pages += docs.install(app)
 
     @app.get("/healthz", response_model=schemas.Health, tags=["service"])
     async def healthz() -> schemas.Health:
@@ -54,6 +58,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         registry = request.app.state.metrics.registry
         return PlainTextResponse(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
+    app.add_middleware(SecurityHeadersMiddleware, areas=pages)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,

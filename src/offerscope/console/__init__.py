@@ -9,7 +9,6 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from offerscope.console import history, seller, seller_lists, store
-from offerscope.console.security import SecurityHeadersMiddleware
 from offerscope.console.web import (
     HERE,
     PORTALS,
@@ -19,12 +18,14 @@ from offerscope.console.web import (
     fallback_router,
 )
 from offerscope.settings import Settings
+from offerscope.web.security import Area, content_security_policy
 
 STATIC_PREFIX = "/static"
 
 
-def install(app: FastAPI, settings: Settings) -> None:
-    """Add the console's and store's pages, their static files and their security headers.
+def install(app: FastAPI, settings: Settings) -> list[Area]:
+    """Add the console's and store's pages and their static files; return the areas whose
+    security headers the app must send.
 
     Sessions are signed with `settings.secret_key`; without one, a key is made for this app,
     which is right for one process only (every process of a deployment needs the same key).
@@ -35,5 +36,8 @@ def install(app: FastAPI, settings: Settings) -> None:
     for route_class in (ConsoleRoute, StoreRoute):
         app.include_router(fallback_router(route_class))
     app.mount(STATIC_PREFIX, StaticFiles(directory=HERE / "static"), name="static")
-    prefixes = (*(p.prefix for p in PORTALS), STATIC_PREFIX)
-    app.add_middleware(SecurityHeadersMiddleware, prefixes=prefixes, static_prefix=STATIC_PREFIX)
+    policy = content_security_policy()
+    return [
+        *(Area(portal.prefix, policy) for portal in PORTALS),
+        Area(STATIC_PREFIX, policy, static=True),
+    ]
