@@ -25,6 +25,9 @@ class Settings:
     auth_failures_per_minute: int = 20
     # Addresses of reverse proxies whose X-Forwarded-For is believed; None trusts no one.
     forwarded_allow_ips: str | None = None
+    # R15: how long a running request keeps its Idempotency-Key before a retry may take over
+    # (a retry after its process died).
+    idempotency_lease_seconds: float = 300.0
 
     @classmethod
     def from_environment(cls, database_url: str | None = None) -> Settings:
@@ -39,4 +42,7 @@ class Settings:
                 os.environ.get("OFFERSCOPE_AUTH_FAILURES_PER_MINUTE") or 20
             ),
             forwarded_allow_ips=os.environ.get("OFFERSCOPE_FORWARDED_ALLOW_IPS") or None,
+            idempotency_lease_seconds=float(
+                os.environ.get("OFFERSCOPE_IDEMPOTENCY_LEASE_SECONDS") or 300
+            ),
         )

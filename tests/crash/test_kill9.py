@@ -1,7 +1,9 @@
 """Crash safety: kill -9 a real `offerscope serve` mid-import and mid-burst, start it again.
 
 (a) A CSV import of OFFERSCOPE_CRASH_IMPORT_ROWS (1,000,000) specified users, killed while its
-    transaction is writing: after the restart the import is wholly there or wholly absent.
+    transaction is writing: after the restart the import is wholly there or wholly absent, and
+    so is its Idempotency-Key's stored answer (R15: one transaction): the same keyed request
+    sent again runs the import once if it was lost, or answers what it did if it was not.
 (b) Bursts of concurrent writes (users added, targets set, products created, orders placed)
     from 16 threads, killed once a few hundred were acknowledged: after each restart every
     acknowledged write is there, and nothing that was never sent.
@@ -139,9 +141,15 @@ def test_a_killed_import_is_wholly_there_or_wholly_absent(
     token = admin.create_token(db, Role.SELLER, seller_id=seller_id)
     _settle(db)
     url = f"/v1/products/{product.product_id}/specified-users/import"
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/csv"}
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "text/csv",
+        "Idempotency-Key": "the-big-import",
+    }
+    # A short lease: the retry below may take over the key of the killed request at once.
+    lease = {"OFFERSCOPE_IDEMPOTENCY_LEASE_SECONDS": "1"}
 
-    server = serve.start(database_url, tmp_path / "server.log")
+    server = serve.start(database_url, tmp_path / "server.log", env=lease)
     outcome: dict[str, Any] = {}
 
     def upload() -> None:
@@ -161,21 +169,26 @@ def test_a_killed_import_is_wholly_there_or_wholly_absent(
     uploader.join(timeout=60)
     assert "status" not in outcome, f"the import finished before the kill: {outcome}"
 
-    server = serve.start(database_url, tmp_path / "server.log")
+    server = serve.start(database_url, tmp_path / "server.log", env=lease)
     try:
         check_integrity(db)
         print(f"restarted and checked after {time.monotonic() - started:.0f} s")
         after_kill = _list_size(db, product.product_id)
         assert after_kill in (0, IMPORT_ROWS), f"{after_kill} of {IMPORT_ROWS} rows survived"
-        # The list is usable after the crash: a small import goes through whole.
-        small = httpx.post(
-            server.base_url + url,
-            content=b"".join(csv_rows(1000, start=1)),
-            headers=headers,
-            timeout=120,
+        # The same keyed request again: it runs if the kill lost it, else its answer is replayed.
+        again = httpx.post(
+            server.base_url + url, content=csv_rows(IMPORT_ROWS), headers=headers, timeout=900
         )
-        assert small.status_code == 200, small.text
-        assert _list_size(db, product.product_id) == max(after_kill, 1000)
+        assert again.status_code == 200, again.text
+        replayed = again.headers.get("idempotent-replayed") == "true"
+        assert replayed is (after_kill == IMPORT_ROWS)
+        assert again.json()["imported"] == IMPORT_ROWS
+        assert _list_size(db, product.product_id) == IMPORT_ROWS
+        once_more = httpx.post(
+            server.base_url + url, content=csv_rows(IMPORT_ROWS), headers=headers, timeout=900
+        )
+        assert once_more.headers.get("idempotent-replayed") == "true"
+        assert once_more.json() == again.json()
         check_integrity(db)
     finally:
         serve.stop(server)

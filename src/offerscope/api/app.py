@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -10,6 +12,7 @@ from starlette.requests import Request
 from offerscope import __version__, console
 from offerscope.api import docs, problems, schemas
 from offerscope.api.deps import Operator
+from offerscope.api.idempotency import IdempotencyMiddleware
 from offerscope.api.limits import BodyLimitMiddleware
 from offerscope.api.metrics import Metrics, MetricsMiddleware
 from offerscope.api.overload import OverloadMiddleware
@@ -59,6 +62,12 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         return PlainTextResponse(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     app.add_middleware(SecurityHeadersMiddleware, areas=pages)
+    app.add_middleware(  # inside the body limit: it reads bodies already bounded
+        IdempotencyMiddleware,
+        upload_suffixes=bulk.UPLOAD_SUFFIXES,
+        max_upload=bulk.MAX_UPLOAD_BYTES,
+        lease=timedelta(seconds=settings.idempotency_lease_seconds),
+    )
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,

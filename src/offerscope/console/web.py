@@ -13,6 +13,7 @@ import logging
 import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 from urllib.parse import quote, urlencode
@@ -26,10 +27,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.exceptions import HTTPException
 
 from offerscope.api.problems import status_of
+from offerscope.console.once import run_once
 from offerscope.console.sessions import Session, SessionCodec, State
 from offerscope.domain.errors import NotFound, OfferscopeError
 from offerscope.domain.targets import LABELS
-from offerscope.services import admin, web_sessions
+from offerscope.services import admin, idempotency, web_sessions
+from offerscope.services.idempotency import Attempt
 from offerscope.services.views import Actor, Role
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
@@ -38,6 +41,7 @@ log = logging.getLogger("offerscope.console")
 
 HERE = Path(__file__).parent
 CSRF_FIELD = "csrf_token"
+KEY_FIELD = "idempotency_key"  # one per rendered form (R15)
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class WebState:
     templates: Jinja2Templates
     codecs: dict[str, SessionCodec]
     secure_cookies: bool
+    idempotency_lease: timedelta
 
     @classmethod
     def build(cls, settings: Settings) -> WebState:
@@ -90,10 +95,12 @@ class WebState:
             lstrip_blocks=True,
         )
         env.globals["LABELS"] = LABELS
+        env.globals["form_key"] = lambda: secrets.token_urlsafe(16)
         env.filters["q"] = _quote
         templates = Jinja2Templates(env=env, context_processors=[_page_context])
         codecs = {p.name: SessionCodec(secret, p.name) for p in PORTALS}
-        return cls(templates, codecs, settings.secure_cookies)
+        lease = timedelta(seconds=settings.idempotency_lease_seconds)
+        return cls(templates, codecs, settings.secure_cookies, lease)
 
 
 def _quote(value: str) -> str:
@@ -126,6 +133,7 @@ def _page_context(request: Request) -> dict[str, Any]:
         "portal": request.state.portal,
         "csrf_token": session.csrf,
         "csrf_field": CSRF_FIELD,
+        "key_field": KEY_FIELD,
         "flash": session.pop_flash(),
         "display_name": getattr(request.state, "display_name", None),
     }
@@ -252,11 +260,50 @@ class PortalRoute(APIRoute):
 
 
 async def _guarded(handler: Handler, request: Request, state: State) -> Response:
-    portal: Portal = request.state.portal
     if request.method == "POST":
         refusal = await _check_csrf(request, state)
         if refusal is not None:
             return refusal
+        attempt = await _attempt(request)
+        if attempt is not None:
+            return await run_once(
+                get_db(request),
+                attempt,
+                web_state(request).idempotency_lease,
+                lambda: session_of(request),
+                lambda: _handled(handler, request, state),
+                lambda error: render_error(request, status_of(error), error.message),
+            )
+    return await _handled(handler, request, state)
+
+
+async def _attempt(request: Request) -> Attempt | None:
+    """The form's submission as an idempotent attempt, scoped to the signed-in session."""
+    form = await request.form()
+    key, session_key = form.get(KEY_FIELD), session_of(request).session_key
+    if not isinstance(key, str) or session_key is None:
+        return None
+    try:
+        idempotency.check_key(key)
+    except OfferscopeError:
+        return None  # not a key this page gave out: the form simply runs
+    fields = sorted(
+        (name, value)
+        for name, value in form.multi_items()
+        if isinstance(value, str) and name not in (CSRF_FIELD, KEY_FIELD)
+    )
+    return Attempt(
+        scope=idempotency.digest("web-session", session_key),
+        key=key,
+        method="POST",
+        path=request.url.path,
+        body_digest=idempotency.digest(*(part for pair in fields for part in pair)),
+    )
+
+
+async def _handled(handler: Handler, request: Request, state: State) -> Response:
+    """The handler's page, or the page for whatever it refused or failed on."""
+    portal: Portal = request.state.portal
     try:
         return await handler(request)
     except SignInRequired:

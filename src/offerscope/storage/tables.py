@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -229,3 +230,31 @@ class WebSessionRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Expired sessions are swept at each sign-in.
     __table_args__ = (Index("ix_web_sessions_expires_at", "expires_at"),)
+
+
+class IdempotencyKeyRow(Base):
+    """R15: one caller's Idempotency-Key and the answer its first 2xx gave.
+
+    `scope` is a digest of the caller's credential, `request_digest` of the method, path and
+    body. While the first request runs, `state` is 'running' under a `claim` leased until
+    `lease_until`; its answer is stored in the same transaction as its write.
+    """
+
+    __tablename__ = "idempotency_keys"
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(Text)
+    request_digest: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(10))
+    claim: Mapped[str] = mapped_column(String(32))
+    lease_until: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    headers: Mapped[str | None] = mapped_column(Text, nullable=True)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        CheckConstraint("state in ('running', 'done')", name="state"),
+        # Keys older than the retention are swept.
+        Index("ix_idempotency_keys_created_at", "created_at"),
+    )

@@ -1,10 +1,16 @@
-"""One transaction per use case: committed once by the use case, rolled back otherwise."""
+"""One transaction per use case: committed once by the use case, rolled back otherwise.
+
+A request that carries an idempotency key (R15) holds its use case's commit (`holding`):
+`commit()` then flushes everything but leaves the transaction open, so that the request's
+answer is stored in the very transaction of its write, and only then commits.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -57,14 +63,108 @@ class UnitOfWork:
     def commit(self) -> None:
         # The change log's counter is taken last, just before COMMIT (see `changelog`).
         revision = changelog.append(self.session, self._changes) if self._changes else None
+        hold = _HOLD.get()
+        if hold is not None:
+            self.session.flush()
+            self._committed = True
+            hold.keep(self, revision)
+            return
         self.session.commit()
         self._committed = True
-        if revision is not None:
-            for listener in self._listeners:
-                try:
-                    listener.changes_committed(revision, self._changes)
-                except Exception:  # committed already: a listener catches up from the log
-                    _log.exception("a change listener failed on revision %s", revision)
+        self.notify(revision)
+
+    def notify(self, revision: int | None) -> None:
+        """Tell the listeners of a revision this transaction committed."""
+        if revision is None:
+            return
+        for listener in self._listeners:
+            try:
+                listener.changes_committed(revision, self._changes)
+            except Exception:  # committed already: a listener catches up from the log
+                _log.exception("a change listener failed on revision %s", revision)
+
+
+class HeldCommit:
+    """The write transaction of one request, held open after its use case's `commit()`.
+
+    `finish` adds what `store` writes (the request's stored answer) to that transaction and
+    commits both at once; `abandon` rolls it back. A request holds at most one write: a
+    second would wait for the first's locks forever.
+    """
+
+    def __init__(self) -> None:
+        self._uow: UnitOfWork | None = None
+        self._revision: int | None = None
+
+    @property
+    def holds_write(self) -> bool:
+        return self._uow is not None
+
+    def holds(self, uow: UnitOfWork) -> bool:
+        return self._uow is uow
+
+    def keep(self, uow: UnitOfWork, revision: int | None) -> None:
+        if self._uow is not None:
+            raise RuntimeError("a request with an idempotency key made a second write")
+        self._uow, self._revision = uow, revision
+
+    def finish(self, db: Database, store: Callable[[Session], bool]) -> bool:
+        """Commit the held write with what `store` adds (in a new transaction if the request
+        wrote nothing). `store` answers False to roll everything back instead."""
+        uow, self._uow = self._uow, None
+        if uow is None:
+            with unheld(), db.writing() as fresh:
+                if store(fresh.session):
+                    fresh.commit()
+                    return True
+                return False
+        session = uow.session
+        try:
+            if not store(session):
+                session.rollback()
+                return False
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        uow.notify(self._revision)
+        return True
+
+    def abandon(self) -> None:
+        """Roll back a held write (the request failed after its use case committed)."""
+        uow, self._uow = self._uow, None
+        if uow is not None:
+            uow.session.rollback()
+            uow.session.close()
+
+
+_HOLD: ContextVar[HeldCommit | None] = ContextVar("offerscope_held_commit", default=None)
+
+
+@contextmanager
+def unheld() -> Iterator[None]:
+    """Commit what is written inside the block at once, even within `holding()` (the
+    bookkeeping of the hold itself)."""
+    token = _HOLD.set(None)
+    try:
+        yield
+    finally:
+        _HOLD.reset(token)
+
+
+@contextmanager
+def holding() -> Iterator[HeldCommit]:
+    """Hold the commit of the write made inside the block (in this task and the threads it
+    starts); whatever is still held when the block ends is rolled back."""
+    hold = HeldCommit()
+    token = _HOLD.set(hold)
+    try:
+        yield hold
+    finally:
+        _HOLD.reset(token)
+        hold.abandon()
 
 
 @dataclass
@@ -109,14 +209,24 @@ class Database:
 
     @contextmanager
     def writing(self) -> Iterator[UnitOfWork]:
-        """A write transaction. The use case calls `commit()` once, at its very end."""
-        with self._writer() as session:
-            uow = UnitOfWork(session, writing=True, dialect=self.dialect, listeners=self.listeners)
-            try:
-                yield uow
-            finally:
+        """A write transaction. The use case calls `commit()` once, at its very end.
+
+        Under `holding()`, a committed transaction stays open for the hold to finish.
+        """
+        session = self._writer()
+        uow = UnitOfWork(session, writing=True, dialect=self.dialect, listeners=self.listeners)
+        hold = _HOLD.get()
+        try:
+            yield uow
+        except BaseException:
+            if hold is not None and hold.holds(uow):
+                hold.abandon()  # failed after its commit: nothing of it may be stored
+            raise
+        finally:
+            if hold is None or not hold.holds(uow):
                 if not uow._committed:
                     session.rollback()
+                session.close()
 
     def dispose(self) -> None:
         for listener in self.listeners:

@@ -51,6 +51,37 @@
     else if (target.hasAttribute("data-copy")) { copyValue(target); }
   });
 
+  // A form is sent once: a second click while it is on its way does nothing (the server also
+  // makes one change per form, R15). Buttons are disabled after the submission has started, so
+  // that the clicked button's own value still goes with it.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || form.method.toLowerCase() !== "post") { return; }
+    if (form.hasAttribute("data-sending")) { event.preventDefault(); return; }
+    form.setAttribute("data-sending", "");
+    window.setTimeout(function () {
+      var buttons = form.querySelectorAll("button[type='submit'], button:not([type])");
+      for (var i = 0; i < buttons.length; i++) {
+        buttons[i].disabled = true;
+        buttons[i].setAttribute("aria-busy", "true");
+      }
+    }, 0);
+  });
+
+  // Back to a page kept by the browser: its forms may be sent again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) { return; }
+    var forms = document.querySelectorAll("form[data-sending]");
+    for (var i = 0; i < forms.length; i++) {
+      forms[i].removeAttribute("data-sending");
+      var buttons = forms[i].querySelectorAll("button");
+      for (var j = 0; j < buttons.length; j++) {
+        buttons[j].disabled = false;
+        buttons[j].removeAttribute("aria-busy");
+      }
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     // A dialog whose form came back with errors opens again, errors beside its fields.
     var dialogs = document.querySelectorAll("dialog[data-open-on-load]");
