@@ -112,14 +112,17 @@ def _fetch_library() -> None:
 def ensure(*, install: bool = True) -> Path:
     """The native library's path, with the binding importable; installs what is missing
     unless `install` is false. Raises `Unavailable` with the reason otherwise."""
-    if not binding_installed():
-        if not install:
-            raise Unavailable(f"{BINDING}=={VERSION} is not installed")
-        _install_binding()
-    if not library_path().is_file():
-        if not install:
-            raise Unavailable(f"the native library is not in {CACHE}")
-        _fetch_library()
+    if not install and not binding_installed():
+        raise Unavailable(f"{BINDING}=={VERSION} is not installed")
+    if not install and not library_path().is_file():
+        raise Unavailable(f"the native library is not in {CACHE}")
+    try:
+        if not binding_installed():
+            _install_binding()
+        if not library_path().is_file():
+            _fetch_library()
+    except (OSError, subprocess.SubprocessError, tarfile.TarError) as error:
+        raise Unavailable(f"{error.__class__.__name__}: {error}") from error
     os.environ[LIBRARY_ENV] = str(library_path())
     try:
         importlib.import_module("spicedb_embedded")
