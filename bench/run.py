@@ -586,6 +586,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--json", type=Path, default=None, help="also write the figures here as JSON"
     )
+    parser.add_argument(
+        "--spicedb", action="store_true", help="also SpiceDB (set up first if missing)"
+    )
+    parser.add_argument(
+        "--spicedb-sample", type=int, default=500, help="checks SpiceDB is timed on (default 500)"
+    )
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="offerscope-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -636,6 +642,10 @@ def run(report: Report, args: argparse.Namespace, workdir: Path) -> None:
     expected = bench_offerscope(report, db, pairs, args.repeat)
     print("offerscope measured; peers next", file=sys.stderr)
     bench_peers(report, world, path, pairs, expected, args.repeat)
+    if args.spicedb:
+        from bench.spicedb import bench_spicedb  # only with the option: it needs its set-up
+
+        bench_spicedb(report, world, pairs, expected, args.repeat, args.spicedb_sample)
     if not args.no_http:
         print("HTTP next", file=sys.stderr)
         bench_http(report, db, url, pairs, expected, args.repeat)

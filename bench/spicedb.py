@@ -41,13 +41,16 @@ from __future__ import annotations
 import ctypes
 import gc
 import importlib
+import statistics
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from bench import spicedb_setup
 from bench.memory import rss_bytes
 from bench.peers import NO_ACCOUNT, NO_SPEC, REFUSAL, Answer
+from bench.run import Report, Row, chunks, disagreements
 from bench.world import World
 
 AccountTypes = Literal["caveat", "relationships"]
@@ -357,3 +360,115 @@ def _audience(
         return ("account_type", target, "member"), None
     relation = "specified_user" if target == "specified" else "associated_buyer"
     return (owner[0], owner[1], relation), None
+
+
+# --- in the benchmark -----------------------------------------------------------------------
+
+
+def _timed(
+    decide_all: Callable[[], list[Answer]], expected: list[Answer], repeat: int, name: str
+) -> tuple[float, float, int]:
+    """(median rate, first run's rate, disagreements): every run is held to offerscope's
+    answers, the first included, since SpiceDB may answer a repeated check from its cache."""
+    rates, wrong = [], 0
+    for _ in range(max(1, repeat)):
+        started = time.perf_counter()
+        got = decide_all()
+        rates.append(len(expected) / (time.perf_counter() - started))
+        wrong = max(wrong, disagreements(expected, got, name))
+    return statistics.median(rates), rates[0], wrong
+
+
+def _load(report: Report, world: World, account_types: AccountTypes) -> SpiceDB | None:
+    """The loaded peer, or None with a skip line when the native SpiceDB fails to start."""
+    try:
+        return SpiceDB(world, account_types=account_types)
+    except Exception as error:  # a broken native build must not end the whole benchmark
+        print(f"(SpiceDB skipped: {error.__class__.__name__}: {error})", file=sys.stderr)
+        report.figures.append(("SpiceDB", f"not measured: {error.__class__.__name__}: {error}"))
+        return None
+
+
+def bench_spicedb(
+    report: Report,
+    world: World,
+    pairs: list[tuple[str, str]],
+    expected: list[Answer],
+    repeat: int,
+    sample_size: int,
+) -> None:
+    """SpiceDB's rows and figures, on the first `sample_size` checks; a skip line instead when
+    it cannot be set up here."""
+    try:
+        spicedb_setup.ensure()
+    except spicedb_setup.Unavailable as error:
+        print(f"(SpiceDB skipped: {error})", file=sys.stderr)
+        report.figures.append(("SpiceDB", f"not measured: {error}"))
+        return
+    sample, wanted = pairs[:sample_size], expected[:sample_size]
+    print(f"SpiceDB: loading the scale {world.scale:g} world", file=sys.stderr)
+    peer = _load(report, world, "caveat")
+    if peer is None:
+        return
+    report.figures.append(
+        (
+            "SpiceDB load time (embedded, in-memory datastore, WriteRelationships "
+            f"{WRITE_LIMIT:,} a call)",
+            f"{peer.load_seconds:.1f} s for {peer.relationships:,} relationships",
+        )
+    )
+    report.figures.append(
+        (
+            "SpiceDB memory",
+            f"{peer.rss_growth / 2**20:,.0f} MB resident growth of the process "
+            "(Go runtime, native library and data)",
+        )
+    )
+    try:
+        for fully_consistent in (True, False):
+            peer.consistency(fully_consistent=fully_consistent)
+            _rows(report, peer, sample, wanted, repeat, single=True)
+    finally:
+        peer.close()
+    # What the caveat saves: the same checks with account types as relationships.
+    peer = _load(report, world, "relationships")
+    if peer is not None:
+        try:
+            _rows(report, peer, sample[:200], wanted[:200], repeat, single=False)
+        finally:
+            peer.close()
+
+
+def _rows(
+    report: Report,
+    peer: SpiceDB,
+    sample: list[tuple[str, str]],
+    wanted: list[Answer],
+    repeat: int,
+    *,
+    single: bool,
+) -> None:
+    """A CheckBulkPermissions row (and a CheckPermission one if `single`) at the peer's
+    consistency."""
+    mode = "fully_consistent" if peer.fully_consistent else "minimize_latency"
+    where = f"sample of {len(sample):,}, {repeat} runs"
+    if peer.account_types == "relationships":
+        where += f"; loaded in {peer.load_seconds:.1f} s"
+    if single:
+        name = f"{peer.name} (CheckPermission, {mode})"
+        rate, first, wrong = _timed(
+            lambda: [peer.decide(a, s) for a, s in sample], wanted, repeat, name
+        )
+        report.rows.append(
+            Row(name, "single", len(sample), rate, wrong, f"{where}; first {first:,.0f}/s")
+        )
+    batch = BULK_LIMIT // 2  # pairs a request: up to two items each
+    name = f"{peer.name} (CheckBulkPermissions, {mode})"
+    rate, first, wrong = _timed(
+        lambda: [a for part in chunks(sample, batch) for a in peer.decide_many(list(part))],
+        wanted,
+        repeat,
+        name,
+    )
+    note = f"{where}; first {first:,.0f}/s; {batch:,} pairs a request"
+    report.rows.append(Row(name, "batch", len(sample), rate, wrong, note))
