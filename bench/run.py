@@ -2,6 +2,7 @@
 
     python -m bench --scale 1          # the README's figures (a few minutes on 2 cores)
     python -m bench --scale 0.05       # a quick run (well under two minutes)
+    python -m bench --spicedb          # SpiceDB too, on a sample (set up first: bench.spicedb)
 
 Every figure is the median of `--repeat` runs (3 by default). Every peer's answers (allowed,
 reason and level) are compared with offerscope's on every check it is timed on; a
