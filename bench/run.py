@@ -2,6 +2,7 @@
 
     python -m bench --scale 1          # the README's figures (a few minutes on 2 cores)
     python -m bench --scale 0.05       # a quick run (well under two minutes)
+    python -m bench --spicedb          # SpiceDB too, on a sample (set up first: bench.spicedb)
 
 Every figure is the median of `--repeat` runs (3 by default). Every peer's answers (allowed,
 reason and level) are compared with offerscope's on every check it is timed on; a
@@ -586,6 +587,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--json", type=Path, default=None, help="also write the figures here as JSON"
     )
+    parser.add_argument(
+        "--spicedb", action="store_true", help="also SpiceDB (set up first if missing)"
+    )
+    parser.add_argument(
+        "--spicedb-sample", type=int, default=500, help="checks SpiceDB is timed on (default 500)"
+    )
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="offerscope-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -636,6 +643,10 @@ def run(report: Report, args: argparse.Namespace, workdir: Path) -> None:
     expected = bench_offerscope(report, db, pairs, args.repeat)
     print("offerscope measured; peers next", file=sys.stderr)
     bench_peers(report, world, path, pairs, expected, args.repeat)
+    if args.spicedb:
+        from bench.spicedb import bench_spicedb  # only with the option: it needs its set-up
+
+        bench_spicedb(report, world, pairs, expected, args.repeat, args.spicedb_sample)
     if not args.no_http:
         print("HTTP next", file=sys.stderr)
         bench_http(report, db, url, pairs, expected, args.repeat)

