@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from offerscope.index import changes
+from offerscope.storage import changes
 from offerscope.storage.bulk import BulkIo
 from offerscope.storage.tables import (
     AccountRow,
@@ -269,5 +269,5 @@ def write(db: Database, world: World) -> None:
                 for n, (a, s, p, status) in enumerate(world.orders, 1)
             ],
         )
-        uow.record_change(changes.rebuild())
+        uow.record_change(changes.Rebuild())
         uow.commit()

@@ -23,10 +23,10 @@ from sqlalchemy import delete, insert, text
 from offerscope import index
 from offerscope.domain.errors import OfferscopeError
 from offerscope.domain.targets import AccountType, Setting, Target
-from offerscope.index import changes
 from offerscope.index.index import DecisionIndex
 from offerscope.services import admin, decisions, lists, products
 from offerscope.services.views import Actor, Role
+from offerscope.storage import changes
 from offerscope.storage.tables import IndexChangeRow, ProductUserRow
 from offerscope.storage.unit_of_work import Database
 
@@ -345,7 +345,7 @@ def test_data_loaded_behind_the_use_cases_back_is_seen_after_a_rebuild_change(
                 }
             ],
         )
-        uow.record_change(changes.rebuild())
+        uow.record_change(changes.Rebuild())
         uow.commit()
     assert decisions.check(other, alice, spec).allowed
 

@@ -21,14 +21,15 @@ from offerscope.domain.decision import Decision
 from offerscope.domain.names import account_id_key
 from offerscope.index import loader
 from offerscope.index.probe import RevisionProbe
-from offerscope.index.state import (
-    NEEDS_DATABASE,
-    IndexState,
-    ProductEntry,
-    SpecificationEntry,
-)
+from offerscope.index.state import IndexState, ProductEntry, SpecificationEntry
 from offerscope.storage import changelog
-from offerscope.storage.changelog import Change
+from offerscope.storage.changes import (
+    AccountsReloaded,
+    Change,
+    ListReloaded,
+    Rebuild,
+    needs_database,
+)
 from offerscope.storage.unit_of_work import Database
 
 _log = logging.getLogger(__name__)
@@ -110,11 +111,11 @@ class DecisionIndex:
         """Apply one revision; False if it took a rebuild (which covers what follows)."""
         state = self._state
         assert state is not None
-        if any(change["op"] == "rebuild" for change in changes):
+        if any(isinstance(change, Rebuild) for change in changes):
             self._rebuild()
             return False
         try:
-            if any(change["op"] in NEEDS_DATABASE for change in changes):
+            if any(needs_database(change) for change in changes):
                 with self._db.reading() as uow:
                     for change in changes:
                         _apply_with(uow.session, state, change)
@@ -229,10 +230,10 @@ def _account_by_key(state: IndexState, account_id: str) -> int | None:
 
 def _apply_with(session: Session, state: IndexState, change: Change) -> None:
     """One change, reading what a bulk change names from the database."""
-    op = change["op"]
-    if op == "accounts_reload":
-        loader.reload_accounts(session, state, change["first"], change["last"])
-    elif op == "list_reload":
-        loader.reload_list(session, state, change["owner"], change["pk"])
-    else:
-        state.apply(change)
+    match change:
+        case AccountsReloaded(first_pk, last_pk):
+            loader.reload_accounts(session, state, first_pk, last_pk)
+        case ListReloaded(owner, owner_pk):
+            loader.reload_list(session, state, owner, owner_pk)
+        case _:
+            state.apply(change)

@@ -18,6 +18,7 @@ from offerscope.domain.decision import OrderStatus
 from offerscope.index.state import IndexState, fill_list
 from offerscope.storage import changelog
 from offerscope.storage.bulk import BulkIo
+from offerscope.storage.changes import Owner
 from offerscope.storage.tables import (
     AccountRow,
     OrderRow,
@@ -127,7 +128,7 @@ def reload_accounts(session: Session, state: IndexState, first_pk: int, last_pk:
     _load_accounts(session, state, (first_pk, last_pk))
 
 
-def reload_list(session: Session, state: IndexState, owner: str, owner_pk: int) -> None:
+def reload_list(session: Session, state: IndexState, owner: Owner, owner_pk: int) -> None:
     """A list changed in bulk (a users import), read again into the same bitmap."""
     table = ProductUserRow if owner == "product" else SpecificationUserRow
     key = "product_pk" if owner == "product" else "specification_pk"

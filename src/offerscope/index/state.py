@@ -12,14 +12,28 @@ from __future__ import annotations
 
 import bisect
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import assert_never
 
 from pyroaring import BitMap
 
 from offerscope.domain.decision import Check, Offer, Test, compile_offer
 from offerscope.domain.targets import AccountType, Setting, Target
-from offerscope.storage.changelog import Change
+from offerscope.storage.changes import (
+    AccountSet,
+    AccountsReloaded,
+    Change,
+    LinkEdited,
+    ListEdited,
+    ListReloaded,
+    Owner,
+    ProductSet,
+    PurchaseCounted,
+    Rebuild,
+    SellerSet,
+    SpecificationSet,
+)
 
 
 @dataclass(slots=True)
@@ -155,14 +169,14 @@ class IndexState:
             entry.setting = Setting(setting)
         self.stale.add(pk)
 
-    def members(self, owner: str, owner_pk: int) -> BitMap:
+    def members(self, owner: Owner, owner_pk: int) -> BitMap:
         lists = self.product_lists if owner == "product" else self.specification_lists
         found = lists.get(owner_pk)
         if found is None:
             found = lists[owner_pk] = BitMap()
         return found
 
-    def set_link(self, owner: str, owner_pk: int, other_pk: int, present: bool) -> None:
+    def set_link(self, owner: Owner, owner_pk: int, other_pk: int, present: bool) -> None:
         if owner == "product":
             links = self.products[owner_pk].associated
         else:
@@ -188,8 +202,30 @@ class IndexState:
                 buyers.pop(account_pk, None)
 
     def apply(self, change: Change) -> None:
-        """One change that needs nothing from the database (see `changes`)."""
-        _APPLY[change["op"]](self, change)
+        """One change that needs nothing from the database (`changes.needs_database`)."""
+        match change:
+            case AccountSet(pk, account_id, account_type):
+                self.set_account(pk, account_id, account_type)
+            case SellerSet(pk, name):
+                self.sellers[pk] = name
+            case ProductSet(pk, product_id, seller_pk, name, target):
+                self.set_product(pk, product_id, seller_pk, name, target)
+            case SpecificationSet(pk, specification_id, product_pk, name, setting):
+                self.set_specification(pk, specification_id, product_pk, name, setting)
+            case ListEdited(owner, owner_pk, account_pks, present):
+                members = self.members(owner, owner_pk)
+                if present:
+                    members.update(account_pks)
+                else:
+                    members.difference_update(BitMap(account_pks))
+            case LinkEdited(owner, owner_pk, other_pk, present):
+                self.set_link(owner, owner_pk, other_pk, present)
+            case PurchaseCounted(account_pk, specification_pk, product_pk, delta):
+                self.add_purchases(account_pk, specification_pk, product_pk, delta)
+            case AccountsReloaded() | ListReloaded() | Rebuild():
+                raise ValueError(f"{change!r} reads the database: apply it with a session")
+            case _:
+                assert_never(change)
 
 
 def _counts(table: dict[int, Counts], pk: int) -> Counts:
@@ -234,60 +270,6 @@ def _any_of(tables: list[Counts]) -> Test[int]:
         return tables[0].__contains__
     frozen = tuple(tables)
     return lambda pk: any(pk in table for table in frozen)
-
-
-def _apply_account(state: IndexState, change: Change) -> None:
-    state.set_account(change["pk"], change["id"], change["type"])
-
-
-def _apply_seller(state: IndexState, change: Change) -> None:
-    state.sellers[change["pk"]] = change["name"]
-
-
-def _apply_product(state: IndexState, change: Change) -> None:
-    state.set_product(
-        change["pk"], change["id"], change["seller"], change["name"], change["target"]
-    )
-
-
-def _apply_specification(state: IndexState, change: Change) -> None:
-    state.set_specification(
-        change["pk"],
-        change["id"],
-        change["product"],
-        change["name"],
-        change["setting"],
-    )
-
-
-def _apply_list(state: IndexState, change: Change) -> None:
-    members = state.members(change["owner"], change["pk"])
-    if change["present"]:
-        members.update(change["accounts"])
-    else:
-        members.difference_update(BitMap(change["accounts"]))
-
-
-def _apply_link(state: IndexState, change: Change) -> None:
-    state.set_link(change["owner"], change["pk"], change["other"], change["present"])
-
-
-def _apply_purchase(state: IndexState, change: Change) -> None:
-    state.add_purchases(
-        change["account"], change["specification"], change["product"], change["delta"]
-    )
-
-
-_APPLY: dict[str, Callable[[IndexState, Change], None]] = {
-    "account": _apply_account,
-    "seller": _apply_seller,
-    "product": _apply_product,
-    "specification": _apply_specification,
-    "list": _apply_list,
-    "link": _apply_link,
-    "purchase": _apply_purchase,
-}
-NEEDS_DATABASE = frozenset({"accounts_reload", "list_reload", "rebuild"})
 
 
 def fill_list(members: BitMap, account_pks: Iterable[int]) -> None:

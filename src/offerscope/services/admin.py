@@ -19,9 +19,9 @@ from offerscope.domain.names import (
     parse_account_type,
 )
 from offerscope.domain.targets import AccountType
-from offerscope.index import changes
 from offerscope.services.common import new_id, utcnow
 from offerscope.services.views import AccountView, Actor, Role, SellerView
+from offerscope.storage import changes
 from offerscope.storage.facts import find_account
 from offerscope.storage.tables import AccountRow, SellerRow, TokenRow
 from offerscope.storage.unit_of_work import Database
@@ -72,7 +72,7 @@ def register_account(
         )
         session.add(row)
         _flush_unique(uow.session, account_name)
-        uow.record_change(changes.account(row.pk, row.account_id, row.account_type))
+        uow.record_change(changes.AccountSet(row.pk, row.account_id, row.account_type))
         uow.commit()
         return account_view(row)
 
@@ -124,7 +124,7 @@ def update_account(
             row.account_name = account_name
         if account_type is not None:
             row.account_type = account_type.value
-            uow.record_change(changes.account(row.pk, row.account_id, row.account_type))
+            uow.record_change(changes.AccountSet(row.pk, row.account_id, row.account_type))
         _flush_unique(session, row.account_name)
         uow.commit()
         return account_view(row)
@@ -136,7 +136,7 @@ def create_seller(db: Database, name: str) -> SellerView:
         row = SellerRow(seller_id=new_id("slr"), name=name, created_at=utcnow())
         uow.session.add(row)
         uow.session.flush()
-        uow.record_change(changes.seller(row.pk, row.name))
+        uow.record_change(changes.SellerSet(row.pk, row.name))
         uow.commit()
         return SellerView(row.seller_id, row.name)
 

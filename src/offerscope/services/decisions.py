@@ -10,7 +10,6 @@ from offerscope.domain.decision import Decision, OrderStatus, decide
 from offerscope.domain.errors import Conflict, NotFound, Refused
 from offerscope.domain.names import account_id_key
 from offerscope.domain.targets import AccountType, Target, effective_target
-from offerscope.index import changes
 from offerscope.services.common import (
     check_limit,
     encode_cursor,
@@ -28,6 +27,7 @@ from offerscope.services.views import (
     OrderView,
     Page,
 )
+from offerscope.storage import changes
 from offerscope.storage.facts import (
     SqlBuyerFacts,
     find_account,
@@ -237,7 +237,7 @@ def place_order(db: Database, actor: Actor, specification_id: str) -> OrderView:
         )
         session.add(row)
         session.flush()
-        uow.record_change(changes.purchase(actor.account_pk, spec_pk, product_pk, 1))
+        uow.record_change(changes.PurchaseCounted(actor.account_pk, spec_pk, product_pk, 1))
         uow.commit()
         return _order_view(row, actor.account_id, specification_id, product_id)
 
@@ -284,7 +284,7 @@ def refund_order(db: Database, order_id: str) -> OrderView:
             raise Conflict("already_refunded", "This order has already been refunded.")
         order.status = OrderStatus.REFUNDED.value
         uow.record_change(
-            changes.purchase(order.account_pk, order.specification_pk, order.product_pk, -1)
+            changes.PurchaseCounted(order.account_pk, order.specification_pk, order.product_pk, -1)
         )
         product_id = session.scalar(
             select(ProductRow.product_id).where(ProductRow.pk == order.product_pk)

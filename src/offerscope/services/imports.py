@@ -32,11 +32,11 @@ from offerscope.domain.names import (
     parse_account_type,
 )
 from offerscope.domain.targets import AccountType, Target
-from offerscope.index import changes
 from offerscope.services.admin import _name_taken, account_exists
 from offerscope.services.common import PRODUCT_NOT_FOUND, record, utcnow
 from offerscope.services.lists import _Owner, _owner
 from offerscope.services.views import Actor, Role
+from offerscope.storage import changes
 from offerscope.storage.bulk import ACCOUNTS, AccountKey, BulkIo
 from offerscope.storage.tables import AccountRow, ProductRow, SellerRow
 from offerscope.storage.unit_of_work import Database, UnitOfWork
@@ -322,9 +322,9 @@ def _finish_users(uow: UnitOfWork, actor: Actor, job: _UserImport) -> None:
         after=str(count),
     )
     if count > RELOAD_THRESHOLD:
-        uow.record_change(changes.list_reload(owner.kind, owner.pk))
+        uow.record_change(changes.ListReloaded(owner.kind, owner.pk))
     else:
-        uow.record_change(changes.listed(owner.kind, owner.pk, job.added, present=True))
+        uow.record_change(changes.ListEdited(owner.kind, owner.pk, tuple(job.added), True))
     uow.commit()
 
 
@@ -371,7 +371,7 @@ def import_accounts(
             raise _rejected(job.report)
         if job.report.imported:
             after = session.scalar(select(func.max(AccountRow.pk))) or before
-            uow.record_change(changes.accounts_reload(before + 1, after))
+            uow.record_change(changes.AccountsReloaded(before + 1, after))
             uow.commit()
         return job.report
 

@@ -25,7 +25,6 @@ from offerscope.domain.lists import (
 )
 from offerscope.domain.names import account_id_key, normalize_account_id, normalize_account_name
 from offerscope.domain.targets import AccountType, Setting, Target
-from offerscope.index import changes
 from offerscope.services.common import (
     check_limit,
     encode_cursor,
@@ -44,6 +43,7 @@ from offerscope.services.views import (
     SpecifiedUsersView,
     SpecifiedUserView,
 )
+from offerscope.storage import changes
 from offerscope.storage.facts import find_account
 from offerscope.storage.tables import (
     AccountRow,
@@ -232,7 +232,7 @@ def add_specified_user(
             return AddedUser(_user_view(existing, by_id), created=False)
         entry = owner.new_user(by_id.pk, account_name)
         session.add(entry)
-        uow.record_change(changes.listed(owner.kind, owner.pk, [by_id.pk], present=True))
+        uow.record_change(changes.ListEdited(owner.kind, owner.pk, (by_id.pk,), True))
         record(
             session,
             actor,
@@ -273,7 +273,7 @@ def remove_specified_user(
                 owner.users_owner_column == owner.pk, users.account_pk == row.account_pk
             )
         )
-        uow.record_change(changes.listed(owner.kind, owner.pk, [row.account_pk], present=False))
+        uow.record_change(changes.ListEdited(owner.kind, owner.pk, (row.account_pk,), False))
         record(
             session,
             actor,
@@ -378,9 +378,7 @@ def add_associations(
             if siblings[candidate] in present:
                 continue
             session.add(owner.new_link(siblings[candidate]))
-            uow.record_change(
-                changes.linked(owner.kind, owner.pk, siblings[candidate], present=True)
-            )
+            uow.record_change(changes.LinkEdited(owner.kind, owner.pk, siblings[candidate], True))
             record(
                 session,
                 actor,
@@ -417,7 +415,7 @@ def remove_association(
                 id=other_id,
             )
         assert other_pk is not None
-        uow.record_change(changes.linked(owner.kind, owner.pk, other_pk, present=False))
+        uow.record_change(changes.LinkEdited(owner.kind, owner.pk, other_pk, False))
         record(
             session,
             actor,

@@ -21,7 +21,6 @@ from offerscope.domain.targets import (
     effective_target,
     is_editable,
 )
-from offerscope.index import changes
 from offerscope.services.common import (
     check_limit,
     encode_cursor,
@@ -40,6 +39,7 @@ from offerscope.services.views import (
     SpecificationView,
     TargetCustomersView,
 )
+from offerscope.storage import changes
 from offerscope.storage.tables import ProductRow, SpecificationRow
 from offerscope.storage.unit_of_work import Database, UnitOfWork
 
@@ -126,13 +126,13 @@ def _record_index_changes(
     """Tell the decision index of a product's and these specifications' current targets."""
     if product is not None:
         uow.record_change(
-            changes.product(
+            changes.ProductSet(
                 product.pk, product.product_id, product.seller_pk, product.name, product.target
             )
         )
     for spec in specs:
         uow.record_change(
-            changes.specification(
+            changes.SpecificationSet(
                 spec.pk, spec.specification_id, spec.product_pk, spec.name, spec.setting
             )
         )

@@ -7,21 +7,22 @@ COMMIT, so writers hold it only briefly and revisions follow commit order. Any p
 then bring its in-memory index up to date by reading the counter (one primary-key read) and
 the changes since the revision it has.
 
-A change is a small JSON object whose `op` the index knows; this module never looks inside.
+The changes are `storage.changes` records, encoded and decoded there.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
+from offerscope.storage import changes
+from offerscope.storage.changes import Change, Rebuild
 from offerscope.storage.tables import IndexChangeRow, IndexRevisionRow
 
-Change = dict[str, Any]
+_log = logging.getLogger(__name__)
 
 # How many revisions other processes may fall behind before they rebuild instead.
 KEEP_REVISIONS = 100_000
@@ -37,10 +38,10 @@ _BUMP = text(
 REVISION_QUERY = "SELECT revision FROM index_revision WHERE id = 1"
 
 
-def append(session: Session, changes: Sequence[Change]) -> int:
-    """Store `changes` under the next revision, in the session's transaction; the revision."""
+def append(session: Session, changes_made: Sequence[Change]) -> int:
+    """Store the changes under the next revision, in the session's transaction; the revision."""
     revision = int(session.execute(_BUMP).scalar_one())
-    session.add(IndexChangeRow(revision=revision, payload=json.dumps(list(changes))))
+    session.add(IndexChangeRow(revision=revision, payload=changes.encode(changes_made)))
     if revision % PRUNE_EVERY == 0:
         session.execute(
             delete(IndexChangeRow).where(IndexChangeRow.revision <= revision - KEEP_REVISIONS)
@@ -62,4 +63,14 @@ def changes_after(session: Session, revision: int, upto: int) -> list[tuple[int,
         .where(IndexChangeRow.revision > revision, IndexChangeRow.revision <= upto)
         .order_by(IndexChangeRow.revision)
     )
-    return [(int(number), json.loads(payload)) for number, payload in rows]
+    return [(int(number), _decoded(int(number), payload)) for number, payload in rows]
+
+
+def _decoded(revision: int, payload: str) -> list[Change]:
+    """A revision's changes; one this version cannot read (written by another release during
+    an upgrade) says "rebuild", which reads the tables instead."""
+    try:
+        return changes.decode(payload)
+    except (ValueError, KeyError, TypeError):
+        _log.warning("revision %s is not in this release's change format; rebuilding", revision)
+        return [Rebuild()]

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from offerscope.storage import changelog
-from offerscope.storage.changelog import Change
+from offerscope.storage.changes import Change
 from offerscope.storage.database import WRITE_OPTION, create_database_engine, is_sqlite
 
 _log = logging.getLogger(__name__)

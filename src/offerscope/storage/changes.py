@@ -1,0 +1,174 @@
+"""The change vocabulary between processes: what a committed write tells every decision index.
+
+Write use cases record these typed, frozen records with `uow.record_change(...)`; the change
+log (`storage.changelog`) stores them with the commit's revision, encoded here and nowhere
+else; each process's index decodes and applies them in revision order. `Change` is a closed
+union: code that handles changes matches on it and ends with `assert_never`, so mypy names
+every place a new kind must reach.
+
+Values are absolute (a target, a type) or sets (list and link edits), so replaying one is
+harmless, except `Purchase`, which counts and is applied exactly once per revision. Bulk edits
+name what to reload rather than list a million keys.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Literal, assert_never
+
+Owner = Literal["product", "specification"]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSet:
+    """An account registered, or its type changed."""
+
+    pk: int
+    account_id: str
+    account_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountsReloaded:
+    """Accounts with a key in `first_pk .. last_pk` were registered or changed in bulk."""
+
+    first_pk: int
+    last_pk: int
+
+
+@dataclass(frozen=True, slots=True)
+class SellerSet:
+    pk: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProductSet:
+    """A product created, or its target changed."""
+
+    pk: int
+    product_id: str
+    seller_pk: int
+    name: str
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class SpecificationSet:
+    """A specification created, or its setting changed."""
+
+    pk: int
+    specification_id: str
+    product_pk: int
+    name: str
+    setting: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListEdited:
+    """Accounts added to (`present`) or removed from a specified-user list."""
+
+    owner: Owner
+    owner_pk: int
+    account_pks: tuple[int, ...]
+    present: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ListReloaded:
+    """A list changed in bulk (an import): read it again."""
+
+    owner: Owner
+    owner_pk: int
+
+
+@dataclass(frozen=True, slots=True)
+class LinkEdited:
+    """An association added (`present`) or removed (R7, R8)."""
+
+    owner: Owner
+    owner_pk: int
+    other_pk: int
+    present: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseCounted:
+    """R10: a paid order (+1) or its refund (-1)."""
+
+    account_pk: int
+    specification_pk: int
+    product_pk: int
+    delta: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuild:
+    """Anything else (data loaded behind the use cases' back): build the index anew."""
+
+
+Change = (
+    AccountSet
+    | AccountsReloaded
+    | SellerSet
+    | ProductSet
+    | SpecificationSet
+    | ListEdited
+    | ListReloaded
+    | LinkEdited
+    | PurchaseCounted
+    | Rebuild
+)
+
+_KINDS: dict[str, type[Change]] = {
+    "account": AccountSet,
+    "accounts_reloaded": AccountsReloaded,
+    "seller": SellerSet,
+    "product": ProductSet,
+    "specification": SpecificationSet,
+    "list": ListEdited,
+    "list_reloaded": ListReloaded,
+    "link": LinkEdited,
+    "purchase": PurchaseCounted,
+    "rebuild": Rebuild,
+}
+_TAGS: dict[type[Change], str] = {kind: tag for tag, kind in _KINDS.items()}
+
+
+def needs_database(change: Change) -> bool:
+    """Whether applying `change` reads the database (a bulk reload or a rebuild)."""
+    match change:
+        case AccountsReloaded() | ListReloaded() | Rebuild():
+            return True
+        case (
+            AccountSet()
+            | SellerSet()
+            | ProductSet()
+            | SpecificationSet()
+            | ListEdited()
+            | LinkEdited()
+            | PurchaseCounted()
+        ):
+            return False
+        case _:
+            assert_never(change)
+
+
+def encode(changes: Sequence[Change]) -> str:
+    """One revision's changes as the change log stores them (JSON, one object a change)."""
+    return json.dumps([{"kind": _TAGS[type(change)], **asdict(change)} for change in changes])
+
+
+def decode(payload: str) -> list[Change]:
+    """The changes of one revision, as `encode` stored them."""
+    return [_decoded(item) for item in json.loads(payload)]
+
+
+def _decoded(item: dict[str, Any]) -> Change:
+    kind = _KINDS[item.pop("kind")]
+    values = {f.name: item[f.name] for f in fields(kind)}
+    if "account_pks" in values:
+        values["account_pks"] = tuple(values["account_pks"])
+    return kind(**values)
