@@ -24,21 +24,34 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import httpx
 
 from bench import peers
 from bench.peers import Answer
 from bench.world import World, checks, generate, write
-from offerscope import index
+from offerscope.bootstrap import Backend
 from offerscope.domain.decision import Decision
 from offerscope.domain.targets import Target
+from offerscope.index.index import DecisionIndex
 from offerscope.services import admin, decisions, imports, lists, products
 from offerscope.services.views import Actor, Role
 from offerscope.storage.database import migrate
 from offerscope.storage.unit_of_work import Database
 
 BATCH = 10_000
+_BACKENDS: WeakKeyDictionary[Database, Backend] = WeakKeyDictionary()
+
+
+def index_for(db: Database) -> DecisionIndex:
+    """The decision index of one open database, attached on first use as a server does."""
+    found = _BACKENDS.get(db)
+    if found is None:
+        found = _BACKENDS[db] = Backend.on(db)
+    return found.index
+
+
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
@@ -101,7 +114,7 @@ def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 def bench_offerscope(
     report: Report, db: Database, pairs: list[tuple[str, str]], repeat: int
 ) -> list[Answer]:
-    idx = index.current(db)
+    idx = index_for(db).refresh()
     expected = [answer(d) for d in idx.decide_many(pairs)]
     decide = idx.decide
 
@@ -137,9 +150,9 @@ def bench_offerscope(
 
     def checked() -> None:
         for account_id, spec_id in sample:
-            decisions.check(db, account_id, spec_id)
+            decisions.check(index_for(db), account_id, spec_id)
 
-    fresh = [answer(decisions.check(db, a, s)) for a, s in sample]
+    fresh = [answer(decisions.check(index_for(db), a, s)) for a, s in sample]
     report.rows.append(
         Row(
             "offerscope check() with freshness read",
@@ -381,7 +394,7 @@ def timed_ms(action: Callable[[], object], times: int) -> float:
 
 def bench_writes(report: Report, db: Database, world: World) -> None:
     """What one write costs end to end: its transaction, the change log, the index update."""
-    index.current(db)
+    index_for(db).refresh()
     seller = admin.seller_actor(db, "slr_00000000")
     own = [p for p in world.products.values() if p.seller == 0]
     listed = next(p for p in own if p.target == "specified")
@@ -426,7 +439,7 @@ def bench_catalog(report: Report, db: Database, world: World, repeat: int) -> No
     def whole() -> int:
         count, cursor = 0, None
         while True:
-            page = decisions.catalog(db, buyer, limit=1000, cursor=cursor)
+            page = decisions.catalog(index_for(db), buyer, limit=1000, cursor=cursor)
             count += sum(len(p.specifications) for p in page.items)
             if page.next_cursor is None:
                 return count
@@ -459,7 +472,7 @@ def bench_import(report: Report, url: str, label: str, files: tuple[Path, Path],
     migrate(url)
     db = Database.connect(url, pool_size=2)
     try:
-        index.current(db)  # as in a server: the import's index update is part of the time
+        index_for(db).refresh()  # as in a server: the import's index update is part of the time
         seller = admin.seller_actor(db, admin.create_seller(db, "Importer").seller_id)
         product = products.create_product(db, seller, "Imported", ["Only"]).product_id
         products.set_product_target(db, seller, product, Target.SPECIFIED)
@@ -473,7 +486,9 @@ def bench_import(report: Report, url: str, label: str, files: tuple[Path, Path],
             users_s = time.perf_counter() - started
         assert done.imported == rows, done
         last_spec = _first_spec(db, seller, product)
-        assert decisions.check(db, f"{rows:032x}", last_spec).allowed  # the index has them all
+        assert decisions.check(
+            index_for(db), f"{rows:032x}", last_spec
+        ).allowed  # the index has them all
     finally:
         db.dispose()
     report.figures.append(
@@ -635,7 +650,7 @@ def run(report: Report, args: argparse.Namespace, workdir: Path) -> None:
         file=sys.stderr,
     )
     started = time.perf_counter()
-    index.current(db)
+    index_for(db).refresh()
     report.figures.append(
         ("index build from the database (whole world)", f"{time.perf_counter() - started:.2f} s")
     )

@@ -9,16 +9,34 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from offerscope.api.app import create_app
+from offerscope.app import create_app
+from offerscope.bootstrap import Backend
+from offerscope.index.index import DecisionIndex
 from offerscope.services import admin
 from offerscope.services.views import Role
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
+
+_BACKENDS: WeakKeyDictionary[Database, Backend] = WeakKeyDictionary()
+
+
+def backend_of(db: Database) -> Backend:
+    """The one backend (database and decision index) of a test's database, made on first use,
+    as a server process makes one at start-up."""
+    found = _BACKENDS.get(db)
+    if found is None:
+        found = _BACKENDS[db] = Backend.on(db)
+    return found
+
+
+def index_of(db: Database) -> DecisionIndex:
+    return backend_of(db).index
 
 
 def free_port() -> int:
@@ -49,14 +67,12 @@ def live_server(app: FastAPI) -> Iterator[str]:
 
 
 def placeholder_app() -> FastAPI:
-    """An app whose database each test replaces (`app.state.db`).
+    """An app whose backend each test replaces (`app.state.backend = backend_of(db)`).
 
     Its failed-authentication limit is out of reach: tests send many unknown tokens from one
     address on purpose. tests/security tests the limit itself.
     """
-    return create_app(
-        Settings(database_url="sqlite://", auth_failures_per_minute=1_000_000), db=None
-    )
+    return create_app(Settings(database_url="sqlite://", auth_failures_per_minute=1_000_000))
 
 
 def account_id(n: int) -> str:

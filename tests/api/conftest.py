@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from offerscope.services import admin
 from offerscope.services.views import Role
 from offerscope.storage.unit_of_work import Database
-from tests.support import Api, live_server, placeholder_app
+from tests.support import Api, backend_of, live_server, placeholder_app
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +23,7 @@ def server_app() -> Iterator[tuple[FastAPI, str]]:
 @pytest.fixture
 def api(server_app: tuple[FastAPI, str], db: Database) -> Iterator[Api]:
     app, base_url = server_app
-    app.state.db = db
+    app.state.backend = backend_of(db)
     driver = Api(base_url, db, admin.create_token(db, Role.OPERATOR))
     yield driver
     driver.close()

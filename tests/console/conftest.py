@@ -16,11 +16,11 @@ import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from offerscope.api.app import create_app
+from offerscope.app import create_app
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
 from tests.console.support import SECRET, Site
-from tests.support import live_server
+from tests.support import backend_of, live_server
 
 CHROMIUM = os.environ.get("OFFERSCOPE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -47,7 +47,7 @@ def pytest_runtest_makereport(
 
 @pytest.fixture(scope="package")
 def console_server() -> Iterator[tuple[FastAPI, str]]:
-    app = create_app(Settings(database_url="sqlite://", secret_key=SECRET), db=None)
+    app = create_app(Settings(database_url="sqlite://", secret_key=SECRET))
     with live_server(app) as base_url:
         yield app, base_url
 
@@ -56,7 +56,7 @@ def console_server() -> Iterator[tuple[FastAPI, str]]:
 def site(console_server: tuple[FastAPI, str], sqlite_url: str) -> Iterator[Site]:
     app, base_url = console_server
     db = Database.connect(sqlite_url, pool_size=4)
-    app.state.db = db
+    app.state.backend = backend_of(db)
     yield Site(base_url, db, app)
     db.dispose()
 

@@ -14,13 +14,13 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from offerscope.api.app import create_app
+from offerscope.app import create_app
 from offerscope.domain.targets import AccountType, Target
 from offerscope.services import admin, decisions, lists, products
 from offerscope.services.views import Role
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
-from tests.support import live_server
+from tests.support import backend_of, live_server
 
 BUYER_ID = "b" * 32
 
@@ -29,7 +29,7 @@ BUYER_ID = "b" * 32
 def served(database_url: str) -> Iterator[tuple[str, Database]]:
     db = Database.connect(database_url, pool_size=4)
     settings = Settings(database_url=database_url, secret_key="k" * 32)
-    with live_server(create_app(settings, db)) as base_url:
+    with live_server(create_app(settings, backend_of(db))) as base_url:
         yield base_url, db
     db.dispose()
 

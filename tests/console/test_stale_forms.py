@@ -10,13 +10,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from offerscope.api.app import create_app
+from offerscope.app import create_app
 from offerscope.services import admin, decisions, products
 from offerscope.services.views import Actor, Role
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
 from tests.security.browser import SavedCookie, csrf_of
-from tests.support import live_server
+from tests.support import backend_of, live_server
 
 STALE = "Someone changed these target customers"
 
@@ -28,7 +28,7 @@ def console(sqlite_url: str) -> Iterator[tuple[SavedCookie, Database, Actor, str
     actor = admin.seller_actor(db, seller_id)
     product = products.create_product(db, actor, "Compute", ["Basic"])
     settings = Settings(database_url=sqlite_url, secret_key="k" * 32)
-    with live_server(create_app(settings, db)) as base_url:
+    with live_server(create_app(settings, backend_of(db))) as base_url:
         token = admin.create_token(db, Role.SELLER, seller_id=seller_id)
         spec = product.specifications[0].specification_id
         yield SavedCookie(base_url, "console", token), db, actor, product.product_id, spec

@@ -9,6 +9,7 @@ from offerscope.domain.targets import AccountType, Setting, Target
 from offerscope.services import admin, decisions, lists, products
 from offerscope.services.views import Role
 from tests.console.support import Site, csrf_token, flash, sign_in
+from tests.support import index_of
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +27,7 @@ def test_a_purchase_unlocks_the_associated_product_at_once(site: Site, page: Pag
     alice = site.account("alice_wang")
     basic = cloud.specifications[0].specification_id
     daily = backup.specifications[0].specification_id
-    refusal = decisions.check(site.db, alice.account_id, daily)
+    refusal = decisions.check(index_of(site.db), alice.account_id, daily)
     assert not refusal.allowed
     sign_in(page, site, site.buyer_token(alice), portal="store")
 
@@ -69,7 +70,7 @@ def test_r11_a_forged_order_for_a_refused_specification_is_refused(site: Site, p
         form={"csrf_token": csrf_token(page), "specification_id": spec},
     )
     assert response.status == 200  # followed the redirect back to the catalog
-    assert decisions.check(site.db, alice.account_id, spec).message in response.text()
+    assert decisions.check(index_of(site.db), alice.account_id, spec).message in response.text()
     assert _bought(site, alice.account_id) == set()
 
 

@@ -37,12 +37,12 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from offerscope.api.app import create_app
+from offerscope.app import create_app
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
 from tests.artifacts import record
 from tests.security.marketplace import Marketplace, seed
-from tests.support import live_server
+from tests.support import backend_of, live_server
 
 EXAMPLES = int(os.environ.get("OFFERSCOPE_FUZZ_EXAMPLES", "15"))
 ROLES = ["operator", "seller", "buyer", "none"]
@@ -72,7 +72,7 @@ def fuzz_target(
     db = Database.connect(url, pool_size=4)
     market = seed(db)
     # Role "none" and bad tokens fail authentication thousands of times from one address.
-    app = create_app(Settings(database_url=url, auth_failures_per_minute=10**9), db)
+    app = create_app(Settings(database_url=url, auth_failures_per_minute=10**9), backend_of(db))
     with live_server(app) as base_url:
         yield base_url, market
     db.dispose()

@@ -24,7 +24,7 @@ from offerscope.services.imports import REPORTED_ERRORS
 from offerscope.services.views import Role
 from offerscope.storage.unit_of_work import Database
 from tests.imports.test_imports import account, register, specified_product
-from tests.support import live_server, placeholder_app
+from tests.support import backend_of, live_server, placeholder_app
 
 BAD_ROWS = 300_000
 HUGE_FIELD = "x" * 200_000
@@ -61,7 +61,7 @@ def test_a_rejected_import_of_many_bad_rows_keeps_memory_bounded(sqlite_url: str
 def served(db: Database) -> Iterator[tuple[httpx.Client, httpx.Client, Database]]:
     """A real server: (operator client, seller client with a token, db)."""
     app = placeholder_app()
-    app.state.db = db
+    app.state.backend = backend_of(db)
     with live_server(app) as base_url:
         operator_token = admin.create_token(db, Role.OPERATOR)
         with (

@@ -11,14 +11,13 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from offerscope import index
 from offerscope.cli.main import app as cli
 from offerscope.domain.errors import Conflict, Invalid
 from offerscope.domain.targets import AccountType, Setting, Target
 from offerscope.services import admin, decisions, imports, lists, products
 from offerscope.services.views import Actor, Role
 from offerscope.storage.unit_of_work import Database
-from tests.support import live_server, placeholder_app
+from tests.support import backend_of, index_of, live_server, placeholder_app
 
 ENT, IND = AccountType.ENTERPRISE, AccountType.INDIVIDUAL
 
@@ -54,12 +53,12 @@ def list_ids(db: Database, seller: Actor, product_id: str, spec_id: str | None =
 def test_r5_an_import_adds_every_row_and_the_index_sees_them(db: Database) -> None:
     register(db, 3)
     seller, product_id, (spec,) = specified_product(db)
-    assert not decisions.check(db, account(1)[0], spec).allowed  # the index is built now
+    assert not decisions.check(index_of(db), account(1)[0], spec).allowed  # the index is built now
     source = csv_bytes("account_id,account_name", *(",".join(account(n)) for n in (1, 2, 3)))
     report = imports.import_specified_users(db, seller, product_id, None, source)
     assert (report.imported, report.unchanged, report.errors) == (3, 0, [])
     assert list_ids(db, seller, product_id) == [account(n)[0] for n in (1, 2, 3)]
-    assert all(decisions.check(db, account(n)[0], spec).allowed for n in (1, 2, 3))
+    assert all(decisions.check(index_of(db), account(n)[0], spec).allowed for n in (1, 2, 3))
 
 
 def test_r5_an_import_with_one_bad_row_imports_nothing_and_reports_every_bad_row(
@@ -134,7 +133,7 @@ def test_r6_a_specification_list_import_refuses_accounts_of_the_other_type(db: D
         skip_invalid=True,
     )
     assert report.imported == 1
-    assert decisions.check(db, account(1)[0], spec).allowed
+    assert decisions.check(index_of(db), account(1)[0], spec).allowed
 
 
 def test_r13_an_import_is_one_history_entry(db: Database) -> None:
@@ -189,11 +188,13 @@ def test_a_large_import_reloads_the_list_on_other_processes(
     seller, product_id, (spec,) = specified_product(db)
     other = Database.connect(database_url, pool_size=2)
     try:
-        assert not decisions.check(other, account(5)[0], spec).allowed
+        assert not decisions.check(index_of(other), account(5)[0], spec).allowed
         source = csv_bytes(*(",".join(account(n)) for n in range(1, 6)))
         imports.import_specified_users(db, seller, product_id, None, source)
-        assert all(decisions.check(other, account(n)[0], spec).allowed for n in range(1, 6))
-        assert index.index_of(other).stats().list_entries == 5
+        assert all(
+            decisions.check(index_of(other), account(n)[0], spec).allowed for n in range(1, 6)
+        )
+        assert index_of(other).stats().list_entries == 5
     finally:
         other.dispose()
 
@@ -233,13 +234,13 @@ def test_imported_accounts_reach_the_index_and_export_again(db: Database) -> Non
     view = products.create_product(db, seller, "Product", ["Basic"])
     spec = view.specifications[0].specification_id
     products.set_product_target(db, seller, view.product_id, Target.ENTERPRISE)
-    assert decisions.check(db, account(1)[0], spec).reason.value == "account_not_found"
+    assert decisions.check(index_of(db), account(1)[0], spec).reason.value == "account_not_found"
     rows = [
         f"{account(n)[0]},{account(n)[1]},{'enterprise' if n % 2 else 'individual'}" for n in (1, 2)
     ]
     imports.import_accounts(db, csv_bytes(*rows))
-    assert decisions.check(db, account(1)[0], spec).allowed
-    assert decisions.check(db, account(2)[0], spec).reason.value == "not_enterprise_user"
+    assert decisions.check(index_of(db), account(1)[0], spec).allowed
+    assert decisions.check(index_of(db), account(2)[0], spec).reason.value == "not_enterprise_user"
     exported = "".join(imports.export_accounts(db)).splitlines()
     assert exported == ["account_id,account_name,account_type", *rows]
 
@@ -310,7 +311,7 @@ def test_cli_accounts_import_and_export(runner: CliRunner, sqlite_url: str, tmp_
 def http(db: Database) -> Iterator[tuple[httpx.Client, httpx.Client, Database]]:
     """A real server on the test's database; (operator client, seller client, db)."""
     app = placeholder_app()
-    app.state.db = db
+    app.state.backend = backend_of(db)
     with live_server(app) as base_url:
         operator = httpx.Client(
             base_url=base_url,

@@ -20,7 +20,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert, text
 
-from offerscope import index
 from offerscope.domain.errors import OfferscopeError
 from offerscope.domain.targets import AccountType, Setting, Target
 from offerscope.index.index import DecisionIndex
@@ -29,6 +28,7 @@ from offerscope.services.views import Actor, Role
 from offerscope.storage import changes
 from offerscope.storage.tables import IndexChangeRow, ProductUserRow
 from offerscope.storage.unit_of_work import Database
+from tests.support import index_of
 
 ACCOUNTS = [(f"{n:032x}", f"buyer_{n:03d}") for n in range(1, 5)]
 UNKNOWN_ACCOUNT = "f" * 32
@@ -199,7 +199,7 @@ def test_r3_r10_r12_index_follows_every_write_as_the_tables_do(
     sqlite_template: Path, tmp_path: Path, writes: list[Op]
 ) -> None:
     with world_on_copy(sqlite_template, tmp_path) as world:
-        idx = index.current(world.db)  # built now, then kept current by the writes alone
+        idx = index_of(world.db).refresh()  # built now, then kept current by the writes alone
         for op in writes:
             apply(world, op)
             assert_index_matches_tables(world, idx)
@@ -223,7 +223,7 @@ def test_catalog_from_the_index_equals_the_catalog_from_the_tables(
         for buyer in world.buyers.values():
             cursor = None
             while True:
-                page = decisions.catalog(world.db, buyer, limit=2, cursor=cursor)
+                page = decisions.catalog(index_of(world.db), buyer, limit=2, cursor=cursor)
                 assert page == decisions.catalog_from_database(
                     world.db, buyer, limit=2, cursor=cursor
                 )
@@ -253,16 +253,18 @@ def test_a_write_on_one_process_is_in_the_next_decision_on_another(
     world, other = two_processes
     product, spec = world.products[0], world.specs[world.products[0]][0]
     alice, alice_name = ACCOUNTS[0]
-    assert decisions.check(other, alice, spec).allowed  # the other process builds its index
+    assert decisions.check(
+        index_of(other), alice, spec
+    ).allowed  # the other process builds its index
     products.set_product_target(world.db, world.seller, product, Target.SPECIFIED)
-    assert decisions.check(other, alice, spec).reason.value == "not_specified_user"
+    assert decisions.check(index_of(other), alice, spec).reason.value == "not_specified_user"
     lists.add_specified_user(world.db, world.seller, product, None, alice, alice_name)
-    assert decisions.check(other, alice, spec).allowed
-    results = decisions.check_batch(other, [(alice, spec), (ACCOUNTS[1][0], spec)])
+    assert decisions.check(index_of(other), alice, spec).allowed
+    results = decisions.check_batch(index_of(other), [(alice, spec), (ACCOUNTS[1][0], spec)])
     assert [r.decision.allowed for r in results] == [True, False]
     lists.remove_specified_user(world.db, world.seller, product, None, alice)
-    assert not decisions.check(other, alice, spec).allowed
-    assert index.index_of(other).builds == 1  # caught up from the change log alone
+    assert not decisions.check(index_of(other), alice, spec).allowed
+    assert index_of(other).builds == 1  # caught up from the change log alone
 
 
 def test_r10_orders_and_refunds_reach_the_other_process(
@@ -274,12 +276,12 @@ def test_r10_orders_and_refunds_reach_the_other_process(
     alice = ACCOUNTS[0][0]
     products.set_product_target(world.db, world.seller, p1, Target.ASSOCIATED)
     lists.add_associations(world.db, world.seller, p1, None, [p0])
-    assert decisions.check(other, alice, gated).reason.value == "no_associated_purchase"
+    assert decisions.check(index_of(other), alice, gated).reason.value == "no_associated_purchase"
     order = decisions.place_order(world.db, world.buyers[alice], bought)
-    assert decisions.check(other, alice, gated).allowed
+    assert decisions.check(index_of(other), alice, gated).allowed
     decisions.refund_order(world.db, order.order_id)
-    assert not decisions.check(other, alice, gated).allowed
-    assert index.index_of(other).builds == 1
+    assert not decisions.check(index_of(other), alice, gated).allowed
+    assert index_of(other).builds == 1
 
 
 def test_r6_an_account_type_change_reaches_the_other_process(
@@ -289,34 +291,34 @@ def test_r6_an_account_type_change_reaches_the_other_process(
     product, spec = world.products[0], world.specs[world.products[0]][0]
     products.set_product_target(world.db, world.seller, product, Target.ENTERPRISE)
     account_id = ACCOUNTS[1][0]  # individual
-    assert decisions.check(other, account_id, spec).reason.value == "not_enterprise_user"
+    assert decisions.check(index_of(other), account_id, spec).reason.value == "not_enterprise_user"
     admin.update_account(world.db, account_id, account_type=AccountType.ENTERPRISE)
-    assert decisions.check(other, account_id, spec).allowed
+    assert decisions.check(index_of(other), account_id, spec).allowed
 
 
 def test_new_accounts_products_and_specifications_reach_the_other_process(
     two_processes: tuple[World, Database],
 ) -> None:
     world, other = two_processes
-    decisions.check(other, ACCOUNTS[0][0], world.all_specs[0])
+    decisions.check(index_of(other), ACCOUNTS[0][0], world.all_specs[0])
     admin.register_account(world.db, "e" * 32, "newcomer", AccountType.INDIVIDUAL)
     view = products.create_product(world.db, world.seller, "New", ["Only"])
     spec = view.specifications[0].specification_id
-    assert decisions.check(other, "e" * 32, spec).allowed
+    assert decisions.check(index_of(other), "e" * 32, spec).allowed
     added = products.add_specification(world.db, world.seller, view.product_id, "Second")
-    assert decisions.check(other, "e" * 32, added.specification_id).allowed
+    assert decisions.check(index_of(other), "e" * 32, added.specification_id).allowed
 
 
 def test_a_pruned_change_log_falls_back_to_a_rebuild(two_processes: tuple[World, Database]) -> None:
     world, other = two_processes
     product, spec = world.products[0], world.specs[world.products[0]][0]
     alice = ACCOUNTS[0][0]
-    stale = index.current(other)
+    stale = index_of(other).refresh()
     products.set_product_target(world.db, world.seller, product, Target.ENTERPRISE)
     with world.db.writing() as uow:  # as if the log had been pruned past `stale`
         uow.session.execute(delete(IndexChangeRow))
         uow.commit()
-    assert decisions.check(other, alice, spec) == decisions.check_from_database(
+    assert decisions.check(index_of(other), alice, spec) == decisions.check_from_database(
         world.db, alice, spec
     )
     assert stale.revision == fresh_build(world.db).revision
@@ -329,7 +331,7 @@ def test_data_loaded_behind_the_use_cases_back_is_seen_after_a_rebuild_change(
     product, spec = world.products[0], world.specs[world.products[0]][0]
     alice = ACCOUNTS[0][0]
     products.set_product_target(world.db, world.seller, product, Target.SPECIFIED)
-    assert not decisions.check(other, alice, spec).allowed
+    assert not decisions.check(index_of(other), alice, spec).allowed
     with world.db.writing() as uow:
         product_pk = uow.session.execute(
             text("SELECT pk FROM products WHERE product_id = :id"), {"id": product}
@@ -347,15 +349,18 @@ def test_data_loaded_behind_the_use_cases_back_is_seen_after_a_rebuild_change(
         )
         uow.record_change(changes.Rebuild())
         uow.commit()
-    assert decisions.check(other, alice, spec).allowed
+    assert decisions.check(index_of(other), alice, spec).allowed
 
 
 def test_the_first_decision_builds_the_index_and_sees_earlier_writes(db: Database) -> None:
     world = make_world(db)
     spec = world.all_specs[0]
     products.set_product_target(db, world.seller, world.products[0], Target.ENTERPRISE)
-    assert decisions.check(db, ACCOUNTS[1][0], spec).reason.value == "not_enterprise_user"
-    assert decisions.check(db, UNKNOWN_ACCOUNT, spec).reason.value == "account_not_found"
-    assert decisions.check(db, ACCOUNTS[1][0], "spc_x").reason.value == "specification_not_found"
-    stats = index.index_of(db).stats()
+    assert decisions.check(index_of(db), ACCOUNTS[1][0], spec).reason.value == "not_enterprise_user"
+    assert decisions.check(index_of(db), UNKNOWN_ACCOUNT, spec).reason.value == "account_not_found"
+    assert (
+        decisions.check(index_of(db), ACCOUNTS[1][0], "spc_x").reason.value
+        == "specification_not_found"
+    )
+    stats = index_of(db).stats()
     assert (stats.accounts, stats.products, stats.specifications) == (4, 3, 6)

@@ -43,7 +43,7 @@ from offerscope.storage.tables import Base
 from offerscope.storage.unit_of_work import Database
 from tests.artifacts import record
 from tests.model.reference import ALLOWED, SETTINGS, TARGETS, Account, Model, Order, Product, Spec
-from tests.support import live_server, placeholder_app
+from tests.support import backend_of, live_server, placeholder_app
 
 EXAMPLES = int(os.environ.get("OFFERSCOPE_MODEL_EXAMPLES", "30"))
 STEPS_PER_EXAMPLE = int(os.environ.get("OFFERSCOPE_MODEL_STEPS", "30"))
@@ -507,7 +507,7 @@ def store(
             path = tmp_path / f"example-{len(opened)}.db"
             shutil.copy(sqlite_template, path)
             opened.append(Database.connect(f"sqlite:///{path}", pool_size=4))
-        app.state.db = opened[-1]
+        app.state.backend = backend_of(opened[-1])
         return opened[-1]
 
     with live_server(app) as base_url, httpx.Client(base_url=base_url, timeout=30) as http:

@@ -9,14 +9,14 @@ from http.cookies import SimpleCookie
 import httpx
 import pytest
 
-from offerscope.api.app import create_app
+from offerscope.app import create_app
 from offerscope.domain.targets import AccountType
 from offerscope.services import admin, products
 from offerscope.services.views import Role
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
 from tests.security.browser import sign_in
-from tests.support import live_server
+from tests.support import backend_of, live_server
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def test_session_cookies_are_secure_behind_https(
     """OFFERSCOPE_SECURE_COOKIES=1 marks them Secure; HttpOnly and SameSite always."""
     token, db = seller_token
     settings = Settings(database_url=sqlite_url, secret_key="k" * 32, secure_cookies=secure)
-    with live_server(create_app(settings, db)) as base_url:
+    with live_server(create_app(settings, backend_of(db))) as base_url:
         signed_in = sign_in(base_url, token)
     assert signed_in.status_code in (302, 303), signed_in.text
     header = signed_in.headers["set-cookie"]
@@ -60,7 +60,7 @@ def test_buyer_and_operator_tokens_cannot_sign_in_to_the_console(
     admin.register_account(db, "a" * 32, "buyer_account", AccountType.INDIVIDUAL)
     buyer = admin.create_token(db, Role.BUYER, account_id="a" * 32)
     operator = admin.create_token(db, Role.OPERATOR)
-    with live_server(create_app(Settings(database_url=sqlite_url), db)) as base_url:
+    with live_server(create_app(Settings(database_url=sqlite_url), backend_of(db))) as base_url:
         for token in (buyer, operator, admin.TOKEN_PREFIX + "x" * 43):
             refused = sign_in(base_url, token)
             assert refused.status_code == 401
@@ -81,7 +81,7 @@ def test_a_console_session_sees_only_its_own_products(
     rival_id = admin.create_seller(db, "Rival").seller_id
     theirs = products.create_product(db, admin.seller_actor(db, rival_id), "Theirs", ["T"])
     settings = Settings(database_url=sqlite_url, secret_key="k" * 32)
-    with live_server(create_app(settings, db)) as base_url:
+    with live_server(create_app(settings, backend_of(db))) as base_url:
         signed_in = sign_in(base_url, token)
         cookie = SimpleCookie(signed_in.headers["set-cookie"])["offerscope_console"].value
         with httpx.Client(base_url=base_url, timeout=30) as client:

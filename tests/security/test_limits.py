@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from offerscope.api.app import create_app
+from offerscope.app import create_app
 from offerscope.services import admin
 from offerscope.services.admin import TOKEN_PREFIX
 from offerscope.services.guessing import MAX_TRACKED_CLIENTS, FailedAuthLimiter
@@ -23,7 +23,7 @@ from offerscope.services.views import Role
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
 from tests.security.browser import sign_in
-from tests.support import live_server
+from tests.support import backend_of, live_server
 
 
 @contextmanager
@@ -31,7 +31,7 @@ def serving(sqlite_url: str, **settings: Any) -> Iterator[tuple[str, str, httpx.
     """A real server with these settings; yields its URL, an operator token and a client."""
     db = Database.connect(sqlite_url, pool_size=4)
     operator = admin.create_token(db, Role.OPERATOR)
-    app = create_app(Settings(database_url=sqlite_url, **settings), db)
+    app = create_app(Settings(database_url=sqlite_url, **settings), backend_of(db))
     with live_server(app) as base_url, httpx.Client(base_url=base_url, timeout=30) as client:
         yield base_url, operator, client
     db.dispose()

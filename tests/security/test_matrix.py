@@ -21,12 +21,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from offerscope.api.app import create_app
+from offerscope.app import create_app
 from offerscope.services.admin import TOKEN_PREFIX
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
 from tests.security.marketplace import ENTERPRISE, INDIVIDUAL, SPARE, Marketplace, seed
-from tests.support import live_server, placeholder_app
+from tests.support import backend_of, live_server, placeholder_app
 
 CALLERS = ["none", "unknown", "operator", "seller", "other_seller", "buyer"]
 # Portals of their own with cookie sessions: tests/security/test_console.py covers them.
@@ -247,7 +247,7 @@ def market(
     path = tmp_path / "offerscope.db"
     shutil.copy(sqlite_template, path)
     db = Database.connect(f"sqlite:///{path}", pool_size=4)
-    app.state.db = db
+    app.state.backend = backend_of(db)
     yield seed(db)
     db.dispose()
 
@@ -309,7 +309,7 @@ def test_who_may_call_what(
     """
     entry = MATRIX[(method, path)]
     app, base_url = server
-    before = _snapshot(app.state.db)
+    before = _snapshot(app.state.backend.db)
     callers = sorted(CALLERS, key=lambda caller: _expected(entry, caller)[0] < 400)
     for caller in callers:
         status, code = _expected(entry, caller)
@@ -318,6 +318,8 @@ def test_who_may_call_what(
         if code is not None:
             assert response.headers["content-type"].startswith("application/problem+json")
             assert response.json()["code"] == code
-            assert _snapshot(app.state.db) == before, f"{caller} {method} {path} changed data"
+            assert _snapshot(app.state.backend.db) == before, (
+                f"{caller} {method} {path} changed data"
+            )
         if status == 401:
             assert response.headers["www-authenticate"] == "Bearer"

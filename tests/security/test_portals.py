@@ -19,13 +19,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 
-from offerscope.api.app import create_app
+from offerscope.app import create_app
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
 from tests.security.browser import sign_in
 from tests.security.marketplace import ENTERPRISE, INDIVIDUAL, Marketplace, seed
 from tests.security.test_matrix import PORTALS, _snapshot
-from tests.support import live_server
+from tests.support import backend_of, live_server
 
 # What each portal route is: a page anyone may see (sign-in), a page or a form behind a
 # session, or the catch-all that answers any other path with a "not found" page.
@@ -105,7 +105,7 @@ def _url(path: str, market: Marketplace) -> str:
 @pytest.fixture(scope="module")
 def portal_server() -> Iterator[tuple[FastAPI, str]]:
     settings = Settings(database_url="sqlite://", secret_key="k" * 32)
-    app = create_app(settings, db=None)
+    app = create_app(settings)
     with live_server(app) as base_url:
         yield app, base_url
 
@@ -119,7 +119,7 @@ def portal_market(
     path = tmp_path / "offerscope.db"
     shutil.copy(sqlite_template, path)
     db = Database.connect(f"sqlite:///{path}", pool_size=4)
-    app.state.db = db
+    app.state.backend = backend_of(db)
     market = seed(db)
     cookies = {}
     for seller in ("seller", "other_seller"):
@@ -153,7 +153,7 @@ def test_who_may_use_which_page(
     kind = PORTAL_MATRIX[(method, path)]
     url = _url(path, market)
     portal = "/console" if path.startswith("/console") else "/store"
-    before = _snapshot(app.state.db)
+    before = _snapshot(app.state.backend.db)
 
     anonymous = _ask(base_url, method, url, None)
     if kind == "public":
@@ -165,16 +165,16 @@ def test_who_may_use_which_page(
     elif kind == "page":
         assert anonymous.status_code in (302, 303)
         assert anonymous.headers["location"].startswith(f"{portal}/login")
-    assert _snapshot(app.state.db) == before
+    assert _snapshot(app.state.backend.db) == before
 
     if portal == "/console" and "{product_id}" in path:
         intruder = _ask(base_url, method, url, cookies["other_seller"])
         assert intruder.status_code == 404, intruder.text
-        assert _snapshot(app.state.db) == before, "another seller's request changed data"
+        assert _snapshot(app.state.backend.db) == before, "another seller's request changed data"
         if method == "GET":
             assert _ask(base_url, method, url, cookies["seller"]).status_code == 200
     if portal == "/store" and kind in ("page", "form"):
         # A seller's console session is no store session.
         seller = _ask(base_url, method, url, cookies["seller"])
         assert seller.status_code in (302, 303, 403)
-        assert _snapshot(app.state.db) == before
+        assert _snapshot(app.state.backend.db) == before

@@ -9,14 +9,14 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from offerscope.api.app import create_app
+from offerscope.app import create_app
 from offerscope.domain.targets import AccountType
 from offerscope.services import admin, decisions, products
 from offerscope.services.views import Role
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
 from tests.security.browser import SavedCookie, csrf_of
-from tests.support import live_server
+from tests.support import backend_of, live_server
 
 BUYER_ID = "b" * 32
 
@@ -25,7 +25,7 @@ BUYER_ID = "b" * 32
 def served(sqlite_url: str) -> Iterator[tuple[str, Database]]:
     db = Database.connect(sqlite_url, pool_size=2)
     settings = Settings(database_url=sqlite_url, secret_key="k" * 32)
-    with live_server(create_app(settings, db)) as base_url:
+    with live_server(create_app(settings, backend_of(db))) as base_url:
         yield base_url, db
     db.dispose()
 

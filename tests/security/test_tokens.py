@@ -19,7 +19,7 @@ from offerscope.storage.tables import Base
 from offerscope.storage.unit_of_work import Database
 from tests.crash import server as serve
 from tests.crash.server import OFFERSCOPE
-from tests.support import live_server, placeholder_app
+from tests.support import backend_of, live_server, placeholder_app
 
 URLSAFE = set(string.ascii_letters + string.digits + "-_")
 
@@ -30,7 +30,7 @@ def _issue_tokens(db: Database, database_url: str) -> list[str]:
     operator = admin.create_token(db, Role.OPERATOR)
     tokens = [operator, admin.create_token(db, Role.SELLER, seller_id=seller_id)]
     app = placeholder_app()
-    app.state.db = db
+    app.state.backend = backend_of(db)
     with live_server(app) as base_url:
         for body in ({"role": "operator"}, {"role": "seller", "seller_id": seller_id}):
             response = httpx.post(

@@ -31,6 +31,7 @@ from offerscope.services.views import Actor, Role
 from offerscope.storage.database import alembic_config, migrate, normalize_url
 from offerscope.storage.tables import Base
 from offerscope.storage.unit_of_work import Database
+from tests.support import index_of
 
 FIRST_RELEASE = "0001"
 
@@ -322,7 +323,7 @@ def _write_first_release_data(connection: Connection) -> dict[str, str]:
 
 
 def _reason(db: Database, account_id: str, specification_id: str) -> Reason:
-    return decisions.check(db, account_id, specification_id).reason
+    return decisions.check(index_of(db), account_id, specification_id).reason
 
 
 def _assert_first_release_data_reads_back(db: Database) -> Actor:

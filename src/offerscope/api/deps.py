@@ -7,12 +7,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from offerscope.api.problems import ApiError
 from offerscope.api.schemas import holds_nul
+from offerscope.bootstrap import Backend
+from offerscope.index.index import DecisionIndex
 from offerscope.services.admin import authenticate
 from offerscope.services.guessing import FailedAuthLimiter
 from offerscope.services.views import Actor, Role
 from offerscope.storage.unit_of_work import Database
+from offerscope.web.errors import HttpError
 
 _bearer = HTTPBearer(auto_error=False, description="An offerscope access token.")
 
@@ -22,11 +24,17 @@ _bearer = HTTPBearer(auto_error=False, description="An offerscope access token."
 
 
 async def get_db(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
+    backend: Backend = request.app.state.backend
+    return backend.db
+
+
+async def get_index(request: Request) -> DecisionIndex:
+    backend: Backend = request.app.state.backend
+    return backend.index
 
 
 Db = Annotated[Database, Depends(get_db)]
+Index = Annotated[DecisionIndex, Depends(get_index)]
 
 
 def client_address(request: Request) -> str:
@@ -44,7 +52,7 @@ def _actor(
         if credentials is not None:  # a guess: counted, and 429 once over the limit
             limiter: FailedAuthLimiter = request.app.state.auth_limiter
             limiter.failed(client_address(request))
-        raise ApiError(
+        raise HttpError(
             401, "unauthenticated", "Send a valid access token as 'Authorization: Bearer <token>'."
         )
     return actor
@@ -53,7 +61,7 @@ def _actor(
 def _role(role: Role) -> object:
     async def require(actor: Annotated[Actor, Depends(_actor)]) -> Actor:
         if actor.role is not role:
-            raise ApiError(403, "forbidden", f"This endpoint is for {role.value} tokens only.")
+            raise HttpError(403, "forbidden", f"This endpoint is for {role.value} tokens only.")
         return actor
 
     return Depends(require)
@@ -69,7 +77,7 @@ async def refuse_nul(request: Request) -> None:
     for params in (request.path_params, request.query_params):
         for name, value in params.items():
             if holds_nul(value):
-                raise ApiError(
+                raise HttpError(
                     422, "invalid_request", f"{name} cannot contain the NUL character.", field=name
                 )
 

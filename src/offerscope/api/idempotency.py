@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from offerscope.api.problems import problem, status_of
+from offerscope.api.problems import problem
 from offerscope.domain.errors import OfferscopeError
 from offerscope.services import idempotency
 from offerscope.services.idempotency import Attempt, Claim, StoredAnswer
 from offerscope.storage.unit_of_work import Database, holding
+from offerscope.web.errors import status_of
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Response headers that belong to one delivery, not to the answer.
@@ -85,7 +86,7 @@ class IdempotencyMiddleware:
             path=scope["path"] + (f"?{query}" if query else ""),
             body_digest=body.digest,
         )
-        db: Database = scope["app"].state.db
+        db: Database = scope["app"].state.backend.db
         try:
             outcome = await run_in_threadpool(idempotency.claim, db, attempt, self.lease)
         except OfferscopeError as error:

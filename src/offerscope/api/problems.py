@@ -11,36 +11,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from offerscope.domain.errors import (
-    Conflict,
-    Invalid,
-    NotFound,
-    OfferscopeError,
-    PreconditionFailed,
-    Refused,
-)
-from offerscope.services.guessing import TooManyFailures
+from offerscope.domain.errors import OfferscopeError
+from offerscope.web.errors import retry_after, status_of
 
 log = logging.getLogger("offerscope.api")
 
 PROBLEM_JSON = "application/problem+json"
-
-_STATUS: dict[type[OfferscopeError], int] = {
-    TooManyFailures: 429,
-    NotFound: 404,
-    Conflict: 409,
-    Invalid: 422,
-    Refused: 403,
-    PreconditionFailed: 412,
-}
-
-
-class ApiError(OfferscopeError):
-    """An error of the HTTP edge itself (authentication, roles, sizes), with its status."""
-
-    def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
-        super().__init__(code, message, **details)
-        self.status = status
 
 
 def problem(
@@ -57,22 +33,11 @@ def problem(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
-def status_of(error: OfferscopeError) -> int:
-    if isinstance(error, ApiError):
-        return error.status
-    for family, status in _STATUS.items():
-        if isinstance(error, family):
-            return status
-    return 400
-
-
 def _domain_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, OfferscopeError)
     status = status_of(error)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    if isinstance(error, TooManyFailures):
-        headers = {"Retry-After": str(error.retry_after)}
-    return problem(status, error.code, error.message, headers, **error.details)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else retry_after(error)
+    return problem(status, error.code, error.message, headers or None, **error.details)
 
 
 def _message(error: Any) -> str:

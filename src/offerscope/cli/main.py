@@ -71,7 +71,7 @@ def serve(
     out.print(f"offerscope serving on http://{host}:{port} ({shown})")
     trusted = settings.forwarded_allow_ips
     uvicorn.run(
-        "offerscope.api.asgi:create",
+        "offerscope.asgi:create",
         factory=True,
         host=host,
         port=port,

@@ -16,7 +16,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request, Response
 
-from offerscope.api.problems import status_of
 from offerscope.console.auth import add_sign_in
 from offerscope.console.web import (
     CONSOLE,
@@ -41,6 +40,7 @@ from offerscope.services.views import (
     TargetCustomersView,
 )
 from offerscope.storage.unit_of_work import Database
+from offerscope.web.errors import status_of
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
 add_sign_in(router, CONSOLE)

@@ -10,7 +10,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 
-from offerscope.api.problems import status_of
 from offerscope.console.seller import (
     Forms,
     FormState,
@@ -24,6 +23,7 @@ from offerscope.domain.errors import Conflict, Invalid, NotFound
 from offerscope.domain.names import normalize_account_id, normalize_account_name
 from offerscope.services import lists, products
 from offerscope.services.views import Actor
+from offerscope.web.errors import status_of
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
 

@@ -13,6 +13,7 @@ from offerscope.console.web import (
     BuyerSession,
     StoreRoute,
     get_db,
+    get_index,
     redirect,
     render,
     session_of,
@@ -30,7 +31,7 @@ CATALOG_PAGE = 20
 def catalog(request: Request, actor: BuyerSession) -> Response:
     """Every product's specifications as cards: Buy, or why this account may not buy."""
     cursor = request.query_params.get("cursor") or None
-    page = decisions.catalog(get_db(request), actor, limit=CATALOG_PAGE, cursor=cursor)
+    page = decisions.catalog(get_index(request), actor, limit=CATALOG_PAGE, cursor=cursor)
     context = {
         "page": page,
         "next_href": f"{STORE.home}?{urlencode({'cursor': page.next_cursor})}"

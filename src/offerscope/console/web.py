@@ -26,16 +26,18 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.exceptions import HTTPException
 
-from offerscope.api.problems import status_of
+from offerscope.bootstrap import Backend
 from offerscope.console.once import run_once
 from offerscope.console.sessions import Session, SessionCodec, State
 from offerscope.domain.errors import NotFound, OfferscopeError
 from offerscope.domain.targets import LABELS
+from offerscope.index.index import DecisionIndex
 from offerscope.services import admin, idempotency, web_sessions
 from offerscope.services.idempotency import Attempt
 from offerscope.services.views import Actor, Role
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
+from offerscope.web.errors import status_of
 
 log = logging.getLogger("offerscope.console")
 
@@ -114,8 +116,13 @@ def web_state(request: Request) -> WebState:
 
 
 def get_db(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
+    backend: Backend = request.app.state.backend
+    return backend.db
+
+
+def get_index(request: Request) -> DecisionIndex:
+    backend: Backend = request.app.state.backend
+    return backend.index
 
 
 def session_of(request: Request) -> Session:

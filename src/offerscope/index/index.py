@@ -205,9 +205,6 @@ class DecisionIndex:
                 )
             return rows, (page[-1] if more and page else None)
 
-    def account_pk(self, account_id: str) -> int | None:
-        return self._current().accounts.get(account_id)
-
     def stats(self) -> IndexStats:
         with self._lock:
             state = self._current()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Protocol
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from offerscope import index
 from offerscope.domain.decision import Decision, OrderStatus, decide
 from offerscope.domain.errors import Conflict, NotFound, Refused
 from offerscope.domain.names import account_id_key
 from offerscope.domain.targets import AccountType, Target, effective_target
+from offerscope.index.index import CatalogRow
 from offerscope.services.common import (
     check_limit,
     encode_cursor,
@@ -60,9 +63,25 @@ def _decide(session: Session, account_id: str, specification_id: str) -> Decisio
     return decide(offer, buyer)
 
 
-def check(db: Database, account_id: str, specification_id: str) -> Decision:
+class Decider(Protocol):
+    """Decisions from memory (the decision index), made fresh before each answer."""
+
+    def refresh(self) -> Decider:
+        """Catch up with every change committed so far, on any process."""
+        ...
+
+    def decide(self, account_id: str, specification_id: str) -> Decision: ...
+
+    def decide_many(self, checks: Iterable[tuple[str, str]]) -> list[Decision]: ...
+
+    def catalog(
+        self, account_pk: int | None, *, after: int | None, limit: int
+    ) -> tuple[list[CatalogRow], int | None]: ...
+
+
+def check(index: Decider, account_id: str, specification_id: str) -> Decision:
     """R12: may this account buy this specification, and if not, why? (from the index)"""
-    return index.current(db).decide(account_id, specification_id)
+    return index.refresh().decide(account_id, specification_id)
 
 
 def check_from_database(db: Database, account_id: str, specification_id: str) -> Decision:
@@ -71,9 +90,9 @@ def check_from_database(db: Database, account_id: str, specification_id: str) ->
         return _decide(uow.session, account_id, specification_id)
 
 
-def check_batch(db: Database, checks: list[tuple[str, str]]) -> list[CheckResult]:
+def check_batch(index: Decider, checks: list[tuple[str, str]]) -> list[CheckResult]:
     """R12 for many checks in one state of the index, in the order given."""
-    decided = index.current(db).decide_many(checks)
+    decided = index.refresh().decide_many(checks)
     return [
         CheckResult(account_id, spec_id, decision)
         for (account_id, spec_id), decision in zip(checks, decided, strict=True)
@@ -81,12 +100,12 @@ def check_batch(db: Database, checks: list[tuple[str, str]]) -> list[CheckResult
 
 
 def catalog(
-    db: Database, actor: Actor, *, limit: int = 100, cursor: str | None = None
+    index: Decider, actor: Actor, *, limit: int = 100, cursor: str | None = None
 ) -> Page[CatalogProduct]:
     """Every product, each specification with this buyer's decision, from the index."""
     limit = check_limit(limit)
     after = int_cursor(cursor)
-    rows, last = index.current(db).catalog(actor.account_pk, after=after, limit=limit)
+    rows, last = index.refresh().catalog(actor.account_pk, after=after, limit=limit)
     items = [
         CatalogProduct(
             product_id=row.product.product_id,

@@ -167,7 +167,7 @@ def holding() -> Iterator[HeldCommit]:
         hold.abandon()
 
 
-@dataclass
+@dataclass(eq=False)  # one object per connection pool: compared (and hashed) by identity
 class Database:
     """The engine and the two kinds of transaction offerscope opens on it."""
 

@@ -18,11 +18,12 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from offerscope.api.deps import Db, Operator, Seller
-from offerscope.api.problems import PROBLEM_JSON, ApiError
+from offerscope.api.problems import PROBLEM_JSON
 from offerscope.api.schemas import Problem
 from offerscope.domain.errors import OfferscopeError
 from offerscope.services import imports
 from offerscope.services.imports import ErrorSink, ImportReport, RowError
+from offerscope.web.errors import HttpError
 
 router = APIRouter(prefix="/v1", tags=["bulk"])
 
@@ -79,14 +80,14 @@ async def _spool(request: Request) -> IO[bytes]:
     """The request body, streamed to a temporary file (415 unless CSV, 413 past the cap)."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in (CSV, "text/plain"):
-        raise ApiError(415, "unsupported_media_type", "Send the rows as text/csv.")
+        raise HttpError(415, "unsupported_media_type", "Send the rows as text/csv.")
     spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY)  # noqa: SIM115
     size = 0
     try:
         async for chunk in request.stream():
             size += len(chunk)
             if size > MAX_UPLOAD_BYTES:
-                raise ApiError(
+                raise HttpError(
                     413,
                     "request_too_large",
                     f"An upload may be at most {MAX_UPLOAD_BYTES} bytes; split the file.",

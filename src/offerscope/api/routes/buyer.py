@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 
 from offerscope.api import schemas
-from offerscope.api.deps import Buyer, CheckedText, Db
+from offerscope.api.deps import Buyer, CheckedText, Db, Index
 from offerscope.api.metrics import count_decisions
 from offerscope.services import decisions
 
@@ -19,10 +19,10 @@ Cursor = Annotated[str | None, Query(max_length=200)]
 
 @router.get("/catalog", response_model=schemas.CatalogPage)
 def catalog(
-    request: Request, db: Db, actor: Buyer, limit: Limit = 100, cursor: Cursor = None
+    request: Request, index: Index, actor: Buyer, limit: Limit = 100, cursor: Cursor = None
 ) -> schemas.CatalogPage:
     """Every product with each specification's decision for the signed-in buyer."""
-    page = decisions.catalog(db, actor, limit=limit, cursor=cursor)
+    page = decisions.catalog(index, actor, limit=limit, cursor=cursor)
     count_decisions(request, [s.decision for p in page.items for s in p.specifications])
     return schemas.CatalogPage(
         items=[

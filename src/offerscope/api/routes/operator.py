@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from offerscope.api import schemas
 from offerscope.api.decision_json import batch_response
-from offerscope.api.deps import CheckedText, Db, Operator
+from offerscope.api.deps import CheckedText, Db, Index, Operator
 from offerscope.api.metrics import count_decisions
 from offerscope.services import admin, decisions
 from offerscope.services.views import Role
@@ -60,19 +60,21 @@ def refund_order(order_id: str, db: Db, _: Operator) -> schemas.Order:
 
 @router.post("/decisions", response_model=schemas.DecisionBody)
 def decide(
-    body: schemas.DecisionRequest, request: Request, db: Db, _: Operator
+    body: schemas.DecisionRequest, request: Request, index: Index, _: Operator
 ) -> schemas.DecisionBody:
     """R12: may this account buy this specification, and if not, why?"""
-    decision = decisions.check(db, body.account_id, body.specification_id)
+    decision = decisions.check(index, body.account_id, body.specification_id)
     count_decisions(request, [decision])
     return schemas.DecisionBody.of(decision)
 
 
 @router.post("/decisions/batch", response_model=schemas.BatchResponse)
-def decide_batch(body: schemas.BatchRequest, request: Request, db: Db, _: Operator) -> Response:
+def decide_batch(
+    body: schemas.BatchRequest, request: Request, index: Index, _: Operator
+) -> Response:
     """R12 for up to 10,000 checks, answered in the order asked."""
     results = decisions.check_batch(
-        db, [(check["account_id"], check["specification_id"]) for check in body.checks]
+        index, [(check["account_id"], check["specification_id"]) for check in body.checks]
     )
     count_decisions(request, [r.decision for r in results])
     return batch_response(results)  # `schemas.BatchResponse`, rendered without 10,000 models

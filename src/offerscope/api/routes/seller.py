@@ -12,7 +12,6 @@ from fastapi import APIRouter, Header, Query, Response, status
 
 from offerscope.api import schemas
 from offerscope.api.deps import CheckedText, Db, Seller
-from offerscope.api.problems import ApiError
 from offerscope.services import decisions, lists, products
 from offerscope.services.views import (
     AddedUser,
@@ -20,6 +19,7 @@ from offerscope.services.views import (
     SpecifiedUsersView,
     TargetCustomersView,
 )
+from offerscope.web.errors import HttpError
 
 router = APIRouter(prefix="/v1/products", tags=["seller"], dependencies=[CheckedText])
 
@@ -78,7 +78,7 @@ def _expected_version(if_match: str | None) -> int | None:
     tag = if_match.strip().removeprefix("W/").strip('"')
     if tag.startswith("v") and tag[1:].isdigit():
         return int(tag[1:])
-    raise ApiError(
+    raise HttpError(
         412, "version_mismatch", "If-Match does not name a version of these target customers."
     )
 

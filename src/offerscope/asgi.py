@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from offerscope import index
-from offerscope.api.app import create_app
+from offerscope.app import create_app
 from offerscope.settings import Settings
 
 
 def create() -> FastAPI:
     """Called by uvicorn in each worker process (`offerscope serve` migrates first)."""
     app = create_app(Settings.from_environment())
-    index.current(app.state.db)  # build the decision index before the first request
+    app.state.backend.index.refresh()  # build the decision index before the first request
     return app
