@@ -9,12 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, with_c
 from typing_extensions import TypedDict
 
 from offerscope.domain.decision import Decision, Level, Reason
+from offerscope.domain.limits import MAX_BATCH, MAX_IDS, MAX_SPECIFICATIONS
 from offerscope.domain.targets import AccountType, Setting, Target
 from offerscope.services import views
-
-MAX_BATCH = 10_000
-MAX_IDS = 100
-MAX_SPECIFICATIONS = 100
 
 # Bounds that keep a request cheap to validate; the domain checks the exact shapes and
 # answers with sentences of its own.
@@ -260,12 +257,7 @@ class DecisionBody(Response):
 
     @classmethod
     def of(cls, decision: Decision) -> DecisionBody:
-        return cls(
-            allowed=decision.allowed,
-            reason=decision.reason,
-            level=decision.level,
-            message=decision.message,
-        )
+        return cls.model_validate(decision.summary())
 
 
 class BatchResult(DecisionBody):

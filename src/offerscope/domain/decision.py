@@ -88,6 +88,15 @@ class Decision:
     def message(self) -> str:
         return _MESSAGES[(self.reason, self.level)]
 
+    def summary(self) -> dict[str, object]:
+        """R12's answer as every edge gives it: allowed, reason, level and the sentence."""
+        return {
+            "allowed": self.allowed,
+            "reason": self.reason.value,
+            "level": self.level.value if self.level else None,
+            "message": self.message,
+        }
+
 
 # The decisions are few and immutable: share them rather than allocate one per check.
 _DECISIONS = {key: Decision(key[0] is Reason.ALLOWED, key[0], key[1]) for key in _MESSAGES}

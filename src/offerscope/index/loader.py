@@ -14,7 +14,6 @@ from pyroaring import BitMap
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
-from offerscope.domain.decision import OrderStatus
 from offerscope.index.state import IndexState, fill_list
 from offerscope.storage import changelog
 from offerscope.storage.bulk import BulkIo
@@ -29,21 +28,14 @@ from offerscope.storage.tables import (
     SpecificationAssociationRow,
     SpecificationRow,
     SpecificationUserRow,
+    counted_purchase,
 )
 from offerscope.storage.unit_of_work import UnitOfWork
 
-PAID = OrderStatus.PAID.value  # R10: the only status that counts
-
-
-def snapshot(uow: UnitOfWork) -> None:
-    """Make the rest of this read transaction one snapshot (a no-op on SQLite, which is)."""
-    if uow.dialect == "postgresql":
-        uow.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-
 
 def build(uow: UnitOfWork) -> IndexState:
-    """The whole index as of the snapshot's revision."""
-    snapshot(uow)
+    """The whole index as of the revision the read transaction sees (one snapshot: readers
+    are REPEATABLE READ on PostgreSQL, see `Database`)."""
     session = uow.session
     state = IndexState(changelog.current_revision(session))
     _load_accounts(session, state, None)
@@ -116,7 +108,7 @@ def _load_links(session: Session, state: IndexState) -> None:
 def _load_purchases(session: Session, state: IndexState) -> None:
     query = (
         select(OrderRow.account_pk, OrderRow.specification_pk, OrderRow.product_pk, func.count())
-        .where(OrderRow.status == PAID)
+        .where(counted_purchase())
         .group_by(OrderRow.account_pk, OrderRow.specification_pk, OrderRow.product_pk)
     )
     for account_pk, spec_pk, product_pk, count in session.execute(query):

@@ -17,9 +17,6 @@ from offerscope.services.views import Actor
 from offerscope.storage.tables import HistoryRow, ProductRow, SpecificationRow
 from offerscope.storage.unit_of_work import UnitOfWork
 
-DEFAULT_PAGE = 100
-MAX_PAGE = 1000
-
 
 def new_id(prefix: str) -> str:
     """A server-generated public ID: a short prefix naming its kind and 64 random bits."""
@@ -66,12 +63,6 @@ def int_cursor(cursor: str | None) -> int | None:
     ):
         return position
     raise Invalid("invalid_request", "The cursor is not one this server gave out.", field="cursor")
-
-
-def check_limit(limit: int) -> int:
-    if not 1 <= limit <= MAX_PAGE:
-        raise Invalid("invalid_request", f"limit is a number from 1 to {MAX_PAGE}.", field="limit")
-    return limit
 
 
 PRODUCT_NOT_FOUND = "No product with this ID exists in your catalogue."

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from offerscope.domain.decision import Decision, OrderStatus, decide
 from offerscope.domain.errors import Conflict, NotFound, Refused
+from offerscope.domain.limits import MAX_BATCH, check_count, check_page_size
 from offerscope.domain.names import account_id_key
 from offerscope.domain.targets import AccountType, Target, effective_target
 from offerscope.index.index import CatalogRow
 from offerscope.services.common import (
-    check_limit,
     encode_cursor,
     int_cursor,
     new_id,
@@ -49,8 +49,6 @@ from offerscope.storage.tables import (
     SpecificationRow,
 )
 from offerscope.storage.unit_of_work import Database, UnitOfWork
-
-MAX_BATCH = 10_000
 
 
 def _decide(session: Session, account_id: str, specification_id: str) -> Decision:
@@ -92,6 +90,7 @@ def check_from_database(db: Database, account_id: str, specification_id: str) ->
 
 def check_batch(index: Decider, checks: list[tuple[str, str]]) -> list[CheckResult]:
     """R12 for many checks in one state of the index, in the order given."""
+    check_count(checks, MAX_BATCH, "checks")
     decided = index.refresh().decide_many(checks)
     return [
         CheckResult(account_id, spec_id, decision)
@@ -103,7 +102,7 @@ def catalog(
     index: Decider, actor: Actor, *, limit: int = 100, cursor: str | None = None
 ) -> Page[CatalogProduct]:
     """Every product, each specification with this buyer's decision, from the index."""
-    limit = check_limit(limit)
+    limit = check_page_size(limit)
     after = int_cursor(cursor)
     rows, last = index.refresh().catalog(actor.account_pk, after=after, limit=limit)
     items = [
@@ -131,7 +130,7 @@ def catalog_from_database(
     db: Database, actor: Actor, *, limit: int = 100, cursor: str | None = None
 ) -> Page[CatalogProduct]:
     """`catalog` read straight from the tables (the reference the index is tested against)."""
-    limit = check_limit(limit)
+    limit = check_page_size(limit)
     after = int_cursor(cursor)
     with db.reading() as uow:
         session = uow.session
@@ -231,16 +230,7 @@ def place_order(db: Database, actor: Actor, specification_id: str) -> OrderView:
                     "No specification has this ID.",
                     specification_id=specification_id,
                 )
-            raise Refused(
-                "not_target_customer",
-                decision.message,
-                decision={
-                    "allowed": False,
-                    "reason": decision.reason.value,
-                    "level": decision.level.value if decision.level else None,
-                    "message": decision.message,
-                },
-            )
+            raise Refused("not_target_customer", decision.message, decision=decision.summary())
         spec_pk, product_pk, product_id = session.execute(
             select(SpecificationRow.pk, ProductRow.pk, ProductRow.product_id)
             .join(ProductRow, ProductRow.pk == SpecificationRow.product_pk)
@@ -265,7 +255,7 @@ def list_orders(
     db: Database, actor: Actor, *, limit: int = 100, cursor: str | None = None
 ) -> Page[OrderView]:
     """A buyer's own orders, newest first."""
-    limit = check_limit(limit)
+    limit = check_page_size(limit)
     before = int_cursor(cursor)
     with db.reading() as uow:
         query = (
@@ -344,7 +334,7 @@ def product_history(
     db: Database, actor: Actor, product_id: str, *, limit: int = 100, cursor: str | None = None
 ) -> Page[HistoryEntryView]:
     """R13: a product's changes, newest first."""
-    limit = check_limit(limit)
+    limit = check_page_size(limit)
     before = int_cursor(cursor)
     with db.reading() as uow:
         product = own_product(uow, actor, product_id)

@@ -13,6 +13,7 @@ from sqlalchemy import CursorResult, Delete, delete, select
 from sqlalchemy.orm import Session
 
 from offerscope.domain.errors import NotFound
+from offerscope.domain.limits import MAX_IDS, check_count, check_page_size
 from offerscope.domain.lists import (
     RegisteredAccount,
     associations_are_active,
@@ -26,7 +27,6 @@ from offerscope.domain.lists import (
 from offerscope.domain.names import account_id_key, normalize_account_id, normalize_account_name
 from offerscope.domain.targets import AccountType, Setting, Target
 from offerscope.services.common import (
-    check_limit,
     encode_cursor,
     int_cursor,
     own_product,
@@ -55,8 +55,6 @@ from offerscope.storage.tables import (
     SpecificationUserRow,
 )
 from offerscope.storage.unit_of_work import Database, UnitOfWork
-
-MAX_ASSOCIATIONS_PER_REQUEST = 100
 
 
 @dataclass
@@ -174,7 +172,7 @@ def list_specified_users(
     search: str = "",
 ) -> SpecifiedUsersView:
     """A page of a list in the order entries were keyed; `search` matches ID or either name."""
-    limit = check_limit(limit)
+    limit = check_page_size(limit)
     after = int_cursor(cursor)
     with db.reading() as uow:
         owner = _owner(uow, actor, product_id, specification_id, lock=False)
@@ -326,7 +324,7 @@ def list_associations(
 ) -> AssociationsView:
     """The associations in creation order: a page of `limit` (SPEC.md §4), or all of them."""
     if limit is not None:
-        limit = check_limit(limit)
+        limit = check_page_size(limit)
     after = int_cursor(cursor)
     with db.reading() as uow:
         owner = _owner(uow, actor, product_id, specification_id, lock=False)
@@ -361,6 +359,7 @@ def add_associations(
     db: Database, actor: Actor, product_id: str, specification_id: str | None, ids: list[str]
 ) -> AssociationsView:
     """R7, R8: associate other products (specifications); all of them or none."""
+    check_count(ids, MAX_IDS, "ids")
     with db.writing() as uow:
         session = uow.session
         owner = _owner(uow, actor, product_id, specification_id, lock=True)

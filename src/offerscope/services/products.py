@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from offerscope.domain.errors import PreconditionFailed
+from offerscope.domain.limits import MAX_SPECIFICATIONS, check_count, check_page_size
 from offerscope.domain.names import check_display_name
 from offerscope.domain.targets import (
     DEFAULT_PRODUCT_TARGET,
@@ -22,7 +23,6 @@ from offerscope.domain.targets import (
     is_editable,
 )
 from offerscope.services.common import (
-    check_limit,
     encode_cursor,
     int_cursor,
     new_id,
@@ -42,8 +42,6 @@ from offerscope.services.views import (
 from offerscope.storage import changes
 from offerscope.storage.tables import ProductRow, SpecificationRow
 from offerscope.storage.unit_of_work import Database, UnitOfWork
-
-MAX_SPECIFICATIONS_PER_REQUEST = 100
 
 
 def _specifications(
@@ -74,6 +72,7 @@ def create_product(
     db: Database, actor: Actor, name: str, specification_names: list[str]
 ) -> ProductView:
     """R1: a new product sells to all; its specifications follow it."""
+    check_count(specification_names, MAX_SPECIFICATIONS, "specifications")
     name = check_display_name(name)
     names = [check_display_name(n, field="specifications.name") for n in specification_names]
     with db.writing() as uow:
@@ -142,7 +141,7 @@ def _product_page(
     session: Session, actor: Actor, limit: int, cursor: str | None, search: str
 ) -> tuple[list[ProductRow], dict[int, list[SpecificationRow]], str | None]:
     """One page of the seller's products in creation order, with their specifications."""
-    limit = check_limit(limit)
+    limit = check_page_size(limit)
     after = int_cursor(cursor)
     query = select(ProductRow).where(ProductRow.seller_pk == actor.seller_pk)
     if after is not None:

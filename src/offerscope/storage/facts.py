@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from offerscope.domain.decision import Offer, OrderStatus
+from offerscope.domain.decision import Offer
 from offerscope.domain.targets import AccountType, Setting, Target
 from offerscope.storage.tables import (
     AccountRow,
@@ -24,9 +24,8 @@ from offerscope.storage.tables import (
     SpecificationAssociationRow,
     SpecificationRow,
     SpecificationUserRow,
+    counted_purchase,
 )
-
-PAID = OrderStatus.PAID.value  # R10: the only status that counts
 
 
 def load_offer(session: Session, specification_id: str) -> Offer | None:
@@ -158,7 +157,7 @@ class SqlBuyerFacts:
         query = select(
             exists()
             .where(OrderRow.account_pk == self._account_pk)
-            .where(OrderRow.status == PAID)
+            .where(counted_purchase())
             .where(OrderRow.product_pk == ProductRow.pk)
             .where(ProductRow.product_id.in_(product_ids))
         )
@@ -168,7 +167,7 @@ class SqlBuyerFacts:
         query = select(
             exists()
             .where(OrderRow.account_pk == self._account_pk)
-            .where(OrderRow.status == PAID)
+            .where(counted_purchase())
             .where(OrderRow.specification_pk == SpecificationRow.pk)
             .where(SpecificationRow.specification_id.in_(specification_ids))
         )
@@ -203,7 +202,7 @@ def find_account(session: Session, account_id: str) -> AccountRow | None:
 
 
 def preload_buyer(session: Session, account: AccountRow) -> PreloadedBuyerFacts:
-    paid = (OrderRow.account_pk == account.pk) & (OrderRow.status == PAID)
+    paid = (OrderRow.account_pk == account.pk) & counted_purchase()
     return PreloadedBuyerFacts(
         account_type=AccountType(account.account_type),
         product_lists=frozenset(

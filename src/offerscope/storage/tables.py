@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    ColumnElement,
     DateTime,
     ForeignKey,
     Index,
@@ -23,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from offerscope.domain.decision import OrderStatus, counts_as_purchase
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -165,6 +168,14 @@ class OrderRow(Base):
         # A buyer's own orders, newest first.
         Index("ix_orders_account_pk_pk", "account_pk", "pk"),
     )
+
+
+COUNTED_STATUSES = tuple(s.value for s in OrderStatus if counts_as_purchase(s))
+
+
+def counted_purchase() -> ColumnElement[bool]:
+    """R10 in SQL: the orders that count as a purchase (`decision.counts_as_purchase`)."""
+    return OrderRow.status.in_(COUNTED_STATUSES)
 
 
 class TokenRow(Base):

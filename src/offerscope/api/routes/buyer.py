@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query, Request, status
 from offerscope.api import schemas
 from offerscope.api.deps import Buyer, CheckedText, Db, Index
 from offerscope.api.metrics import count_decisions
+from offerscope.domain.limits import MAX_PAGE
 from offerscope.services import decisions
 
 router = APIRouter(prefix="/v1", tags=["buyer"], dependencies=[CheckedText])
 
-Limit = Annotated[int, Query(ge=1, le=1000)]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Cursor = Annotated[str | None, Query(max_length=200)]
 
 

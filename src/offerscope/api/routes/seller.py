@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 
 from offerscope.api import schemas
 from offerscope.api.deps import CheckedText, Db, Seller
+from offerscope.domain.limits import MAX_PAGE
 from offerscope.services import decisions, lists, products
 from offerscope.services.views import (
     AddedUser,
@@ -23,7 +24,7 @@ from offerscope.web.errors import HttpError
 
 router = APIRouter(prefix="/v1/products", tags=["seller"], dependencies=[CheckedText])
 
-Limit = Annotated[int, Query(ge=1, le=1000)]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Cursor = Annotated[str | None, Query(max_length=200)]
 Search = Annotated[str, Query(max_length=100)]
 IfMatch = Annotated[str | None, Header(max_length=100)]
