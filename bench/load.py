@@ -41,8 +41,8 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from offerscope.domain.targets import AccountType, Setting, Target
-from offerscope.services import admin, lists, products
-from offerscope.services.views import Role
+from offerscope.services import accounts, products, sellers, specified_users, targets, tokens
+from offerscope.services.actors import Role
 from offerscope.storage.database import migrate
 from offerscope.storage.unit_of_work import Database
 
@@ -86,20 +86,20 @@ def account_id(n: int) -> str:
 
 def seed(db: Database, clients: int) -> World:
     """A seller's products of every target, accounts, buyers, and a slice for each client."""
-    seller_id = admin.create_seller(db, "Load Seller").seller_id
-    seller = admin.seller_actor(db, seller_id)
-    accounts = clients * ACCOUNTS_PER_CLIENT + 200
-    for n in range(accounts):
+    seller_id = sellers.create_seller(db, "Load Seller").seller_id
+    seller = sellers.seller_actor(db, seller_id)
+    registered = clients * ACCOUNTS_PER_CLIENT + 200
+    for n in range(registered):
         kind = AccountType.ENTERPRISE if n % 3 == 0 else AccountType.INDIVIDUAL
-        admin.register_account(db, account_id(n), f"load_{n:06d}", kind)
+        accounts.register_account(db, account_id(n), f"load_{n:06d}", kind)
     shop = products.create_product(db, seller, "Shop", ["Basic", "Pro", "Team"])
-    products.set_specification_setting(
+    targets.set_specification_setting(
         db, seller, shop.product_id, shop.specifications[1].specification_id, Setting.ENTERPRISE
     )
     listed = products.create_product(db, seller, "Listed", ["Listed spec"])
-    products.set_product_target(db, seller, listed.product_id, Target.SPECIFIED)
-    for n in range(clients * ACCOUNTS_PER_CLIENT, accounts, 2):
-        lists.add_specified_user(
+    targets.set_product_target(db, seller, listed.product_id, Target.SPECIFIED)
+    for n in range(clients * ACCOUNTS_PER_CLIENT, registered, 2):
+        specified_users.add_specified_user(
             db, seller, listed.product_id, None, account_id(n), f"load_{n:06d}"
         )
     names = [f"Client {c}" for c in range(clients)]
@@ -107,7 +107,7 @@ def seed(db: Database, clients: int) -> World:
     world_clients = []
     for c in range(clients):
         own = [account_id(c * ACCOUNTS_PER_CLIENT + i) for i in range(ACCOUNTS_PER_CLIENT)]
-        buyer = admin.create_token(db, Role.BUYER, account_id=own[0])
+        buyer = tokens.create_token(db, Role.BUYER, account_id=own[0])
         world_clients.append(
             Client(
                 number=c,
@@ -119,12 +119,12 @@ def seed(db: Database, clients: int) -> World:
         )
     specs = [s.specification_id for p in (shop, listed) for s in p.specifications]
     return World(
-        operator=admin.create_token(db, Role.OPERATOR),
-        seller=admin.create_token(db, Role.SELLER, seller_id=seller_id),
+        operator=tokens.create_token(db, Role.OPERATOR),
+        seller=tokens.create_token(db, Role.SELLER, seller_id=seller_id),
         listed_product=listed.product_id,
         setting_product=setting.product_id,
         buyable_specs=[s.specification_id for s in shop.specifications],
-        decision_accounts=[*(account_id(n) for n in range(accounts)), "f" * 32],
+        decision_accounts=[*(account_id(n) for n in range(registered)), "f" * 32],
         decision_specs=[*specs, "spc_0000000000000000"],
         clients=world_clients,
     )
@@ -276,9 +276,9 @@ def audit(database_url: str, world: World, ledger: Ledger) -> list[str]:
         listed = set(
             connection.execute(
                 text(
-                    "SELECT a.account_id FROM product_specified_users u"
-                    " JOIN accounts a ON a.pk = u.account_pk"
-                    " JOIN products p ON p.pk = u.product_pk WHERE p.product_id = :p"
+                    "SELECT a.account_id FROM list_entries e"
+                    " JOIN accounts a ON a.pk = e.account_pk JOIN lists l ON l.pk = e.list_pk"
+                    " JOIN products p ON p.pk = l.product_pk WHERE p.product_id = :p"
                 ),
                 {"p": world.listed_product},
             ).scalars()

@@ -134,7 +134,8 @@ CASE {column}
   WHEN 'enterprise' THEN a.account_type = 'enterprise'
   WHEN 'individual' THEN a.account_type = 'individual'
   WHEN 'specified' THEN EXISTS (
-    SELECT 1 FROM {users} u WHERE u.{owner} = {owner_pk} AND u.account_pk = a.pk)
+    SELECT 1 FROM lists l JOIN list_entries u ON u.list_pk = l.pk
+    WHERE l.{owner} = {owner_pk} AND u.account_pk = a.pk)
   WHEN 'associated' THEN EXISTS (
     SELECT 1 FROM {links} x JOIN orders o ON o.{bought} = x.{linked}
     WHERE x.{owner} = {owner_pk} AND o.account_pk = a.pk AND o.status = 'paid')
@@ -146,7 +147,6 @@ SELECT s.pk IS NOT NULL, a.pk IS NOT NULL, p.target, s.setting,
   {
     _AUDIENCE_SQL.format(
         column="p.target",
-        users="product_specified_users",
         owner="product_pk",
         owner_pk="p.pk",
         links="product_associations",
@@ -157,7 +157,6 @@ SELECT s.pk IS NOT NULL, a.pk IS NOT NULL, p.target, s.setting,
   {
     _AUDIENCE_SQL.format(
         column="s.setting",
-        users="specification_specified_users",
         owner="specification_pk",
         owner_pk="s.pk",
         links="specification_associations",

@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import httpx
 
@@ -35,20 +34,29 @@ from offerscope.bootstrap import Backend
 from offerscope.domain.decision import Decision
 from offerscope.domain.targets import Target
 from offerscope.index.index import DecisionIndex
-from offerscope.services import admin, decisions, imports, lists, products
-from offerscope.services.views import Actor, Role
+from offerscope.services import (
+    catalog,
+    decisions,
+    imports,
+    orders,
+    products,
+    sellers,
+    specified_users,
+    targets,
+    tokens,
+)
+from offerscope.services.actors import Actor, Role
 from offerscope.storage.database import migrate
 from offerscope.storage.unit_of_work import Database
 
 BATCH = 10_000
-_BACKENDS: WeakKeyDictionary[Database, Backend] = WeakKeyDictionary()
 
 
 def index_for(db: Database) -> DecisionIndex:
     """The decision index of one open database, attached on first use as a server does."""
-    found = _BACKENDS.get(db)
+    found: Backend | None = vars(db).get("_bench_backend")
     if found is None:
-        found = _BACKENDS[db] = Backend.on(db)
+        found = vars(db)["_bench_backend"] = Backend.on(db)
     return found.index
 
 
@@ -309,7 +317,7 @@ def bench_http(
     expected: list[Answer],
     repeat: int,
 ) -> None:
-    token = admin.create_token(db, Role.OPERATOR)
+    token = tokens.create_token(db, Role.OPERATOR)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     with (
         server(url, free_port()) as base,
@@ -395,7 +403,7 @@ def timed_ms(action: Callable[[], object], times: int) -> float:
 def bench_writes(report: Report, db: Database, world: World) -> None:
     """What one write costs end to end: its transaction, the change log, the index update."""
     index_for(db).refresh()
-    seller = admin.seller_actor(db, "slr_00000000")
+    seller = sellers.seller_actor(db, "slr_00000000")
     own = [p for p in world.products.values() if p.seller == 0]
     listed = next(p for p in own if p.target == "specified")
     members = set(listed.users)
@@ -403,23 +411,23 @@ def bench_writes(report: Report, db: Database, world: World) -> None:
     adding = iter(world.accounts[pk - 1] for pk in outsiders)
     removing = iter(world.accounts[pk - 1][0] for pk in outsiders)
     toggled = next(p for p in own if p.target == "all")
-    targets = iter([Target.ENTERPRISE, Target.ALL] * 50)
+    cycle = iter([Target.ENTERPRISE, Target.ALL] * 50)
     buyer = Actor(Role.BUYER, account_pk=1, account_id=world.accounts[0][0])
     spec_id = world.specs[toggled.specs[0]].specification_id
 
     def add() -> None:
         account_id, name, _ = next(adding)
-        lists.add_specified_user(db, seller, listed.product_id, None, account_id, name)
+        specified_users.add_specified_user(db, seller, listed.product_id, None, account_id, name)
 
     def remove() -> None:
-        lists.remove_specified_user(db, seller, listed.product_id, None, next(removing))
+        specified_users.remove_specified_user(db, seller, listed.product_id, None, next(removing))
 
     def retarget() -> None:
-        target = next(targets)
-        products.set_product_target(db, seller, toggled.product_id, target, reset_conflicting=True)
+        target = next(cycle)
+        targets.set_product_target(db, seller, toggled.product_id, target, reset_conflicting=True)
 
     def order() -> None:
-        decisions.place_order(db, buyer, spec_id)
+        orders.place_order(db, buyer, spec_id)
 
     accounts = f"{len(world.accounts):,} accounts"
     for what, action in (
@@ -439,7 +447,7 @@ def bench_catalog(report: Report, db: Database, world: World, repeat: int) -> No
     def whole() -> int:
         count, cursor = 0, None
         while True:
-            page = decisions.catalog(index_for(db), buyer, limit=1000, cursor=cursor)
+            page = catalog.catalog(index_for(db), buyer, limit=1000, cursor=cursor)
             count += sum(len(p.specifications) for p in page.items)
             if page.next_cursor is None:
                 return count
@@ -473,9 +481,9 @@ def bench_import(report: Report, url: str, label: str, files: tuple[Path, Path],
     db = Database.connect(url, pool_size=2)
     try:
         index_for(db).refresh()  # as in a server: the import's index update is part of the time
-        seller = admin.seller_actor(db, admin.create_seller(db, "Importer").seller_id)
+        seller = sellers.seller_actor(db, sellers.create_seller(db, "Importer").seller_id)
         product = products.create_product(db, seller, "Imported", ["Only"]).product_id
-        products.set_product_target(db, seller, product, Target.SPECIFIED)
+        targets.set_product_target(db, seller, product, Target.SPECIFIED)
         with files[0].open("rb") as source:
             started = time.perf_counter()
             imports.import_accounts(db, source)

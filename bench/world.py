@@ -19,14 +19,14 @@ from offerscope.storage import changes
 from offerscope.storage.bulk import BulkIo
 from offerscope.storage.tables import (
     AccountRow,
+    ListEntryRow,
+    ListRow,
     OrderRow,
     ProductAssociationRow,
     ProductRow,
-    ProductUserRow,
     SellerRow,
     SpecificationAssociationRow,
     SpecificationRow,
-    SpecificationUserRow,
 )
 from offerscope.storage.unit_of_work import Database
 
@@ -232,16 +232,27 @@ def write(db: Database, world: World) -> None:
                 for s in world.specs.values()
             ],
         )
+        # Every product and specification has its list: a product's list has the product's
+        # key, a specification's the specification's key past the last product's.
+        offset = max(world.products, default=0)
+        put(ListRow, ("pk", "product_pk"), [(p.pk, p.pk) for p in world.products.values()])
+        put(
+            ListRow,
+            ("pk", "specification_pk"),
+            [(offset + s.pk, s.pk) for s in world.specs.values()],
+        )
         name = {pk: account[1] for pk, account in enumerate(world.accounts, 1)}
         put(
-            ProductUserRow,
-            ("product_pk", "account_pk", "entered_name", "added_at"),
-            [(p.pk, a, name[a], created) for p in world.products.values() for a in p.users],
-        )
-        put(
-            SpecificationUserRow,
-            ("specification_pk", "account_pk", "entered_name", "added_at"),
-            [(s.pk, a, name[a], created) for s in world.specs.values() for a in s.users],
+            ListEntryRow,
+            ("list_pk", "account_pk", "entered_name", "added_at"),
+            [
+                *((p.pk, a, name[a], created) for p in world.products.values() for a in p.users),
+                *(
+                    (offset + s.pk, a, name[a], created)
+                    for s in world.specs.values()
+                    for a in s.users
+                ),
+            ],
         )
         put(
             ProductAssociationRow,

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import httpx
 import uvicorn
@@ -18,20 +17,19 @@ from fastapi import FastAPI
 from offerscope.app import create_app
 from offerscope.bootstrap import Backend
 from offerscope.index.index import DecisionIndex
-from offerscope.services import admin
-from offerscope.services.views import Role
+from offerscope.services import sellers, tokens
+from offerscope.services.actors import Role
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
-
-_BACKENDS: WeakKeyDictionary[Database, Backend] = WeakKeyDictionary()
 
 
 def backend_of(db: Database) -> Backend:
     """The one backend (database and decision index) of a test's database, made on first use,
-    as a server process makes one at start-up."""
-    found = _BACKENDS.get(db)
+    as a server process makes one at start-up. Kept on the database object itself, so that it
+    goes when the test's database goes."""
+    found: Backend | None = vars(db).get("_test_backend")
     if found is None:
-        found = _BACKENDS[db] = Backend.on(db)
+        found = vars(db)["_test_backend"] = Backend.on(db)
     return found
 
 
@@ -100,10 +98,10 @@ class Api:
         return self.client(self.operator_token)
 
     def token(self, role: Role, **who: str) -> str:
-        return admin.create_token(self.db, role, **who)
+        return tokens.create_token(self.db, role, **who)
 
     def seller(self, name: str = "Seller") -> tuple[str, httpx.Client]:
-        seller_id = admin.create_seller(self.db, name).seller_id
+        seller_id = sellers.create_seller(self.db, name).seller_id
         return seller_id, self.client(self.token(Role.SELLER, seller_id=seller_id))
 
     def account(self, account_type: str = "individual", name: str | None = None) -> dict[str, Any]:

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 
-from offerscope.services import admin
-from offerscope.services.views import Role
+from offerscope.services import tokens
+from offerscope.services.actors import Role
 from offerscope.storage.unit_of_work import Database
 from tests.support import Api, backend_of, live_server, placeholder_app
 
@@ -24,6 +24,6 @@ def server_app() -> Iterator[tuple[FastAPI, str]]:
 def api(server_app: tuple[FastAPI, str], db: Database) -> Iterator[Api]:
     app, base_url = server_app
     app.state.backend = backend_of(db)
-    driver = Api(base_url, db, admin.create_token(db, Role.OPERATOR))
+    driver = Api(base_url, db, tokens.create_token(db, Role.OPERATOR))
     yield driver
     driver.close()

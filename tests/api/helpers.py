@@ -13,8 +13,17 @@ from typing import Any
 import httpx
 
 from offerscope.domain.targets import AccountType, Setting, Target
-from offerscope.services import admin, lists, products
-from offerscope.services.views import Actor, ProductView, Role
+from offerscope.services import (
+    accounts,
+    associations,
+    products,
+    sellers,
+    specified_users,
+    targets,
+    tokens,
+)
+from offerscope.services.actors import Actor, Role
+from offerscope.services.views import ProductView
 from tests.support import Api
 
 PROBLEM_JSON = "application/problem+json"
@@ -51,7 +60,7 @@ class SellerCtx:
 
 def new_seller(api: Api, name: str = "Seller") -> SellerCtx:
     seller_id, client = api.seller(name)
-    return SellerCtx(seller_id, admin.seller_actor(api.db, seller_id), client)
+    return SellerCtx(seller_id, sellers.seller_actor(api.db, seller_id), client)
 
 
 def new_account(
@@ -61,12 +70,12 @@ def new_account(
     api._accounts += 1
     account_id = f"{0xACC0000 + api._accounts:032x}"
     account_name = name or f"acct_{api._accounts:04d}"
-    admin.register_account(api.db, account_id, account_name, AccountType(account_type))
+    accounts.register_account(api.db, account_id, account_name, AccountType(account_type))
     return {"account_id": account_id, "account_name": account_name, "account_type": account_type}
 
 
 def buyer_client(api: Api, account: dict[str, Any]) -> httpx.Client:
-    return api.client(admin.create_token(api.db, Role.BUYER, account_id=account["account_id"]))
+    return api.client(tokens.create_token(api.db, Role.BUYER, account_id=account["account_id"]))
 
 
 def new_product(
@@ -81,11 +90,11 @@ def new_product(
     view = products.create_product(api.db, seller.actor, name, list(specs))
     for spec in view.specifications:
         if settings and spec.name in settings:
-            products.set_specification_setting(
+            targets.set_specification_setting(
                 api.db, seller.actor, view.product_id, spec.specification_id, settings[spec.name]
             )
     if target is not None:
-        products.set_product_target(api.db, seller.actor, view.product_id, target)
+        targets.set_product_target(api.db, seller.actor, view.product_id, target)
     return products.get_product(api.db, seller.actor, view.product_id)
 
 
@@ -97,7 +106,7 @@ def list_user(
     api: Api, seller: SellerCtx, product: ProductView, spec: str | None, account: dict[str, Any]
 ) -> None:
     """Put an account on a product's (or a specification's) specified-user list."""
-    lists.add_specified_user(
+    specified_users.add_specified_user(
         api.db,
         seller.actor,
         product.product_id,
@@ -110,7 +119,7 @@ def list_user(
 def associate(
     api: Api, seller: SellerCtx, product: ProductView, spec: str | None, others: list[str]
 ) -> None:
-    lists.add_associations(api.db, seller.actor, product.product_id, spec, others)
+    associations.add_associations(api.db, seller.actor, product.product_id, spec, others)
 
 
 def decide(api: Api, account_id: str, specification_id: str) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from offerscope.services import admin
-from offerscope.services.views import Role
+from offerscope.services import tokens
+from offerscope.services.actors import Role
 from tests.api.helpers import new_account, new_seller, ok, problem
 from tests.support import Api, account_id
 
@@ -131,7 +131,7 @@ def test_sellers_get_distinct_ids(api: Api) -> None:
 def test_operator_token_is_usable_and_opaque(api: Api) -> None:
     token = ok(api.operator.post("/v1/tokens", json={"role": "operator"}), 201)["token"]
     assert len(token) >= 22  # at least 128 bits of randomness, however encoded
-    actor = admin.authenticate(api.db, token)
+    actor = tokens.authenticate(api.db, token)
     assert actor is not None and actor.role is Role.OPERATOR
     account = api.account()
     assert ok(api.client(token).get(f"/v1/accounts/{account['account_id']}")) == account
@@ -141,7 +141,7 @@ def test_seller_token_speaks_for_its_seller(api: Api) -> None:
     seller = new_seller(api)
     body = {"role": "seller", "seller_id": seller.seller_id}
     token = ok(api.operator.post("/v1/tokens", json=body), 201)["token"]
-    actor = admin.authenticate(api.db, token)
+    actor = tokens.authenticate(api.db, token)
     assert actor is not None and actor.role is Role.SELLER
     assert actor.seller_id == seller.seller_id
     created = ok(api.client(token).post("/v1/products", json={"name": "Mine"}), 201)
@@ -154,7 +154,7 @@ def test_buyer_token_speaks_for_its_account(api: Api) -> None:
     account = new_account(api, "enterprise")
     body = {"role": "buyer", "account_id": account["account_id"]}
     token = ok(api.operator.post("/v1/tokens", json=body), 201)["token"]
-    actor = admin.authenticate(api.db, token)
+    actor = tokens.authenticate(api.db, token)
     assert actor is not None and actor.role is Role.BUYER
     assert actor.account_id == account["account_id"]
     assert ok(api.client(token).get("/v1/orders")) == {"items": [], "next_cursor": None}

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from offerscope.domain.targets import Target
-from offerscope.services import lists, products
+from offerscope.services import specified_users, targets
 from tests.api.helpers import (
     buyer_client,
     new_account,
@@ -78,7 +78,7 @@ def test_r15_a_refused_write_stores_nothing_and_may_be_retried_with_its_key(api:
     path = f"/v1/products/{product.product_id}/specified-users"
     body = {"account_id": account["account_id"], "account_name": account["account_name"]}
     problem(seller.http.post(path, json=body, headers=_key()), 409, "add_user_not_available")
-    products.set_product_target(api.db, seller.actor, product.product_id, Target.SPECIFIED)
+    targets.set_product_target(api.db, seller.actor, product.product_id, Target.SPECIFIED)
     added = seller.http.post(path, json=body, headers=_key())
     assert added.status_code == 201 and "idempotent-replayed" not in added.headers
     assert seller.http.post(path, json=body, headers=_key()).headers["idempotent-replayed"]
@@ -88,7 +88,7 @@ def test_r15_a_repeated_delete_answers_204_again_instead_of_404(api: Api) -> Non
     seller = new_seller(api)
     account = new_account(api)
     product = new_product(api, seller, "Basic", target=Target.SPECIFIED)
-    lists.add_specified_user(
+    specified_users.add_specified_user(
         api.db,
         seller.actor,
         product.product_id,

@@ -10,9 +10,9 @@ from typer.testing import CliRunner, Result
 
 from offerscope.cli.main import app
 from offerscope.domain.targets import AccountType, Setting, Target
-from offerscope.services import admin, products
+from offerscope.services import accounts, products, sellers, targets, tokens
+from offerscope.services.actors import Role
 from offerscope.services.demo import ACCOUNTS
-from offerscope.services.views import Role
 from offerscope.storage.unit_of_work import Database
 
 EXPORT = re.compile(r"^export ([A-Z_]+)=(\S+)$", re.MULTILINE)
@@ -44,26 +44,26 @@ def _last_line(text: str) -> str:
 def test_token_create_for_each_role_prints_a_usable_token_last(
     runner: CliRunner, sqlite_url: str, db: Database
 ) -> None:
-    seller = admin.create_seller(db, "Northwind")
+    seller = sellers.create_seller(db, "Northwind")
     account_id = "a" * 32
-    admin.register_account(db, account_id, "buyer_one", AccountType.INDIVIDUAL)
+    accounts.register_account(db, account_id, "buyer_one", AccountType.INDIVIDUAL)
     cases = [
         (["--role", "operator"], None, None),
         (["--role", "seller", "--seller-id", seller.seller_id], seller.seller_id, None),
         (["--role", "buyer", "--account-id", account_id], None, account_id),
     ]
-    tokens = set()
+    issued = set()
     for options, seller_id, buyer_id in cases:
         result = _run(runner, sqlite_url, "token", "create", *options)
         assert result.exit_code == 0, result.output
         token = _last_line(result.stdout)
         assert token == token.strip() and " " not in token
-        actor = admin.authenticate(db, token)
+        actor = tokens.authenticate(db, token)
         assert actor is not None
         assert actor.role is Role(options[1])
         assert (actor.seller_id, actor.account_id) == (seller_id, buyer_id)
-        tokens.add(token)
-    assert len(tokens) == 3
+        issued.add(token)
+    assert len(issued) == 3
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_demo_prints_export_lines_that_work(
     expected = {"OPERATOR", "SELLER", "ACME", "ALICE", "BOB", "CLOUDDB", "BACKUP", "BASIC"}
     assert expected | {"BETA", "DAILY"} <= set(exports)
     roles = {
-        name: admin.authenticate(db, exports[name])
+        name: tokens.authenticate(db, exports[name])
         for name in ("OPERATOR", "SELLER", "ACME", "ALICE", "BOB")
     }
     assert {name: actor.role if actor else None for name, actor in roles.items()} == {
@@ -112,10 +112,10 @@ def test_demo_prints_export_lines_that_work(
     }
     seller = roles["SELLER"]
     assert seller is not None
-    cloud = products.get_target_customers(db, seller, exports["CLOUDDB"])
+    cloud = targets.get_target_customers(db, seller, exports["CLOUDDB"])
     assert exports["BASIC"] in {s.specification_id for s in cloud.specifications}
     assert exports["BETA"] in {s.specification_id for s in cloud.specifications}
-    backup = products.get_target_customers(db, seller, exports["BACKUP"])
+    backup = targets.get_target_customers(db, seller, exports["BACKUP"])
     assert exports["DAILY"] in {s.specification_id for s in backup.specifications}
 
 
@@ -125,14 +125,14 @@ def test_demo_covers_every_target_and_every_setting(
     result = _run(runner, sqlite_url, "demo")
     assert result.exit_code == 0, result.output
     exports = dict(EXPORT.findall(result.stdout))
-    seller = admin.authenticate(db, exports["SELLER"])
+    seller = tokens.authenticate(db, exports["SELLER"])
     assert seller is not None
     page = products.list_products(db, seller, limit=1000)
-    views = [products.get_target_customers(db, seller, p.product_id) for p in page.items]
+    views = [targets.get_target_customers(db, seller, p.product_id) for p in page.items]
     assert {v.target for v in views} == set(Target)
     assert {s.setting for v in views for s in v.specifications} == set(Setting)
-    accounts = {admin.get_account(db, account_id).account_type for account_id, _, _ in ACCOUNTS}
-    assert accounts == set(AccountType)
+    kinds = {accounts.get_account(db, account_id).account_type for account_id, _, _ in ACCOUNTS}
+    assert kinds == set(AccountType)
 
 
 def test_demo_can_be_loaded_twice(runner: CliRunner, sqlite_url: str) -> None:
@@ -178,6 +178,6 @@ def test_commands_create_and_migrate_a_new_database(
     assert result.exit_code == 0, result.output
     database = Database.connect(url, pool_size=1)
     try:
-        assert admin.authenticate(database, _last_line(result.stdout)) is not None
+        assert tokens.authenticate(database, _last_line(result.stdout)) is not None
     finally:
         database.dispose()

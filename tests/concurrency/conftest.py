@@ -23,8 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
-from offerscope.services import admin
-from offerscope.services.views import Role
+from offerscope.services import tokens
+from offerscope.services.actors import Role
 from offerscope.storage.unit_of_work import Database
 from tests.artifacts import record
 from tests.concurrency.client import Client
@@ -109,7 +109,7 @@ class Cluster:
         return client
 
     def token(self, role: Role, **who: str) -> str:
-        return admin.create_token(self.db, role, **who)
+        return tokens.create_token(self.db, role, **who)
 
     def close(self) -> None:
         for client in self._clients:
@@ -124,7 +124,7 @@ def _cluster(url: str, log_dir: Path) -> Iterator[Cluster]:
         for server in servers:
             _wait_until_serving(server)
         db = Database.connect(url, pool_size=4)
-        cluster = Cluster(url, db, a, b, admin.create_token(db, Role.OPERATOR))
+        cluster = Cluster(url, db, a, b, tokens.create_token(db, Role.OPERATOR))
         try:
             yield cluster
         finally:

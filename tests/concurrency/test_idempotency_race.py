@@ -9,8 +9,8 @@ import threading
 import pytest
 
 from offerscope.domain.targets import AccountType
-from offerscope.services import admin, decisions, products
-from offerscope.services.views import Role
+from offerscope.services import accounts, orders, products, sellers, tokens
+from offerscope.services.actors import Role
 from tests.concurrency.client import Client, Response
 from tests.concurrency.conftest import Cluster, record_figures
 
@@ -22,8 +22,8 @@ def test_r15_one_keyed_order_sent_to_two_processes_at_once_is_placed_once(
 ) -> None:
     db = cluster.db
     account_id = "c0ffee" + "0" * 26
-    admin.register_account(db, account_id, "race_buyer", AccountType.INDIVIDUAL)
-    seller = admin.seller_actor(db, admin.create_seller(db, "Race Seller").seller_id)
+    accounts.register_account(db, account_id, "race_buyer", AccountType.INDIVIDUAL)
+    seller = sellers.seller_actor(db, sellers.create_seller(db, "Race Seller").seller_id)
     spec = products.create_product(db, seller, "Raced", ["Basic"]).specifications[0]
     token = cluster.token(Role.BUYER, account_id=account_id)
     clients = [Client(cluster.a.base_url, token), Client(cluster.b.base_url, token)]
@@ -47,9 +47,9 @@ def test_r15_one_keyed_order_sent_to_two_processes_at_once_is_placed_once(
     finally:
         for client in clients:
             client.close()
-    buyer = admin.authenticate(db, token)
+    buyer = tokens.authenticate(db, token)
     assert buyer is not None
-    placed = decisions.list_orders(db, buyer, limit=1000).items
+    placed = orders.list_orders(db, buyer, limit=1000).items
     assert len(placed) == rounds
     record_figures("r15_keyed_order_two_processes", {"rounds": rounds, **outcomes})
 

@@ -8,8 +8,9 @@ from fastapi import FastAPI
 from playwright.sync_api import Locator, Page, expect
 
 from offerscope.domain.targets import AccountType
-from offerscope.services import admin, products
-from offerscope.services.views import AccountView, Actor, ProductView, Role
+from offerscope.services import accounts, products, sellers, tokens
+from offerscope.services.actors import Actor, Role
+from offerscope.services.views import AccountView, ProductView
 from offerscope.storage.unit_of_work import Database
 
 SECRET = "console-test-secret"  # the test server's session key
@@ -34,16 +35,16 @@ class Site:
         return self.base_url + path
 
     def seller(self, name: str = "Northwind") -> Seller:
-        seller_id = admin.create_seller(self.db, name).seller_id
-        token = admin.create_token(self.db, Role.SELLER, seller_id=seller_id)
-        return Seller(admin.seller_actor(self.db, seller_id), token)
+        seller_id = sellers.create_seller(self.db, name).seller_id
+        token = tokens.create_token(self.db, Role.SELLER, seller_id=seller_id)
+        return Seller(sellers.seller_actor(self.db, seller_id), token)
 
     def account(self, name: str, account_type: AccountType = AccountType.INDIVIDUAL) -> AccountView:
         self._accounts += 1
-        return admin.register_account(self.db, f"{self._accounts:032x}", name, account_type)
+        return accounts.register_account(self.db, f"{self._accounts:032x}", name, account_type)
 
     def buyer_token(self, account: AccountView) -> str:
-        return admin.create_token(self.db, Role.BUYER, account_id=account.account_id)
+        return tokens.create_token(self.db, Role.BUYER, account_id=account.account_id)
 
     def product(self, seller: Seller, name: str, *specs: str) -> ProductView:
         return products.create_product(self.db, seller.actor, name, list(specs))

@@ -13,8 +13,8 @@ from contextlib import suppress
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Route, expect
 
-from offerscope.services import admin, decisions
-from offerscope.services.views import Role
+from offerscope.services import history, orders, tokens
+from offerscope.services.actors import Role
 from tests.console.support import Site, flash, sign_in
 
 pytestmark = pytest.mark.browser
@@ -64,11 +64,11 @@ def _double_click(button: Locator, posted: str) -> int:
 
 
 def _orders(site: Site, account_id: str) -> int:
-    actor = admin.authenticate(
-        site.db, admin.create_token(site.db, Role.BUYER, account_id=account_id)
+    actor = tokens.authenticate(
+        site.db, tokens.create_token(site.db, Role.BUYER, account_id=account_id)
     )
     assert actor is not None
-    return len(decisions.list_orders(site.db, actor).items)
+    return len(orders.list_orders(site.db, actor).items)
 
 
 def test_a_double_click_on_buy_places_one_order(site: Site, any_page: Page, scripted: bool) -> None:
@@ -95,8 +95,8 @@ def test_a_double_click_on_ok_saves_and_says_so(site: Site, any_page: Page, scri
         assert sent == (1 if scripted else 2)
         expect(flash(any_page)).to_have_text("Product Target Customer set to Enterprise users.")
         expect(any_page.locator(".field-error")).to_have_count(0)
-        history = decisions.product_history(site.db, seller.actor, product.product_id).items
-        assert [e.action for e in history] == ["product_target_set", "product_created"]
+        entries = history.product_history(site.db, seller.actor, product.product_id).items
+        assert [e.action for e in entries] == ["product_target_set", "product_created"]
 
 
 def test_the_button_is_disabled_once_the_form_is_sent(site: Site, page: Page) -> None:

@@ -16,8 +16,17 @@ import pytest
 
 from offerscope.app import create_app
 from offerscope.domain.targets import AccountType, Target
-from offerscope.services import admin, decisions, lists, products
-from offerscope.services.views import Role
+from offerscope.services import (
+    accounts,
+    history,
+    orders,
+    products,
+    sellers,
+    specified_users,
+    targets,
+    tokens,
+)
+from offerscope.services.actors import Role
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
 from tests.support import backend_of, live_server
@@ -62,27 +71,27 @@ def _flash(client: httpx.Client, response: httpx.Response) -> str:
 
 def test_a_set_form_sent_twice_changes_the_target_once(served: tuple[str, Database]) -> None:
     base_url, db = served
-    seller_id = admin.create_seller(db, "Seller").seller_id
-    actor = admin.seller_actor(db, seller_id)
+    seller_id = sellers.create_seller(db, "Seller").seller_id
+    actor = sellers.seller_actor(db, seller_id)
     product = products.create_product(db, actor, "Compute", ["Basic"])
     path = f"/console/products/{product.product_id}"
-    token = admin.create_token(db, Role.SELLER, seller_id=seller_id)
+    token = tokens.create_token(db, Role.SELLER, seller_id=seller_id)
     with _browser(base_url, "console", token) as client:
         form = {**_form(client.get(path), f"{path}/target"), "target": "enterprise"}
         first = client.post(f"{path}/target", data=form)
         again = client.post(f"{path}/target", data=form)
         assert again.headers["location"] == first.headers["location"]
         assert _flash(client, again) == "Product Target Customer set to Enterprise users."
-    history = decisions.product_history(db, actor, product.product_id).items
-    assert [e.action for e in history] == ["product_target_set", "product_created"]
+    entries = history.product_history(db, actor, product.product_id).items
+    assert [e.action for e in entries] == ["product_target_set", "product_created"]
 
 
 def test_a_buy_form_sent_twice_places_one_order(served: tuple[str, Database]) -> None:
     base_url, db = served
-    admin.register_account(db, BUYER_ID, "buyer_one", AccountType.INDIVIDUAL)
-    seller = admin.seller_actor(db, admin.create_seller(db, "Seller").seller_id)
+    accounts.register_account(db, BUYER_ID, "buyer_one", AccountType.INDIVIDUAL)
+    seller = sellers.seller_actor(db, sellers.create_seller(db, "Seller").seller_id)
     product = products.create_product(db, seller, "Compute", ["Basic"])
-    token = admin.create_token(db, Role.BUYER, account_id=BUYER_ID)
+    token = tokens.create_token(db, Role.BUYER, account_id=BUYER_ID)
     with _browser(base_url, "store", token) as client:
         form = {
             **_form(client.get("/store"), "/store/orders"),
@@ -91,19 +100,19 @@ def test_a_buy_form_sent_twice_places_one_order(served: tuple[str, Database]) ->
         first = _flash(client, client.post("/store/orders", data=form))
         again = _flash(client, client.post("/store/orders", data=form))
         assert first == again and first.startswith("Thank you: order ord_")
-    buyer = admin.authenticate(db, token)
-    assert buyer is not None and len(decisions.list_orders(db, buyer).items) == 1
+    buyer = tokens.authenticate(db, token)
+    assert buyer is not None and len(orders.list_orders(db, buyer).items) == 1
 
 
 def test_a_refused_buy_stores_nothing_so_the_same_form_buys_once_allowed(
     served: tuple[str, Database],
 ) -> None:
     base_url, db = served
-    admin.register_account(db, BUYER_ID, "buyer_one", AccountType.INDIVIDUAL)
-    seller = admin.seller_actor(db, admin.create_seller(db, "Seller").seller_id)
+    accounts.register_account(db, BUYER_ID, "buyer_one", AccountType.INDIVIDUAL)
+    seller = sellers.seller_actor(db, sellers.create_seller(db, "Seller").seller_id)
     product = products.create_product(db, seller, "Private", ["Only"])
-    products.set_product_target(db, seller, product.product_id, Target.SPECIFIED)
-    token = admin.create_token(db, Role.BUYER, account_id=BUYER_ID)
+    targets.set_product_target(db, seller, product.product_id, Target.SPECIFIED)
+    token = tokens.create_token(db, Role.BUYER, account_id=BUYER_ID)
     with _browser(base_url, "store", token) as client:
         form = {
             **_form(client.get("/store"), "/store/orders"),
@@ -111,6 +120,8 @@ def test_a_refused_buy_stores_nothing_so_the_same_form_buys_once_allowed(
         }
         refused = _flash(client, client.post("/store/orders", data=form))
         assert "specified users" in refused
-        lists.add_specified_user(db, seller, product.product_id, None, BUYER_ID, "buyer_one")
+        specified_users.add_specified_user(
+            db, seller, product.product_id, None, BUYER_ID, "buyer_one"
+        )
         placed = _flash(client, client.post("/store/orders", data=form))
         assert placed.startswith("Thank you: order ord_")

@@ -11,7 +11,7 @@ from playwright.sync_api import Dialog, Page, expect
 from offerscope.console.web import WebState
 from offerscope.domain.errors import Conflict
 from offerscope.domain.targets import AccountType, Setting, Target
-from offerscope.services import products
+from offerscope.services import targets
 from tests.console.support import Site, csrf_token, flash, product_row, shown_version, sign_in
 
 pytestmark = pytest.mark.browser
@@ -85,7 +85,7 @@ def test_csrf_a_post_without_the_forms_token_changes_nothing(site: Site, page: P
         refused = page.request.post(target_url, form=form)
         assert refused.status == 403
         assert "nothing was changed" in refused.text()
-        view = products.get_target_customers(site.db, seller.actor, product.product_id)
+        view = targets.get_target_customers(site.db, seller.actor, product.product_id)
         assert view.target is Target.ALL
 
     # The same request with the page's token goes through: the refusal was the token's.
@@ -93,7 +93,7 @@ def test_csrf_a_post_without_the_forms_token_changes_nothing(site: Site, page: P
     form = {"target": "specified", "csrf_token": csrf_token(page), "version": shown_version(page)}
     accepted = page.request.post(target_url, form=form)
     assert accepted.status == 200
-    view = products.get_target_customers(site.db, seller.actor, product.product_id)
+    view = targets.get_target_customers(site.db, seller.actor, product.product_id)
     assert view.target is Target.SPECIFIED
 
 
@@ -101,7 +101,7 @@ def test_stored_names_render_as_text_and_never_run(site: Site, page: Page) -> No
     seller = site.seller(XSS_SELLER)
     product = site.product(seller, XSS_PRODUCT, XSS_SPEC)
     spec = product.specifications[0].specification_id
-    products.set_specification_setting(
+    targets.set_specification_setting(
         site.db, seller.actor, product.product_id, spec, Setting.ENTERPRISE
     )
     dialogs: list[str] = []
@@ -149,7 +149,7 @@ def test_pages_carry_security_headers(site: Site, page: Page) -> None:
 def test_bad_form_input_gets_a_page_never_a_500(site: Site, page: Page) -> None:
     seller = site.seller()
     preview = site.product(seller, "Private Preview", "Preview")
-    products.set_product_target(site.db, seller.actor, preview.product_id, Target.SPECIFIED)
+    targets.set_product_target(site.db, seller.actor, preview.product_id, Target.SPECIFIED)
     other = site.product(site.seller("Other"), "Foreign", "X")
     sign_in(page, site, seller.token)
     page.goto(site.url(f"/console/products/{preview.product_id}"))
@@ -165,7 +165,7 @@ def test_bad_form_input_gets_a_page_never_a_500(site: Site, page: Page) -> None:
     assert post(f"{base}/target", target="everyone")[0] == 422
     assert post(f"{base}/target")[0] == 422  # no value at all
     with pytest.raises(Conflict) as non_editable:  # R2: the domain's words for it
-        products.set_specification_setting(
+        targets.set_specification_setting(
             site.db, seller.actor, preview.product_id, spec, Setting.ALL
         )
     status, text = post(f"{base}/specifications/{spec}/target", target="all", version=version)
@@ -176,7 +176,7 @@ def test_bad_form_input_gets_a_page_never_a_500(site: Site, page: Page) -> None:
     foreign = post(f"/console/products/{other.product_id}/target", target="all", version="1")
     assert foreign[0] == 404  # R9
     assert post(f"{base}/associations")[0] == 422  # nothing chosen
-    products.set_product_target(site.db, seller.actor, preview.product_id, Target.ASSOCIATED)
+    targets.set_product_target(site.db, seller.actor, preview.product_id, Target.ASSOCIATED)
     assert post(f"{base}/associations", ids=other.product_id)[0] == 422  # R7
     assert post(f"{base}/users/{'0' * 32}/remove")[0] == 404
     for path in ("/console/products?cursor=%%%", f"{base}?users_cursor=bad", "/console/nowhere"):

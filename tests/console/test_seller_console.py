@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from offerscope.domain.errors import Invalid
 from offerscope.domain.targets import AccountType, Setting, Target
-from offerscope.services import admin, lists, products
+from offerscope.services import accounts, associations, specified_users, targets
 from tests.console.support import Seller, Site, flash, product_row, sign_in
 
 pytestmark = pytest.mark.browser
@@ -50,7 +50,7 @@ def test_seed_step_set_a_products_target_customers(site: Site, page: Page) -> No
     page.get_by_role("button", name="OK").click()
 
     expect(flash(page)).to_contain_text("Product Target Customer set to Enterprise users")
-    view = products.get_target_customers(site.db, seller.actor, product.product_id)
+    view = targets.get_target_customers(site.db, seller.actor, product.product_id)
     assert view.target is Target.ENTERPRISE
     page.get_by_role("link", name="Target Customers").click()
     expect(product_row(page, product.product_id).locator("td").nth(3)).to_have_text(
@@ -61,7 +61,7 @@ def test_seed_step_set_a_products_target_customers(site: Site, page: Page) -> No
 def test_seed_step_set_a_specifications_target_customers(site: Site, page: Page) -> None:
     seller = site.seller()
     product = site.product(seller, "Enterprise Suite", "Standard", "Gold")
-    products.set_product_target(site.db, seller.actor, product.product_id, Target.ENTERPRISE)
+    targets.set_product_target(site.db, seller.actor, product.product_id, Target.ENTERPRISE)
     gold = product.specifications[1]
     sign_in(page, site, seller.token)
 
@@ -84,7 +84,7 @@ def test_seed_step_set_a_specifications_target_customers(site: Site, page: Page)
     page.get_by_role("button", name="OK").click()
 
     expect(flash(page)).to_contain_text("Specification Target Customer set to Specified users")
-    view = products.get_target_customers(site.db, seller.actor, product.product_id)
+    view = targets.get_target_customers(site.db, seller.actor, product.product_id)
     assert [s.setting for s in view.specifications] == [Setting.SAME_AS_PRODUCT, Setting.SPECIFIED]
     # "If Specification Target Customer is set to Specified users, add ... accounts"
     expect(page.get_by_role("button", name="Add User")).to_be_visible()
@@ -112,16 +112,16 @@ def test_seed_step_add_a_user_only_under_specified_users(site: Site, page: Page)
     row = page.locator(f"tr[data-account-id='{acme.account_id}']")
     expect(row).to_contain_text("acme_corp")
     expect(row).to_contain_text(acme.account_id)
-    listed = lists.list_specified_users(site.db, seller.actor, product.product_id)
+    listed = specified_users.list_specified_users(site.db, seller.actor, product.product_id)
     assert [u.account_id for u in listed.page.items] == [acme.account_id]
 
 
 def test_seed_step_remove_a_user_after_confirmation(site: Site, page: Page) -> None:
     seller = site.seller()
     product = site.product(seller, "Private Preview", "Preview")
-    products.set_product_target(site.db, seller.actor, product.product_id, Target.SPECIFIED)
+    targets.set_product_target(site.db, seller.actor, product.product_id, Target.SPECIFIED)
     bob = site.account("bob_li_01")
-    lists.add_specified_user(
+    specified_users.add_specified_user(
         site.db, seller.actor, product.product_id, None, bob.account_id, bob.account_name
     )
     sign_in(page, site, seller.token)
@@ -132,13 +132,17 @@ def test_seed_step_remove_a_user_after_confirmation(site: Site, page: Page) -> N
     expect(page.get_by_role("heading", name="Remove bob_li_01 from the specified users?"))
     page.get_by_role("link", name="Cancel").click()
     expect(row).to_be_visible()  # cancelling changed nothing
-    assert lists.list_specified_users(site.db, seller.actor, product.product_id).page.items
+    assert specified_users.list_specified_users(
+        site.db, seller.actor, product.product_id
+    ).page.items
 
     row.get_by_role("link", name="Remove").click()
     page.get_by_role("button", name="Remove").click()
     expect(flash(page)).to_contain_text(f"Removed {bob.account_id}")
     expect(row).to_have_count(0)
-    assert not lists.list_specified_users(site.db, seller.actor, product.product_id).page.items
+    assert not specified_users.list_specified_users(
+        site.db, seller.actor, product.product_id
+    ).page.items
 
 
 def test_seed_step_associate_a_product_from_allowed_candidates_only(site: Site, page: Page) -> None:
@@ -169,14 +173,14 @@ def test_seed_step_associate_a_product_from_allowed_candidates_only(site: Site, 
     expect(flash(page)).to_contain_text("Associated: CloudDB")
     expect(page.locator(f"tr[data-associated-id='{cloud.product_id}']")).to_be_visible()
     expect(page.get_by_role("alert")).to_have_count(0)
-    associated = lists.list_associations(site.db, seller.actor, backup.product_id)
+    associated = associations.list_associations(site.db, seller.actor, backup.product_id)
     assert [item.id for item in associated.items] == [cloud.product_id]
 
     page.locator(f"tr[data-associated-id='{cloud.product_id}']").get_by_role(
         "button", name="Remove CloudDB"
     ).click()
     expect(page.get_by_role("alert")).to_contain_text("Nobody can buy this product yet")
-    assert not lists.list_associations(site.db, seller.actor, backup.product_id).items
+    assert not associations.list_associations(site.db, seller.actor, backup.product_id).items
 
 
 def test_seed_step_specifications_of_a_specified_product_are_non_editable(
@@ -184,7 +188,7 @@ def test_seed_step_specifications_of_a_specified_product_are_non_editable(
 ) -> None:
     seller = site.seller()
     product = site.product(seller, "Private Preview", "Preview", "Team")
-    products.set_product_target(site.db, seller.actor, product.product_id, Target.SPECIFIED)
+    targets.set_product_target(site.db, seller.actor, product.product_id, Target.SPECIFIED)
     sign_in(page, site, seller.token)
 
     page.get_by_role("button", name="Show specifications of Private Preview").click()
@@ -204,7 +208,7 @@ def test_r4_product_change_confirms_before_resetting_specifications(site: Site, 
     seller = site.seller()
     product = site.product(seller, "CloudDB", "Basic", "Personal Edition")
     personal = product.specifications[1]
-    products.set_specification_setting(
+    targets.set_specification_setting(
         site.db, seller.actor, product.product_id, personal.specification_id, Setting.INDIVIDUAL
     )
     sign_in(page, site, seller.token)
@@ -220,13 +224,13 @@ def test_r4_product_change_confirms_before_resetting_specifications(site: Site, 
     expect(affected).to_contain_text("Individual users")
     expect(affected).to_contain_text("Same as product")
     # Nothing has changed before the seller confirms.
-    view = products.get_target_customers(site.db, seller.actor, product.product_id)
+    view = targets.get_target_customers(site.db, seller.actor, product.product_id)
     assert view.target is Target.ALL
     assert view.specifications[1].setting is Setting.INDIVIDUAL
 
     page.get_by_role("button", name="Confirm").click()
     expect(flash(page)).to_contain_text("Returned to Same as product: Personal Edition")
-    view = products.get_target_customers(site.db, seller.actor, product.product_id)
+    view = targets.get_target_customers(site.db, seller.actor, product.product_id)
     assert view.target is Target.SPECIFIED
     assert [s.setting for s in view.specifications] == [Setting.SAME_AS_PRODUCT] * 2
 
@@ -234,7 +238,7 @@ def test_r4_product_change_confirms_before_resetting_specifications(site: Site, 
 def _refusal(site: Site, seller: Seller, product_id: str, spec_id: str, *who: str) -> str:
     """The domain's own words for refusing this account: what the page must show."""
     with pytest.raises(Invalid) as refused:
-        lists.add_specified_user(site.db, seller.actor, product_id, spec_id, *who)
+        specified_users.add_specified_user(site.db, seller.actor, product_id, spec_id, *who)
     return refused.value.message
 
 
@@ -244,8 +248,8 @@ def test_add_user_errors_appear_beside_the_field_in_the_domains_words(
     seller = site.seller()
     product = site.product(seller, "Enterprise Suite", "Gold")
     gold = product.specifications[0].specification_id
-    products.set_product_target(site.db, seller.actor, product.product_id, Target.ENTERPRISE)
-    products.set_specification_setting(
+    targets.set_product_target(site.db, seller.actor, product.product_id, Target.ENTERPRISE)
+    targets.set_specification_setting(
         site.db, seller.actor, product.product_id, gold, Setting.SPECIFIED
     )
     acme = site.account("acme_corp", AccountType.ENTERPRISE)
@@ -283,7 +287,7 @@ def test_add_user_errors_appear_beside_the_field_in_the_domains_words(
     expect(page.locator("#account_name-error")).to_contain_text("6 to 32")
     expect(page.locator("#account_id-error")).to_contain_text("32 lowercase hexadecimal")
 
-    listed = lists.list_specified_users(site.db, seller.actor, product.product_id, gold)
+    listed = specified_users.list_specified_users(site.db, seller.actor, product.product_id, gold)
     assert listed.page.items == []
 
 
@@ -291,13 +295,13 @@ def test_user_list_pages_searches_shows_renames_and_inactive_lists(site: Site, p
     seller = site.seller()
     product = site.product(seller, "Private Preview", "Preview")
     pid = product.product_id
-    products.set_product_target(site.db, seller.actor, pid, Target.SPECIFIED)
-    accounts = [site.account(f"user_{n:03d}") for n in range(55)]
-    for account in accounts:
-        lists.add_specified_user(
+    targets.set_product_target(site.db, seller.actor, pid, Target.SPECIFIED)
+    listed = [site.account(f"user_{n:03d}") for n in range(55)]
+    for account in listed:
+        specified_users.add_specified_user(
             site.db, seller.actor, pid, None, account.account_id, account.account_name
         )
-    admin.update_account(site.db, accounts[0].account_id, account_name="renamed_user")
+    accounts.update_account(site.db, listed[0].account_id, account_name="renamed_user")
     sign_in(page, site, seller.token)
     page.goto(site.url(f"/console/products/{pid}"))
 
@@ -313,10 +317,10 @@ def test_user_list_pages_searches_shows_renames_and_inactive_lists(site: Site, p
     page.get_by_label("Search users").fill("user_042")
     page.get_by_role("button", name="Search").click()
     expect(rows).to_have_count(1)
-    expect(rows).to_contain_text(accounts[42].account_id)
+    expect(rows).to_contain_text(listed[42].account_id)
 
     # R5: moving away from Specified users keeps the list, shown as inactive.
-    products.set_product_target(site.db, seller.actor, pid, Target.ALL)
+    targets.set_product_target(site.db, seller.actor, pid, Target.ALL)
     page.goto(site.url(f"/console/products/{pid}"))
     expect(page.get_by_role("note")).to_contain_text("Inactive list")
     expect(page.get_by_role("button", name="Add User")).to_have_count(0)
@@ -352,8 +356,8 @@ def test_r13_history_lists_changes_newest_first(site: Site, page: Page) -> None:
     seller = site.seller()
     product = site.product(seller, "CloudDB", "Basic")
     spec = product.specifications[0].specification_id
-    products.set_product_target(site.db, seller.actor, product.product_id, Target.ENTERPRISE)
-    products.set_specification_setting(
+    targets.set_product_target(site.db, seller.actor, product.product_id, Target.ENTERPRISE)
+    targets.set_specification_setting(
         site.db, seller.actor, product.product_id, spec, Setting.SPECIFIED
     )
     sign_in(page, site, seller.token)

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from offerscope.app import create_app
-from offerscope.services import admin, decisions, products
-from offerscope.services.views import Actor, Role
+from offerscope.services import history, products, sellers, targets, tokens
+from offerscope.services.actors import Actor, Role
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
 from tests.security.browser import SavedCookie, csrf_of
@@ -24,12 +24,12 @@ STALE = "Someone changed these target customers"
 @pytest.fixture
 def console(sqlite_url: str) -> Iterator[tuple[SavedCookie, Database, Actor, str, str]]:
     db = Database.connect(sqlite_url, pool_size=2)
-    seller_id = admin.create_seller(db, "Seller").seller_id
-    actor = admin.seller_actor(db, seller_id)
+    seller_id = sellers.create_seller(db, "Seller").seller_id
+    actor = sellers.seller_actor(db, seller_id)
     product = products.create_product(db, actor, "Compute", ["Basic"])
     settings = Settings(database_url=sqlite_url, secret_key="k" * 32)
     with live_server(create_app(settings, backend_of(db))) as base_url:
-        token = admin.create_token(db, Role.SELLER, seller_id=seller_id)
+        token = tokens.create_token(db, Role.SELLER, seller_id=seller_id)
         spec = product.specifications[0].specification_id
         yield SavedCookie(base_url, "console", token), db, actor, product.product_id, spec
     db.dispose()
@@ -53,6 +53,6 @@ def test_a_set_form_with_a_version_that_is_not_current_changes_nothing(
         refused = cookie.post(f"{path}/target", form)
         assert refused.status_code == 412, refused.text
         assert STALE in refused.text
-    view = products.get_target_customers(db, actor, product_id)
+    view = targets.get_target_customers(db, actor, product_id)
     assert view.target.value == "all" and view.specifications[0].setting.value == "same_as_product"
-    assert len(decisions.product_history(db, actor, product_id).items) == 1
+    assert len(history.product_history(db, actor, product_id).items) == 1

@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from offerscope.domain.targets import AccountType, Setting, Target
-from offerscope.services import admin, decisions, lists, products
-from offerscope.services.views import Role
+from offerscope.services import associations, decisions, orders, targets, tokens
+from offerscope.services.actors import Role
 from tests.console.support import Site, csrf_token, flash, sign_in
 from tests.support import index_of
 
@@ -22,8 +22,10 @@ def test_a_purchase_unlocks_the_associated_product_at_once(site: Site, page: Pag
     seller = site.seller()
     cloud = site.product(seller, "CloudDB", "Basic")
     backup = site.product(seller, "Backup Plus", "Daily")
-    products.set_product_target(site.db, seller.actor, backup.product_id, Target.ASSOCIATED)
-    lists.add_associations(site.db, seller.actor, backup.product_id, None, [cloud.product_id])
+    targets.set_product_target(site.db, seller.actor, backup.product_id, Target.ASSOCIATED)
+    associations.add_associations(
+        site.db, seller.actor, backup.product_id, None, [cloud.product_id]
+    )
     alice = site.account("alice_wang")
     basic = cloud.specifications[0].specification_id
     daily = backup.specifications[0].specification_id
@@ -48,17 +50,17 @@ def test_a_purchase_unlocks_the_associated_product_at_once(site: Site, page: Pag
 
 def _bought(site: Site, account_id: str) -> set[str]:
     """The specifications this account has orders of, read through the buyer's use case."""
-    actor = admin.authenticate(
-        site.db, admin.create_token(site.db, Role.BUYER, account_id=account_id)
+    actor = tokens.authenticate(
+        site.db, tokens.create_token(site.db, Role.BUYER, account_id=account_id)
     )
     assert actor is not None
-    return {order.specification_id for order in decisions.list_orders(site.db, actor).items}
+    return {order.specification_id for order in orders.list_orders(site.db, actor).items}
 
 
 def test_r11_a_forged_order_for_a_refused_specification_is_refused(site: Site, page: Page) -> None:
     seller = site.seller()
     suite = site.product(seller, "Enterprise Suite", "Standard")
-    products.set_product_target(site.db, seller.actor, suite.product_id, Target.ENTERPRISE)
+    targets.set_product_target(site.db, seller.actor, suite.product_id, Target.ENTERPRISE)
     spec = suite.specifications[0].specification_id
     alice = site.account("alice_wang", AccountType.INDIVIDUAL)
     sign_in(page, site, site.buyer_token(alice), portal="store")
@@ -78,7 +80,7 @@ def test_specification_cards_follow_their_own_setting(site: Site, page: Page) ->
     seller = site.seller()
     cloud = site.product(seller, "CloudDB", "Basic", "Enterprise Edition")
     basic, edition = (s.specification_id for s in cloud.specifications)
-    products.set_specification_setting(
+    targets.set_specification_setting(
         site.db, seller.actor, cloud.product_id, edition, Setting.ENTERPRISE
     )
     bob = site.account("bob_li_01", AccountType.INDIVIDUAL)

@@ -27,8 +27,8 @@ import pytest
 from sqlalchemy import bindparam, text
 
 from offerscope.domain.targets import Target
-from offerscope.services import admin, products
-from offerscope.services.views import Role
+from offerscope.services import products, sellers, targets, tokens
+from offerscope.services.actors import Role
 from offerscope.storage.unit_of_work import Database
 from tests.artifacts import record
 from tests.crash import server as serve
@@ -63,8 +63,9 @@ def _wait_for(condition: Callable[[], bool], what: str, within: float = 300) -> 
 ORPHANS = [
     "SELECT count(*) FROM specifications s LEFT JOIN products p ON p.pk = s.product_pk"
     " WHERE p.pk IS NULL",
-    "SELECT count(*) FROM product_specified_users u LEFT JOIN accounts a"
-    " ON a.pk = u.account_pk WHERE a.pk IS NULL",
+    "SELECT count(*) FROM list_entries e LEFT JOIN accounts a"
+    " ON a.pk = e.account_pk WHERE a.pk IS NULL",
+    "SELECT count(*) FROM list_entries e LEFT JOIN lists l ON l.pk = e.list_pk WHERE l.pk IS NULL",
     "SELECT count(*) FROM orders o LEFT JOIN specifications s ON s.pk = o.specification_pk"
     " WHERE s.pk IS NULL OR s.product_pk <> o.product_pk",
     "SELECT count(*) FROM history h LEFT JOIN products p ON p.pk = h.product_pk WHERE p.pk IS NULL",
@@ -104,9 +105,7 @@ def _bytes_written(db: Database, url: str) -> int:
         wal = Path(url.removeprefix("sqlite:///") + "-wal")
         return wal.stat().st_size if wal.exists() else 0
     with db.engine.connect() as connection:
-        size = connection.exec_driver_sql(
-            "SELECT pg_relation_size('product_specified_users')"
-        ).scalar()
+        size = connection.exec_driver_sql("SELECT pg_relation_size('list_entries')").scalar()
         return int(size or 0)
 
 
@@ -118,8 +117,8 @@ def _list_size(db: Database, product_id: str) -> int:
         return int(
             connection.execute(
                 text(
-                    "SELECT count(*) FROM product_specified_users u"
-                    " JOIN products p ON p.pk = u.product_pk WHERE p.product_id = :p"
+                    "SELECT count(*) FROM list_entries e JOIN lists l ON l.pk = e.list_pk"
+                    " JOIN products p ON p.pk = l.product_pk WHERE p.product_id = :p"
                 ),
                 {"p": product_id},
             ).scalar()
@@ -134,11 +133,11 @@ def test_a_killed_import_is_wholly_there_or_wholly_absent(
     db = Database.connect(database_url, pool_size=2)
     register_accounts(db, IMPORT_ROWS)
     print(f"\n{IMPORT_ROWS} accounts registered after {time.monotonic() - started:.0f} s")
-    seller_id = admin.create_seller(db, "Importer").seller_id
-    actor = admin.seller_actor(db, seller_id)
+    seller_id = sellers.create_seller(db, "Importer").seller_id
+    actor = sellers.seller_actor(db, seller_id)
     product = products.create_product(db, actor, "Imported", ["Only"])
-    products.set_product_target(db, actor, product.product_id, Target.SPECIFIED)
-    token = admin.create_token(db, Role.SELLER, seller_id=seller_id)
+    targets.set_product_target(db, actor, product.product_id, Target.SPECIFIED)
+    token = tokens.create_token(db, Role.SELLER, seller_id=seller_id)
     _settle(db)
     url = f"/v1/products/{product.product_id}/specified-users/import"
     headers = {
@@ -344,14 +343,14 @@ def _verify_burst(burst: Burst, db: Database) -> None:
         listed = set(
             connection.execute(
                 text(
-                    "SELECT a.account_id FROM product_specified_users u"
-                    " JOIN accounts a ON a.pk = u.account_pk"
-                    " JOIN products p ON p.pk = u.product_pk WHERE p.product_id = :p"
+                    "SELECT a.account_id FROM list_entries e"
+                    " JOIN accounts a ON a.pk = e.account_pk JOIN lists l ON l.pk = e.list_pk"
+                    " JOIN products p ON p.pk = l.product_pk WHERE p.product_id = :p"
                 ),
                 {"p": burst.listed_product},
             ).scalars()
         )
-        targets: dict[str, str] = dict(
+        turned: dict[str, str] = dict(
             connection.execute(
                 text("SELECT product_id, target FROM products WHERE product_id IN :ids").bindparams(
                     bindparam("ids", expanding=True)
@@ -366,7 +365,7 @@ def _verify_burst(burst: Burst, db: Database) -> None:
     assert ledger.users_acked <= listed, f"lost users: {sorted(ledger.users_acked - listed)[:5]}"
     assert listed <= ledger.users_sent, "users on the list that were never sent"
     for product_id, (acked, in_flight) in ledger.targets.items():
-        assert targets[product_id] in {acked, in_flight}, (product_id, targets[product_id], acked)
+        assert turned[product_id] in {acked, in_flight}, (product_id, turned[product_id], acked)
     assert ledger.products_acked <= products_there, "lost products"
     assert ledger.orders_acked <= orders_there, "lost orders"
     assert ledger.server_errors == []
@@ -376,17 +375,17 @@ def _verify_burst(burst: Burst, db: Database) -> None:
 def burst_setup(database_url: str) -> Iterator[tuple[Database, dict[str, Any]]]:
     db = Database.connect(database_url, pool_size=2)
     register_accounts(db, BURST_ACCOUNTS)
-    seller_id = admin.create_seller(db, "Burster").seller_id
-    actor = admin.seller_actor(db, seller_id)
+    seller_id = sellers.create_seller(db, "Burster").seller_id
+    actor = sellers.seller_actor(db, seller_id)
     listed = products.create_product(db, actor, "Listed", ["L"])
-    products.set_product_target(db, actor, listed.product_id, Target.SPECIFIED)
+    targets.set_product_target(db, actor, listed.product_id, Target.SPECIFIED)
     turning = [
         products.create_product(db, actor, f"Turning {i}", ["T"]).product_id for i in range(4)
     ]
     shop = products.create_product(db, actor, "Shop", ["Buyable"])
     cast = {
-        "seller": admin.create_token(db, Role.SELLER, seller_id=seller_id),
-        "buyer": admin.create_token(db, Role.BUYER, account_id=account_id(1)),
+        "seller": tokens.create_token(db, Role.SELLER, seller_id=seller_id),
+        "buyer": tokens.create_token(db, Role.BUYER, account_id=account_id(1)),
         "listed": listed.product_id,
         "turning": turning,
         "buyable": shop.specifications[0].specification_id,

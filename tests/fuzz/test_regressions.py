@@ -20,8 +20,8 @@ from schemathesis.checks import (
 )
 
 from offerscope.app import create_app
-from offerscope.services import admin
-from offerscope.services.views import Role
+from offerscope.services import tokens
+from offerscope.services.actors import Role
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
 from tests.support import backend_of, live_server
@@ -37,7 +37,7 @@ CHECKS = [
 @pytest.fixture
 def target(sqlite_url: str) -> Iterator[tuple[str, Any, str]]:
     db = Database.connect(sqlite_url, pool_size=2)
-    operator = admin.create_token(db, Role.OPERATOR)
+    operator = tokens.create_token(db, Role.OPERATOR)
     with live_server(create_app(Settings(database_url=sqlite_url), backend_of(db))) as base_url:
         schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
         yield base_url, schema, operator

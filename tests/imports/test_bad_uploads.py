@@ -19,9 +19,9 @@ from typer.testing import CliRunner
 
 from offerscope.cli.main import app as cli
 from offerscope.domain.errors import Invalid
-from offerscope.services import admin, imports
+from offerscope.services import imports, tokens
+from offerscope.services.actors import Role
 from offerscope.services.imports import REPORTED_ERRORS
-from offerscope.services.views import Role
 from offerscope.storage.unit_of_work import Database
 from tests.imports.test_imports import account, register, specified_product
 from tests.support import backend_of, live_server, placeholder_app
@@ -63,7 +63,7 @@ def served(db: Database) -> Iterator[tuple[httpx.Client, httpx.Client, Database]
     app = placeholder_app()
     app.state.backend = backend_of(db)
     with live_server(app) as base_url:
-        operator_token = admin.create_token(db, Role.OPERATOR)
+        operator_token = tokens.create_token(db, Role.OPERATOR)
         with (
             httpx.Client(base_url=base_url, timeout=60) as operator,
             httpx.Client(base_url=base_url, timeout=60) as seller,
@@ -76,7 +76,7 @@ def _seller_list(served: tuple[httpx.Client, httpx.Client, Database]) -> tuple[h
     _, client, db = served
     register(db, 1)
     seller, product_id, _ = specified_product(db)
-    token = admin.create_token(db, Role.SELLER, seller_id=seller.seller_id)
+    token = tokens.create_token(db, Role.SELLER, seller_id=seller.seller_id)
     client.headers["Authorization"] = f"Bearer {token}"
     return client, f"/v1/products/{product_id}/specified-users/import"
 

@@ -14,8 +14,19 @@ from typer.testing import CliRunner
 from offerscope.cli.main import app as cli
 from offerscope.domain.errors import Conflict, Invalid
 from offerscope.domain.targets import AccountType, Setting, Target
-from offerscope.services import admin, decisions, imports, lists, products
-from offerscope.services.views import Actor, Role
+from offerscope.services import (
+    accounts,
+    decisions,
+    exports,
+    history,
+    imports,
+    products,
+    sellers,
+    specified_users,
+    targets,
+    tokens,
+)
+from offerscope.services.actors import Actor, Role
 from offerscope.storage.unit_of_work import Database
 from tests.support import backend_of, index_of, live_server, placeholder_app
 
@@ -32,18 +43,18 @@ def csv_bytes(*lines: str) -> io.BytesIO:
 
 def register(db: Database, count: int, account_type: AccountType = IND) -> None:
     for n in range(1, count + 1):
-        admin.register_account(db, *account(n), account_type)
+        accounts.register_account(db, *account(n), account_type)
 
 
 def specified_product(db: Database, *specs: str) -> tuple[Actor, str, list[str]]:
-    seller = admin.seller_actor(db, admin.create_seller(db, "Seller").seller_id)
+    seller = sellers.seller_actor(db, sellers.create_seller(db, "Seller").seller_id)
     view = products.create_product(db, seller, "Product", list(specs) or ["Basic"])
-    products.set_product_target(db, seller, view.product_id, Target.SPECIFIED)
+    targets.set_product_target(db, seller, view.product_id, Target.SPECIFIED)
     return seller, view.product_id, [s.specification_id for s in view.specifications]
 
 
 def list_ids(db: Database, seller: Actor, product_id: str, spec_id: str | None = None) -> list[str]:
-    page = lists.list_specified_users(db, seller, product_id, spec_id, limit=1000)
+    page = specified_users.list_specified_users(db, seller, product_id, spec_id, limit=1000)
     return [u.account_id for u in page.page.items]
 
 
@@ -91,7 +102,7 @@ def test_r5_an_import_with_one_bad_row_imports_nothing_and_reports_every_bad_row
 def test_r5_skip_invalid_imports_the_good_rows_and_reports_the_rest(db: Database) -> None:
     register(db, 2)
     seller, product_id, _ = specified_product(db)
-    lists.add_specified_user(db, seller, product_id, None, *account(2))
+    specified_users.add_specified_user(db, seller, product_id, None, *account(2))
     source = csv_bytes(",".join(account(1)), "bad,row", ",".join(account(2)), ",".join(account(1)))
     report = imports.import_specified_users(db, seller, product_id, None, source, skip_invalid=True)
     assert (report.imported, report.unchanged) == (1, 2)  # account 2 listed; 1 repeated
@@ -102,7 +113,7 @@ def test_r5_skip_invalid_imports_the_good_rows_and_reports_the_rest(db: Database
 def test_r5_an_import_needs_the_list_open(db: Database) -> None:
     register(db, 1)
     seller, product_id, _ = specified_product(db)
-    products.set_product_target(db, seller, product_id, Target.ALL)
+    targets.set_product_target(db, seller, product_id, Target.ALL)
     with pytest.raises(Conflict) as raised:
         imports.import_specified_users(
             db, seller, product_id, None, csv_bytes(",".join(account(1)))
@@ -111,13 +122,13 @@ def test_r5_an_import_needs_the_list_open(db: Database) -> None:
 
 
 def test_r6_a_specification_list_import_refuses_accounts_of_the_other_type(db: Database) -> None:
-    admin.register_account(db, *account(1), ENT)
-    admin.register_account(db, *account(2), IND)
-    seller = admin.seller_actor(db, admin.create_seller(db, "Seller").seller_id)
+    accounts.register_account(db, *account(1), ENT)
+    accounts.register_account(db, *account(2), IND)
+    seller = sellers.seller_actor(db, sellers.create_seller(db, "Seller").seller_id)
     view = products.create_product(db, seller, "Product", ["Gold"])
     spec = view.specifications[0].specification_id
-    products.set_product_target(db, seller, view.product_id, Target.ENTERPRISE)
-    products.set_specification_setting(db, seller, view.product_id, spec, Setting.SPECIFIED)
+    targets.set_product_target(db, seller, view.product_id, Target.ENTERPRISE)
+    targets.set_specification_setting(db, seller, view.product_id, spec, Setting.SPECIFIED)
     source = csv_bytes(",".join(account(1)), ",".join(account(2)))
     with pytest.raises(Invalid) as raised:
         imports.import_specified_users(db, seller, view.product_id, spec, source)
@@ -141,7 +152,7 @@ def test_r13_an_import_is_one_history_entry(db: Database) -> None:
     seller, product_id, _ = specified_product(db)
     source = csv_bytes(*(",".join(account(n)) for n in (1, 2, 3)))
     imports.import_specified_users(db, seller, product_id, None, source)
-    newest = decisions.product_history(db, seller, product_id).items[0]
+    newest = history.product_history(db, seller, product_id).items[0]
     assert (newest.action, newest.subject, newest.after) == (
         "specified_users_imported",
         "3 accounts",
@@ -152,7 +163,7 @@ def test_r13_an_import_is_one_history_entry(db: Database) -> None:
 def test_r9_another_sellers_product_is_not_found(db: Database) -> None:
     register(db, 1)
     _, product_id, _ = specified_product(db)
-    stranger = admin.seller_actor(db, admin.create_seller(db, "Other").seller_id)
+    stranger = sellers.seller_actor(db, sellers.create_seller(db, "Other").seller_id)
     with pytest.raises(Exception) as raised:
         imports.import_specified_users(
             db, stranger, product_id, None, csv_bytes(",".join(account(1)))
@@ -164,14 +175,14 @@ def test_an_export_imports_again_into_another_list(db: Database) -> None:
     register(db, 4)
     seller, product_id, (spec,) = specified_product(db)
     for n in (3, 1, 4):
-        lists.add_specified_user(db, seller, product_id, None, *account(n))
-    exported = "".join(imports.export_specified_users(db, seller, product_id, None))
+        specified_users.add_specified_user(db, seller, product_id, None, *account(n))
+    exported = "".join(exports.export_specified_users(db, seller, product_id, None))
     assert exported.splitlines() == [
         "account_id,account_name",
         *(",".join(account(n)) for n in (1, 3, 4)),
     ]
-    products.set_product_target(db, seller, product_id, Target.ALL)
-    products.set_specification_setting(db, seller, product_id, spec, Setting.SPECIFIED)
+    targets.set_product_target(db, seller, product_id, Target.ALL)
+    targets.set_specification_setting(db, seller, product_id, spec, Setting.SPECIFIED)
     report = imports.import_specified_users(
         db, seller, product_id, spec, io.BytesIO(exported.encode())
     )
@@ -203,7 +214,7 @@ def test_a_large_import_reloads_the_list_on_other_processes(
 
 
 def test_accounts_import_all_or_nothing_with_every_bad_row(db: Database) -> None:
-    admin.register_account(db, *account(1), IND)
+    accounts.register_account(db, *account(1), IND)
     source = csv_bytes(
         "account_id,account_name,account_type",
         f"{account(1)[0]},{account(1)[1]},individual",  # identical: unchanged
@@ -222,18 +233,18 @@ def test_accounts_import_all_or_nothing_with_every_bad_row(db: Database) -> None
         (7, "account_name_taken"),
     ]
     with pytest.raises(Exception, match="No customer account"):
-        admin.get_account(db, account(2)[0])
+        accounts.get_account(db, account(2)[0])
     source.seek(0)
     report = imports.import_accounts(db, source, skip_invalid=True)
     assert (report.imported, report.unchanged, len(report.errors)) == (1, 1, 4)
-    assert admin.get_account(db, account(2)[0]).account_type is ENT
+    assert accounts.get_account(db, account(2)[0]).account_type is ENT
 
 
 def test_imported_accounts_reach_the_index_and_export_again(db: Database) -> None:
-    seller = admin.seller_actor(db, admin.create_seller(db, "Seller").seller_id)
+    seller = sellers.seller_actor(db, sellers.create_seller(db, "Seller").seller_id)
     view = products.create_product(db, seller, "Product", ["Basic"])
     spec = view.specifications[0].specification_id
-    products.set_product_target(db, seller, view.product_id, Target.ENTERPRISE)
+    targets.set_product_target(db, seller, view.product_id, Target.ENTERPRISE)
     assert decisions.check(index_of(db), account(1)[0], spec).reason.value == "account_not_found"
     rows = [
         f"{account(n)[0]},{account(n)[1]},{'enterprise' if n % 2 else 'individual'}" for n in (1, 2)
@@ -241,7 +252,7 @@ def test_imported_accounts_reach_the_index_and_export_again(db: Database) -> Non
     imports.import_accounts(db, csv_bytes(*rows))
     assert decisions.check(index_of(db), account(1)[0], spec).allowed
     assert decisions.check(index_of(db), account(2)[0], spec).reason.value == "not_enterprise_user"
-    exported = "".join(imports.export_accounts(db)).splitlines()
+    exported = "".join(exports.export_accounts(db)).splitlines()
     assert exported == ["account_id,account_name,account_type", *rows]
 
 
@@ -315,7 +326,7 @@ def http(db: Database) -> Iterator[tuple[httpx.Client, httpx.Client, Database]]:
     with live_server(app) as base_url:
         operator = httpx.Client(
             base_url=base_url,
-            headers={"Authorization": f"Bearer {admin.create_token(db, Role.OPERATOR)}"},
+            headers={"Authorization": f"Bearer {tokens.create_token(db, Role.OPERATOR)}"},
         )
         seller = httpx.Client(base_url=base_url)
         yield operator, seller, db
@@ -344,7 +355,7 @@ def test_http_streamed_upload_past_the_json_body_limit(
     assert response.status_code == 200, response.text
     assert response.json()["imported"] == count
     seller, product_id, (spec,) = specified_product(db)
-    token = admin.create_token(db, Role.SELLER, seller_id=seller.seller_id)
+    token = tokens.create_token(db, Role.SELLER, seller_id=seller.seller_id)
     client.headers["Authorization"] = f"Bearer {token}"
     users = "".join(f"{n:032x},member_{n:05d}\n" for n in range(1, count + 1))
     path = f"/v1/products/{product_id}/specified-users/import"
@@ -374,10 +385,10 @@ def test_http_rejected_upload_is_422_with_every_bad_row_and_skip_invalid(
     _, client, db = http
     register(db, 2)
     seller, product_id, (spec,) = specified_product(db)
-    products.set_product_target(db, seller, product_id, Target.ALL)
-    products.set_specification_setting(db, seller, product_id, spec, Setting.SPECIFIED)
+    targets.set_product_target(db, seller, product_id, Target.ALL)
+    targets.set_specification_setting(db, seller, product_id, spec, Setting.SPECIFIED)
     client.headers["Authorization"] = (
-        f"Bearer {admin.create_token(db, Role.SELLER, seller_id=seller.seller_id)}"
+        f"Bearer {tokens.create_token(db, Role.SELLER, seller_id=seller.seller_id)}"
     )
     path = f"/v1/products/{product_id}/specifications/{spec}/specified-users/import"
     body = f"{','.join(account(1))}\nx,y\n{','.join(account(2))}\n".encode()

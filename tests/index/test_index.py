@@ -23,11 +23,23 @@ from sqlalchemy import delete, insert, text
 from offerscope.domain.errors import OfferscopeError
 from offerscope.domain.targets import AccountType, Setting, Target
 from offerscope.index.index import DecisionIndex
-from offerscope.services import admin, decisions, lists, products
-from offerscope.services.views import Actor, Role
+from offerscope.services import (
+    accounts,
+    associations,
+    catalog,
+    decisions,
+    orders,
+    products,
+    sellers,
+    specified_users,
+    targets,
+    tokens,
+)
+from offerscope.services.actors import Actor, Role
 from offerscope.storage import changes
-from offerscope.storage.tables import IndexChangeRow, ProductUserRow
+from offerscope.storage.tables import IndexChangeRow, ListEntryRow
 from offerscope.storage.unit_of_work import Database
+from tests.index.reference import catalog_from_database
 from tests.support import index_of
 
 ACCOUNTS = [(f"{n:032x}", f"buyer_{n:03d}") for n in range(1, 5)]
@@ -54,27 +66,27 @@ def make_world(db: Database, *, associated: bool = False) -> World:
     for (account_id, name), account_type in zip(
         ACCOUNTS, [*AccountType, *AccountType], strict=True
     ):
-        admin.register_account(db, account_id, name, account_type)
-    seller_id = admin.create_seller(db, "Seller").seller_id
-    world = World(db, admin.seller_actor(db, seller_id))
+        accounts.register_account(db, account_id, name, account_type)
+    seller_id = sellers.create_seller(db, "Seller").seller_id
+    world = World(db, sellers.seller_actor(db, seller_id))
     for p in range(3):
         view = products.create_product(db, world.seller, f"P{p}", ["S0", "S1"])
         world.products.append(view.product_id)
         world.specs[view.product_id] = [s.specification_id for s in view.specifications]
     if associated:  # so that random orders, refunds and removals matter from the first write
         p0, p1, p2 = world.products
-        products.set_product_target(db, world.seller, p2, Target.ASSOCIATED)
-        lists.add_associations(db, world.seller, p2, None, [p0])
+        targets.set_product_target(db, world.seller, p2, Target.ASSOCIATED)
+        associations.add_associations(db, world.seller, p2, None, [p0])
         s0, s1 = world.specs[p1]
-        products.set_specification_setting(db, world.seller, p1, s1, Setting.ASSOCIATED)
-        lists.add_associations(db, world.seller, p1, s1, [s0])
-        products.set_product_target(db, world.seller, p0, Target.SPECIFIED)
-        products.set_specification_setting(db, world.seller, p1, s0, Setting.SPECIFIED)
+        targets.set_specification_setting(db, world.seller, p1, s1, Setting.ASSOCIATED)
+        associations.add_associations(db, world.seller, p1, s1, [s0])
+        targets.set_product_target(db, world.seller, p0, Target.SPECIFIED)
+        targets.set_specification_setting(db, world.seller, p1, s0, Setting.SPECIFIED)
         for account_id, name in ACCOUNTS[:2]:  # so that removals have something to remove
-            lists.add_specified_user(db, world.seller, p0, None, account_id, name)
-            lists.add_specified_user(db, world.seller, p1, s0, account_id, name)
+            specified_users.add_specified_user(db, world.seller, p0, None, account_id, name)
+            specified_users.add_specified_user(db, world.seller, p1, s0, account_id, name)
     for account_id, _ in ACCOUNTS:
-        buyer = admin.authenticate(db, admin.create_token(db, Role.BUYER, account_id=account_id))
+        buyer = tokens.authenticate(db, tokens.create_token(db, Role.BUYER, account_id=account_id))
         assert buyer is not None
         world.buyers[account_id] = buyer
     return world
@@ -121,33 +133,33 @@ def apply(world: World, op: Op) -> None:
     other_spec = specs[(s + 1) % len(specs)]
     with suppress(OfferscopeError):
         if kind == "product_target":
-            products.set_product_target(
+            targets.set_product_target(
                 db, seller, product, list(Target)[v % 5], reset_conflicting=True
             )
         elif kind == "spec_setting":
-            products.set_specification_setting(db, seller, product, spec, list(Setting)[v])
+            targets.set_specification_setting(db, seller, product, spec, list(Setting)[v])
         elif kind == "product_user_add":
-            lists.add_specified_user(db, seller, product, None, account_id, name)
+            specified_users.add_specified_user(db, seller, product, None, account_id, name)
         elif kind == "product_user_remove":
-            lists.remove_specified_user(db, seller, product, None, account_id)
+            specified_users.remove_specified_user(db, seller, product, None, account_id)
         elif kind == "spec_user_add":
-            lists.add_specified_user(db, seller, product, spec, account_id, name)
+            specified_users.add_specified_user(db, seller, product, spec, account_id, name)
         elif kind == "spec_user_remove":
-            lists.remove_specified_user(db, seller, product, spec, account_id)
+            specified_users.remove_specified_user(db, seller, product, spec, account_id)
         elif kind == "product_link_add":
-            lists.add_associations(db, seller, product, None, [other_product])
+            associations.add_associations(db, seller, product, None, [other_product])
         elif kind == "product_link_remove":
-            lists.remove_association(db, seller, product, None, other_product)
+            associations.remove_association(db, seller, product, None, other_product)
         elif kind == "spec_link_add":
-            lists.add_associations(db, seller, product, spec, [other_spec])
+            associations.add_associations(db, seller, product, spec, [other_spec])
         elif kind == "spec_link_remove":
-            lists.remove_association(db, seller, product, spec, other_spec)
+            associations.remove_association(db, seller, product, spec, other_spec)
         elif kind == "order":
-            world.orders.append(decisions.place_order(db, world.buyers[account_id], spec).order_id)
+            world.orders.append(orders.place_order(db, world.buyers[account_id], spec).order_id)
         elif kind == "refund" and world.orders:
-            decisions.refund_order(db, world.orders[v % len(world.orders)])
+            orders.refund_order(db, world.orders[v % len(world.orders)])
         elif kind == "account_type":
-            admin.update_account(db, account_id, account_type=list(AccountType)[v % 2])
+            accounts.update_account(db, account_id, account_type=list(AccountType)[v % 2])
         elif kind == "new_spec" and len(specs) < 4:
             specs.append(
                 products.add_specification(db, seller, product, f"S{len(specs)}").specification_id
@@ -223,10 +235,8 @@ def test_catalog_from_the_index_equals_the_catalog_from_the_tables(
         for buyer in world.buyers.values():
             cursor = None
             while True:
-                page = decisions.catalog(index_of(world.db), buyer, limit=2, cursor=cursor)
-                assert page == decisions.catalog_from_database(
-                    world.db, buyer, limit=2, cursor=cursor
-                )
+                page = catalog.catalog(index_of(world.db), buyer, limit=2, cursor=cursor)
+                assert page == catalog_from_database(world.db, buyer, limit=2, cursor=cursor)
                 if page.next_cursor is None:
                     break
                 cursor = page.next_cursor
@@ -256,13 +266,13 @@ def test_a_write_on_one_process_is_in_the_next_decision_on_another(
     assert decisions.check(
         index_of(other), alice, spec
     ).allowed  # the other process builds its index
-    products.set_product_target(world.db, world.seller, product, Target.SPECIFIED)
+    targets.set_product_target(world.db, world.seller, product, Target.SPECIFIED)
     assert decisions.check(index_of(other), alice, spec).reason.value == "not_specified_user"
-    lists.add_specified_user(world.db, world.seller, product, None, alice, alice_name)
+    specified_users.add_specified_user(world.db, world.seller, product, None, alice, alice_name)
     assert decisions.check(index_of(other), alice, spec).allowed
     results = decisions.check_batch(index_of(other), [(alice, spec), (ACCOUNTS[1][0], spec)])
     assert [r.decision.allowed for r in results] == [True, False]
-    lists.remove_specified_user(world.db, world.seller, product, None, alice)
+    specified_users.remove_specified_user(world.db, world.seller, product, None, alice)
     assert not decisions.check(index_of(other), alice, spec).allowed
     assert index_of(other).builds == 1  # caught up from the change log alone
 
@@ -274,12 +284,12 @@ def test_r10_orders_and_refunds_reach_the_other_process(
     p0, p1 = world.products[0], world.products[1]
     bought, gated = world.specs[p0][0], world.specs[p1][0]
     alice = ACCOUNTS[0][0]
-    products.set_product_target(world.db, world.seller, p1, Target.ASSOCIATED)
-    lists.add_associations(world.db, world.seller, p1, None, [p0])
+    targets.set_product_target(world.db, world.seller, p1, Target.ASSOCIATED)
+    associations.add_associations(world.db, world.seller, p1, None, [p0])
     assert decisions.check(index_of(other), alice, gated).reason.value == "no_associated_purchase"
-    order = decisions.place_order(world.db, world.buyers[alice], bought)
+    order = orders.place_order(world.db, world.buyers[alice], bought)
     assert decisions.check(index_of(other), alice, gated).allowed
-    decisions.refund_order(world.db, order.order_id)
+    orders.refund_order(world.db, order.order_id)
     assert not decisions.check(index_of(other), alice, gated).allowed
     assert index_of(other).builds == 1
 
@@ -289,10 +299,10 @@ def test_r6_an_account_type_change_reaches_the_other_process(
 ) -> None:
     world, other = two_processes
     product, spec = world.products[0], world.specs[world.products[0]][0]
-    products.set_product_target(world.db, world.seller, product, Target.ENTERPRISE)
+    targets.set_product_target(world.db, world.seller, product, Target.ENTERPRISE)
     account_id = ACCOUNTS[1][0]  # individual
     assert decisions.check(index_of(other), account_id, spec).reason.value == "not_enterprise_user"
-    admin.update_account(world.db, account_id, account_type=AccountType.ENTERPRISE)
+    accounts.update_account(world.db, account_id, account_type=AccountType.ENTERPRISE)
     assert decisions.check(index_of(other), account_id, spec).allowed
 
 
@@ -301,7 +311,7 @@ def test_new_accounts_products_and_specifications_reach_the_other_process(
 ) -> None:
     world, other = two_processes
     decisions.check(index_of(other), ACCOUNTS[0][0], world.all_specs[0])
-    admin.register_account(world.db, "e" * 32, "newcomer", AccountType.INDIVIDUAL)
+    accounts.register_account(world.db, "e" * 32, "newcomer", AccountType.INDIVIDUAL)
     view = products.create_product(world.db, world.seller, "New", ["Only"])
     spec = view.specifications[0].specification_id
     assert decisions.check(index_of(other), "e" * 32, spec).allowed
@@ -314,7 +324,7 @@ def test_a_pruned_change_log_falls_back_to_a_rebuild(two_processes: tuple[World,
     product, spec = world.products[0], world.specs[world.products[0]][0]
     alice = ACCOUNTS[0][0]
     stale = index_of(other).refresh()
-    products.set_product_target(world.db, world.seller, product, Target.ENTERPRISE)
+    targets.set_product_target(world.db, world.seller, product, Target.ENTERPRISE)
     with world.db.writing() as uow:  # as if the log had been pruned past `stale`
         uow.session.execute(delete(IndexChangeRow))
         uow.commit()
@@ -330,17 +340,21 @@ def test_data_loaded_behind_the_use_cases_back_is_seen_after_a_rebuild_change(
     world, other = two_processes
     product, spec = world.products[0], world.specs[world.products[0]][0]
     alice = ACCOUNTS[0][0]
-    products.set_product_target(world.db, world.seller, product, Target.SPECIFIED)
+    targets.set_product_target(world.db, world.seller, product, Target.SPECIFIED)
     assert not decisions.check(index_of(other), alice, spec).allowed
     with world.db.writing() as uow:
-        product_pk = uow.session.execute(
-            text("SELECT pk FROM products WHERE product_id = :id"), {"id": product}
+        list_pk = uow.session.execute(
+            text(
+                "SELECT l.pk FROM lists l JOIN products p ON p.pk = l.product_pk"
+                " WHERE p.product_id = :id"
+            ),
+            {"id": product},
         ).scalar_one()
         uow.session.execute(
-            insert(ProductUserRow),
+            insert(ListEntryRow),
             [
                 {
-                    "product_pk": product_pk,
+                    "list_pk": list_pk,
                     "account_pk": 1,
                     "entered_name": ACCOUNTS[0][1],
                     "added_at": datetime.now(UTC),
@@ -355,7 +369,7 @@ def test_data_loaded_behind_the_use_cases_back_is_seen_after_a_rebuild_change(
 def test_the_first_decision_builds_the_index_and_sees_earlier_writes(db: Database) -> None:
     world = make_world(db)
     spec = world.all_specs[0]
-    products.set_product_target(db, world.seller, world.products[0], Target.ENTERPRISE)
+    targets.set_product_target(db, world.seller, world.products[0], Target.ENTERPRISE)
     assert decisions.check(index_of(db), ACCOUNTS[1][0], spec).reason.value == "not_enterprise_user"
     assert decisions.check(index_of(db), UNKNOWN_ACCOUNT, spec).reason.value == "account_not_found"
     assert (

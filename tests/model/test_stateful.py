@@ -37,8 +37,8 @@ from hypothesis.stateful import (
 from sqlalchemy import text
 
 from offerscope.domain.targets import AccountType
-from offerscope.services import admin
-from offerscope.services.views import Role
+from offerscope.services import accounts, sellers, tokens
+from offerscope.services.actors import Role
 from offerscope.storage.tables import Base
 from offerscope.storage.unit_of_work import Database
 from tests.artifacts import record
@@ -103,13 +103,13 @@ def seed(db: Database) -> tuple[dict[str, str], dict[str, str]]:
     """Sellers and accounts for one example: tokens by seller and by account."""
     seller_tokens = {}
     for label in SELLERS:
-        seller_id = admin.create_seller(db, f"Seller {label}").seller_id
-        seller_tokens[label] = admin.create_token(db, Role.SELLER, seller_id=seller_id)
+        seller_id = sellers.create_seller(db, f"Seller {label}").seller_id
+        seller_tokens[label] = tokens.create_token(db, Role.SELLER, seller_id=seller_id)
     buyer_tokens = {}
     for account_id, name, account_type in ACCOUNTS:
-        admin.register_account(db, account_id, name, AccountType(account_type))
-        buyer_tokens[account_id] = admin.create_token(db, Role.BUYER, account_id=account_id)
-    seller_tokens["operator"] = admin.create_token(db, Role.OPERATOR)
+        accounts.register_account(db, account_id, name, AccountType(account_type))
+        buyer_tokens[account_id] = tokens.create_token(db, Role.BUYER, account_id=account_id)
+    seller_tokens["operator"] = tokens.create_token(db, Role.OPERATOR)
     return seller_tokens, buyer_tokens
 
 

@@ -10,8 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from offerscope.domain.targets import AccountType, Setting, Target
-from offerscope.services import admin, decisions, lists, products
-from offerscope.services.views import Role
+from offerscope.services import (
+    accounts,
+    associations,
+    orders,
+    products,
+    sellers,
+    specified_users,
+    targets,
+    tokens,
+)
+from offerscope.services.actors import Role
 from offerscope.storage.unit_of_work import Database
 
 ENTERPRISE = ("e0000000000000000000000000000001", "ent_account")
@@ -42,45 +51,47 @@ def seed(db: Database) -> Marketplace:
     """Two sellers, three accounts, products of every target, a paid and a refunded order."""
     for account_id, name in (ENTERPRISE, INDIVIDUAL):
         account_type = AccountType.ENTERPRISE if name.startswith("ent") else AccountType.INDIVIDUAL
-        admin.register_account(db, account_id, name, account_type)
-    admin.register_account(db, SPARE[0], SPARE[1], AccountType.INDIVIDUAL)
-    own = admin.create_seller(db, "Own Seller").seller_id
-    other = admin.create_seller(db, "Other Seller").seller_id
-    seller = admin.seller_actor(db, own)
-    rival = admin.seller_actor(db, other)
+        accounts.register_account(db, account_id, name, account_type)
+    accounts.register_account(db, SPARE[0], SPARE[1], AccountType.INDIVIDUAL)
+    own = sellers.create_seller(db, "Own Seller").seller_id
+    other = sellers.create_seller(db, "Other Seller").seller_id
+    seller = sellers.seller_actor(db, own)
+    rival = sellers.seller_actor(db, other)
 
     compute = products.create_product(db, seller, "Compute", ["Basic", "Pro", "Lab", "Club"])
     basic, pro, lab, club = (s.specification_id for s in compute.specifications)
     pid = compute.product_id
-    products.set_specification_setting(db, seller, pid, pro, Setting.ENTERPRISE)
-    products.set_specification_setting(db, seller, pid, lab, Setting.SPECIFIED)
-    products.set_specification_setting(db, seller, pid, club, Setting.ASSOCIATED)
-    lists.add_specified_user(db, seller, pid, lab, INDIVIDUAL[0], INDIVIDUAL[1])
-    lists.add_associations(db, seller, pid, club, [basic])
+    targets.set_specification_setting(db, seller, pid, pro, Setting.ENTERPRISE)
+    targets.set_specification_setting(db, seller, pid, lab, Setting.SPECIFIED)
+    targets.set_specification_setting(db, seller, pid, club, Setting.ASSOCIATED)
+    specified_users.add_specified_user(db, seller, pid, lab, INDIVIDUAL[0], INDIVIDUAL[1])
+    associations.add_associations(db, seller, pid, club, [basic])
 
     vault = products.create_product(db, seller, "Vault", ["Vault One"])
-    products.set_product_target(db, seller, vault.product_id, Target.SPECIFIED)
-    lists.add_specified_user(db, seller, vault.product_id, None, ENTERPRISE[0], ENTERPRISE[1])
+    targets.set_product_target(db, seller, vault.product_id, Target.SPECIFIED)
+    specified_users.add_specified_user(
+        db, seller, vault.product_id, None, ENTERPRISE[0], ENTERPRISE[1]
+    )
 
     backup = products.create_product(db, seller, "Backup", ["Daily"])
-    products.set_product_target(db, seller, backup.product_id, Target.ASSOCIATED)
-    lists.add_associations(db, seller, backup.product_id, None, [pid])
+    targets.set_product_target(db, seller, backup.product_id, Target.ASSOCIATED)
+    associations.add_associations(db, seller, backup.product_id, None, [pid])
 
     theirs = products.create_product(db, rival, "Theirs", ["Their Spec"])
 
-    tokens = {
-        "operator": admin.create_token(db, Role.OPERATOR),
-        "seller": admin.create_token(db, Role.SELLER, seller_id=own),
-        "other_seller": admin.create_token(db, Role.SELLER, seller_id=other),
-        "buyer": admin.create_token(db, Role.BUYER, account_id=INDIVIDUAL[0]),
-        "enterprise_buyer": admin.create_token(db, Role.BUYER, account_id=ENTERPRISE[0]),
+    issued = {
+        "operator": tokens.create_token(db, Role.OPERATOR),
+        "seller": tokens.create_token(db, Role.SELLER, seller_id=own),
+        "other_seller": tokens.create_token(db, Role.SELLER, seller_id=other),
+        "buyer": tokens.create_token(db, Role.BUYER, account_id=INDIVIDUAL[0]),
+        "enterprise_buyer": tokens.create_token(db, Role.BUYER, account_id=ENTERPRISE[0]),
     }
-    individual = admin.authenticate(db, tokens["buyer"])
-    enterprise = admin.authenticate(db, tokens["enterprise_buyer"])
+    individual = tokens.authenticate(db, issued["buyer"])
+    enterprise = tokens.authenticate(db, issued["enterprise_buyer"])
     assert individual is not None and enterprise is not None
-    paid = decisions.place_order(db, individual, basic).order_id
-    refunded = decisions.place_order(db, enterprise, basic).order_id
-    decisions.refund_order(db, refunded)
+    paid = orders.place_order(db, individual, basic).order_id
+    refunded = orders.place_order(db, enterprise, basic).order_id
+    orders.refund_order(db, refunded)
 
     own_products = [pid, vault.product_id, backup.product_id]
     own_specifications = [
@@ -92,7 +103,7 @@ def seed(db: Database) -> Marketplace:
         backup.specifications[0].specification_id,
     ]
     market = Marketplace(
-        tokens=tokens,
+        tokens=issued,
         seller_id=own,
         other_seller_id=other,
         account_ids=[ENTERPRISE[0], INDIVIDUAL[0], SPARE[0]],

@@ -11,8 +11,8 @@ import pytest
 
 from offerscope.app import create_app
 from offerscope.domain.targets import AccountType
-from offerscope.services import admin, products
-from offerscope.services.views import Role
+from offerscope.services import accounts, products, sellers, tokens
+from offerscope.services.actors import Role
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
 from tests.security.browser import sign_in
@@ -22,8 +22,8 @@ from tests.support import backend_of, live_server
 @pytest.fixture
 def seller_token(sqlite_url: str) -> Iterator[tuple[str, Database]]:
     db = Database.connect(sqlite_url, pool_size=2)
-    seller_id = admin.create_seller(db, "Seller").seller_id
-    yield admin.create_token(db, Role.SELLER, seller_id=seller_id), db
+    seller_id = sellers.create_seller(db, "Seller").seller_id
+    yield tokens.create_token(db, Role.SELLER, seller_id=seller_id), db
     db.dispose()
 
 
@@ -42,7 +42,7 @@ def test_session_cookies_are_secure_behind_https(
     assert bool(morsel["secure"]) is secure
     assert morsel["httponly"]
     assert morsel["samesite"].lower() == "lax"
-    assert token.removeprefix(admin.TOKEN_PREFIX) not in header
+    assert token.removeprefix(tokens.TOKEN_PREFIX) not in header
 
 
 def test_secure_cookies_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,11 +57,11 @@ def test_buyer_and_operator_tokens_cannot_sign_in_to_the_console(
 ) -> None:
     """401 on the form, and whatever cookie comes back opens no page of the console."""
     _, db = seller_token
-    admin.register_account(db, "a" * 32, "buyer_account", AccountType.INDIVIDUAL)
-    buyer = admin.create_token(db, Role.BUYER, account_id="a" * 32)
-    operator = admin.create_token(db, Role.OPERATOR)
+    accounts.register_account(db, "a" * 32, "buyer_account", AccountType.INDIVIDUAL)
+    buyer = tokens.create_token(db, Role.BUYER, account_id="a" * 32)
+    operator = tokens.create_token(db, Role.OPERATOR)
     with live_server(create_app(Settings(database_url=sqlite_url), backend_of(db))) as base_url:
-        for token in (buyer, operator, admin.TOKEN_PREFIX + "x" * 43):
+        for token in (buyer, operator, tokens.TOKEN_PREFIX + "x" * 43):
             refused = sign_in(base_url, token)
             assert refused.status_code == 401
             jar = SimpleCookie(refused.headers.get("set-cookie", ""))
@@ -78,8 +78,8 @@ def test_a_console_session_sees_only_its_own_products(
 ) -> None:
     """R9 in the console: another seller's product page is 'not found', like a missing one."""
     token, db = seller_token
-    rival_id = admin.create_seller(db, "Rival").seller_id
-    theirs = products.create_product(db, admin.seller_actor(db, rival_id), "Theirs", ["T"])
+    rival_id = sellers.create_seller(db, "Rival").seller_id
+    theirs = products.create_product(db, sellers.seller_actor(db, rival_id), "Theirs", ["T"])
     settings = Settings(database_url=sqlite_url, secret_key="k" * 32)
     with live_server(create_app(settings, backend_of(db))) as base_url:
         signed_in = sign_in(base_url, token)

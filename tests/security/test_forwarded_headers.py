@@ -13,9 +13,9 @@ from pathlib import Path
 
 import httpx
 
-from offerscope.services import admin
-from offerscope.services.admin import TOKEN_PREFIX
-from offerscope.services.views import Role
+from offerscope.services import tokens
+from offerscope.services.actors import Role
+from offerscope.services.tokens import TOKEN_PREFIX
 from offerscope.storage.database import migrate
 from offerscope.storage.unit_of_work import Database
 from tests.crash.server import start, stop
@@ -34,7 +34,7 @@ def _guess(base_url: str, forwarded_for: str) -> int:
 def _operator(url: str) -> str:
     migrate(url)
     db = Database.connect(url, pool_size=1)
-    token = admin.create_token(db, Role.OPERATOR)
+    token = tokens.create_token(db, Role.OPERATOR)
     db.dispose()
     return token
 

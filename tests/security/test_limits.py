@@ -16,10 +16,10 @@ import httpx
 import pytest
 
 from offerscope.app import create_app
-from offerscope.services import admin
-from offerscope.services.admin import TOKEN_PREFIX
+from offerscope.services import tokens
+from offerscope.services.actors import Role
 from offerscope.services.guessing import MAX_TRACKED_CLIENTS, FailedAuthLimiter
-from offerscope.services.views import Role
+from offerscope.services.tokens import TOKEN_PREFIX
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
 from tests.security.browser import sign_in
@@ -30,7 +30,7 @@ from tests.support import backend_of, live_server
 def serving(sqlite_url: str, **settings: Any) -> Iterator[tuple[str, str, httpx.Client]]:
     """A real server with these settings; yields its URL, an operator token and a client."""
     db = Database.connect(sqlite_url, pool_size=4)
-    operator = admin.create_token(db, Role.OPERATOR)
+    operator = tokens.create_token(db, Role.OPERATOR)
     app = create_app(Settings(database_url=sqlite_url, **settings), backend_of(db))
     with live_server(app) as base_url, httpx.Client(base_url=base_url, timeout=30) as client:
         yield base_url, operator, client

@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from offerscope.app import create_app
-from offerscope.services.admin import TOKEN_PREFIX
+from offerscope.services.tokens import TOKEN_PREFIX
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
 from tests.security.marketplace import ENTERPRISE, INDIVIDUAL, SPARE, Marketplace, seed

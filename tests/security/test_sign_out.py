@@ -11,8 +11,8 @@ import pytest
 
 from offerscope.app import create_app
 from offerscope.domain.targets import AccountType
-from offerscope.services import admin, decisions, products
-from offerscope.services.views import Role
+from offerscope.services import accounts, history, orders, products, sellers, targets, tokens
+from offerscope.services.actors import Role
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
 from tests.security.browser import SavedCookie, csrf_of
@@ -40,11 +40,11 @@ def test_a_console_cookie_saved_before_sign_out_opens_nothing_and_changes_nothin
     served: tuple[str, Database],
 ) -> None:
     base_url, db = served
-    seller_id = admin.create_seller(db, "Seller").seller_id
-    actor = admin.seller_actor(db, seller_id)
+    seller_id = sellers.create_seller(db, "Seller").seller_id
+    actor = sellers.seller_actor(db, seller_id)
     product = products.create_product(db, actor, "Compute", ["Basic"])
     saved = SavedCookie(
-        base_url, "console", admin.create_token(db, Role.SELLER, seller_id=seller_id)
+        base_url, "console", tokens.create_token(db, Role.SELLER, seller_id=seller_id)
     )
     page = saved.get(f"/console/products/{product.product_id}")
     assert page.status_code == 200
@@ -57,20 +57,20 @@ def test_a_console_cookie_saved_before_sign_out_opens_nothing_and_changes_nothin
     form = {"csrf_token": csrf, "target": "enterprise", "version": version[1]}
     posted = saved.post(f"/console/products/{product.product_id}/target", form)
     assert _redirected_to_sign_in(posted, "console")
-    view = products.get_target_customers(db, actor, product.product_id)
+    view = targets.get_target_customers(db, actor, product.product_id)
     assert view.target.value == "all"  # nothing changed
-    assert len(decisions.product_history(db, actor, product.product_id).items) == 1
+    assert len(history.product_history(db, actor, product.product_id).items) == 1
 
 
 def test_a_store_cookie_saved_before_sign_out_places_no_order(
     served: tuple[str, Database],
 ) -> None:
     base_url, db = served
-    admin.register_account(db, BUYER_ID, "buyer_one", AccountType.INDIVIDUAL)
-    seller_id = admin.create_seller(db, "Seller").seller_id
-    product = products.create_product(db, admin.seller_actor(db, seller_id), "Compute", ["Basic"])
+    accounts.register_account(db, BUYER_ID, "buyer_one", AccountType.INDIVIDUAL)
+    seller_id = sellers.create_seller(db, "Seller").seller_id
+    product = products.create_product(db, sellers.seller_actor(db, seller_id), "Compute", ["Basic"])
     spec_id = product.specifications[0].specification_id
-    token = admin.create_token(db, Role.BUYER, account_id=BUYER_ID)
+    token = tokens.create_token(db, Role.BUYER, account_id=BUYER_ID)
     saved = SavedCookie(base_url, "store", token)
     csrf = csrf_of(saved.get("/store"))
 
@@ -79,6 +79,6 @@ def test_a_store_cookie_saved_before_sign_out_places_no_order(
     assert _redirected_to_sign_in(saved.get("/store"), "store")
     posted = saved.post("/store/orders", {"csrf_token": csrf, "specification_id": spec_id})
     assert _redirected_to_sign_in(posted, "store")
-    buyer = admin.authenticate(db, token)
+    buyer = tokens.authenticate(db, token)
     assert buyer is not None
-    assert decisions.list_orders(db, buyer).items == []
+    assert orders.list_orders(db, buyer).items == []

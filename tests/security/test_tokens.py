@@ -13,8 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import event, text
 
-from offerscope.services import admin
-from offerscope.services.views import Role
+from offerscope.services import sellers, tokens
+from offerscope.services.actors import Role
 from offerscope.storage.tables import Base
 from offerscope.storage.unit_of_work import Database
 from tests.crash import server as serve
@@ -26,9 +26,9 @@ URLSAFE = set(string.ascii_letters + string.digits + "-_")
 
 def _issue_tokens(db: Database, database_url: str) -> list[str]:
     """Tokens of every role, issued by the use case, over HTTP and by the command line."""
-    seller_id = admin.create_seller(db, "Seller").seller_id
-    operator = admin.create_token(db, Role.OPERATOR)
-    tokens = [operator, admin.create_token(db, Role.SELLER, seller_id=seller_id)]
+    seller_id = sellers.create_seller(db, "Seller").seller_id
+    operator = tokens.create_token(db, Role.OPERATOR)
+    issued = [operator, tokens.create_token(db, Role.SELLER, seller_id=seller_id)]
     app = placeholder_app()
     app.state.backend = backend_of(db)
     with live_server(app) as base_url:
@@ -40,15 +40,15 @@ def _issue_tokens(db: Database, database_url: str) -> list[str]:
                 timeout=30,
             )
             assert response.status_code == 201, response.text
-            tokens.append(response.json()["token"])
+            issued.append(response.json()["token"])
     printed = subprocess.run(
         [str(OFFERSCOPE), "token", "create", "--role", "operator", "--database-url", database_url],
         capture_output=True,
         text=True,
         check=True,
     )
-    tokens.append(printed.stdout.strip().splitlines()[-1])
-    return tokens
+    issued.append(printed.stdout.strip().splitlines()[-1])
+    return issued
 
 
 def _everything_stored(db: Database, database_url: str) -> bytes:
@@ -72,13 +72,13 @@ def _everything_stored(db: Database, database_url: str) -> bytes:
 
 
 def test_tokens_are_stored_only_as_their_sha256_digests(database_url: str, db: Database) -> None:
-    tokens = _issue_tokens(db, database_url)
+    issued = _issue_tokens(db, database_url)
     with db.engine.connect() as connection:
         stored = set(connection.exec_driver_sql("SELECT token_hash FROM tokens").scalars())
-    assert {hashlib.sha256(t.encode()).hexdigest() for t in tokens} <= stored
+    assert {hashlib.sha256(t.encode()).hexdigest() for t in issued} <= stored
     everything = _everything_stored(db, database_url)
-    for token in tokens:
-        secret = token.removeprefix(admin.TOKEN_PREFIX)
+    for token in issued:
+        secret = token.removeprefix(tokens.TOKEN_PREFIX)
         assert secret.encode() not in everything, "a plain token is stored"
 
 
@@ -86,10 +86,10 @@ def test_tokens_carry_256_random_bits() -> None:
     """SPEC.md §1 asks for at least 128 bits; `osk_` + 43 URL-safe characters is 256."""
     db = Database.connect("sqlite://")
     Base.metadata.create_all(db.engine)
-    tokens = {admin.create_token(db, Role.OPERATOR) for _ in range(200)}
-    assert len(tokens) == 200
-    for token in tokens:
-        secret = token.removeprefix(admin.TOKEN_PREFIX)
+    issued = {tokens.create_token(db, Role.OPERATOR) for _ in range(200)}
+    assert len(issued) == 200
+    for token in issued:
+        secret = token.removeprefix(tokens.TOKEN_PREFIX)
         assert len(secret) >= 43 and set(secret) <= URLSAFE
     db.dispose()
 
@@ -98,15 +98,15 @@ def test_authentication_asks_the_database_by_digest_only(sqlite_url: str) -> Non
     """The plain token never reaches the database: nothing there compares secrets, so its
     timing can only tell an attacker about digests of their own guesses."""
     db = Database.connect(sqlite_url, pool_size=2)
-    token = admin.create_token(db, Role.OPERATOR)
+    token = tokens.create_token(db, Role.OPERATOR)
     sent: list[Any] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         sent.append((statement, parameters))
 
     event.listen(db.engine, "before_cursor_execute", capture)
-    assert admin.authenticate(db, token) is not None
-    assert admin.authenticate(db, token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+    assert tokens.authenticate(db, token) is not None
+    assert tokens.authenticate(db, token[:-1] + ("A" if token[-1] != "A" else "B")) is None
     event.remove(db.engine, "before_cursor_execute", capture)
     assert sent, "authentication asked nothing"
     assert token not in repr(sent)
@@ -118,10 +118,10 @@ def test_authentication_asks_the_database_by_digest_only(sqlite_url: str) -> Non
 def test_tokens_never_reach_the_server_log(sqlite_url: str, tmp_path: Path) -> None:
     """Valid, unknown and malformed tokens, console sign-ins, bad bodies: none is logged."""
     db = Database.connect(sqlite_url, pool_size=2)
-    seller_id = admin.create_seller(db, "Seller").seller_id
-    operator = admin.create_token(db, Role.OPERATOR)
-    seller = admin.create_token(db, Role.SELLER, seller_id=seller_id)
-    unknown = admin.TOKEN_PREFIX + "x" * 43
+    seller_id = sellers.create_seller(db, "Seller").seller_id
+    operator = tokens.create_token(db, Role.OPERATOR)
+    seller = tokens.create_token(db, Role.SELLER, seller_id=seller_id)
+    unknown = tokens.TOKEN_PREFIX + "x" * 43
     server = serve.start(sqlite_url, tmp_path / "server.log")
     try:
         with httpx.Client(base_url=server.base_url, timeout=30) as client:
@@ -140,7 +140,7 @@ def test_tokens_never_reach_the_server_log(sqlite_url: str, tmp_path: Path) -> N
         db.dispose()
     log = server.output()
     for token in (operator, seller, unknown):
-        assert token.removeprefix(admin.TOKEN_PREFIX) not in log
+        assert token.removeprefix(tokens.TOKEN_PREFIX) not in log
 
 
 @pytest.mark.slow

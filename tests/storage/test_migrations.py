@@ -26,8 +26,19 @@ from sqlalchemy import Connection, DateTime, bindparam, create_engine, inspect, 
 
 from offerscope.domain.decision import Reason
 from offerscope.domain.targets import AccountType, Target
-from offerscope.services import admin, decisions, lists, products
-from offerscope.services.views import Actor, Role
+from offerscope.services import (
+    accounts,
+    associations,
+    decisions,
+    history,
+    orders,
+    products,
+    sellers,
+    specified_users,
+    targets,
+    tokens,
+)
+from offerscope.services.actors import Actor, Role
 from offerscope.storage.database import alembic_config, migrate, normalize_url
 from offerscope.storage.tables import Base
 from offerscope.storage.unit_of_work import Database
@@ -147,10 +158,10 @@ def test_every_revision_downgrades_then_upgrades_again(empty_database_url: str) 
     assert _differences(url) == []
     db = Database.connect(url, pool_size=1)
     try:
-        seller = admin.create_seller(db, "After the round trip")
-        actor = admin.seller_actor(db, seller.seller_id)
+        seller = sellers.create_seller(db, "After the round trip")
+        actor = sellers.seller_actor(db, seller.seller_id)
         product = products.create_product(db, actor, "Still works", ["Basic"])
-        assert products.get_target_customers(db, actor, product.product_id).target is Target.ALL
+        assert targets.get_target_customers(db, actor, product.product_id).target is Target.ALL
     finally:
         db.dispose()
 
@@ -327,29 +338,29 @@ def _reason(db: Database, account_id: str, specification_id: str) -> Reason:
 
 
 def _assert_first_release_data_reads_back(db: Database) -> Actor:
-    operator = admin.authenticate(db, OPERATOR_TOKEN)
-    seller = admin.authenticate(db, SELLER_TOKEN)
-    alice = admin.authenticate(db, ALICE_TOKEN)
+    operator = tokens.authenticate(db, OPERATOR_TOKEN)
+    seller = tokens.authenticate(db, SELLER_TOKEN)
+    alice = tokens.authenticate(db, ALICE_TOKEN)
     assert operator is not None and operator.role is Role.OPERATOR
     assert seller is not None and seller.seller_id == "slr_old"
     assert alice is not None and alice.account_id == ALICE
 
-    assert admin.get_account(db, ACME).account_type is AccountType.ENTERPRISE
-    view = products.get_target_customers(db, seller, "prd_db")
+    assert accounts.get_account(db, ACME).account_type is AccountType.ENTERPRISE
+    view = targets.get_target_customers(db, seller, "prd_db")
     assert (view.target, view.version) == (Target.SPECIFIED, 3)
-    users = lists.list_specified_users(db, seller, "prd_db")
+    users = specified_users.list_specified_users(db, seller, "prd_db")
     assert [(u.account_id, u.account_name, u.current_account_name) for u in users.page.items] == [
         (ALICE, "alice_old", "alice_wang")
     ]
-    associated = lists.list_associations(db, seller, "prd_backup")
+    associated = associations.list_associations(db, seller, "prd_backup")
     assert [a.id for a in associated.items] == ["prd_db"]
-    history = decisions.product_history(db, seller, "prd_db").items
-    assert [h.action for h in history] == [
+    entries = history.product_history(db, seller, "prd_db").items
+    assert [h.action for h in entries] == [
         "specified_user_added",
         "product_target_set",
         "product_created",
     ]
-    assert [o.order_id for o in decisions.list_orders(db, alice).items] == ["ord_alice_db"]
+    assert [o.order_id for o in orders.list_orders(db, alice).items] == ["ord_alice_db"]
 
     # R3, R10, R12 over the old rows: every target type decides as it did before the upgrade.
     assert _reason(db, ALICE, "spc_db_basic") is Reason.ALLOWED
@@ -365,21 +376,21 @@ def _assert_first_release_data_reads_back(db: Database) -> Actor:
 
 def _assert_old_data_accepts_changes(db: Database, seller: Actor) -> None:
     """New rows after old ones: keys continue past the old ones (PostgreSQL sequences)."""
-    lists.remove_specified_user(db, seller, "prd_db", None, ALICE)
+    specified_users.remove_specified_user(db, seller, "prd_db", None, ALICE)
     assert _reason(db, ALICE, "spc_db_basic") is Reason.NOT_SPECIFIED_USER
     assert _reason(db, ALICE, "spc_backup_daily") is Reason.ALLOWED  # her purchase still counts
-    refunded = decisions.refund_order(db, "ord_alice_db")
+    refunded = orders.refund_order(db, "ord_alice_db")
     assert refunded.status == "refunded"
     assert _reason(db, ALICE, "spc_backup_daily") is Reason.NO_ASSOCIATED_PURCHASE
-    bob = admin.authenticate(db, admin.create_token(db, Role.BUYER, account_id=BOB))
+    bob = tokens.authenticate(db, tokens.create_token(db, Role.BUYER, account_id=BOB))
     assert bob is not None
-    order = decisions.place_order(db, bob, "spc_kit_base")
+    order = orders.place_order(db, bob, "spc_kit_base")
     assert _reason(db, BOB, "spc_kit_addon") is Reason.ALLOWED
     assert order.order_id not in {"ord_alice_db", "ord_bob_db", "ord_acme_kit"}
     new = products.create_product(db, seller, "Made after the upgrade", ["One"])
-    products.set_product_target(db, seller, new.product_id, Target.ENTERPRISE, if_match=1)
+    targets.set_product_target(db, seller, new.product_id, Target.ENTERPRISE, if_match=1)
     assert _reason(db, BOB, new.specifications[0].specification_id) is (Reason.NOT_ENTERPRISE_USER)
-    assert decisions.product_history(db, seller, "prd_db").items[0].action == (
+    assert history.product_history(db, seller, "prd_db").items[0].action == (
         "specified_user_removed"
     )
 

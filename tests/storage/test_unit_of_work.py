@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from offerscope.domain.targets import Target
-from offerscope.services import admin, products
+from offerscope.services import products, sellers, targets
 from offerscope.storage.tables import ProductRow
 from offerscope.storage.unit_of_work import Database
 
@@ -20,11 +20,11 @@ def test_r12_a_read_transaction_sees_one_snapshot(db: Database) -> None:
     # statement to see the newest commit (PostgreSQL's READ COMMITTED), a decision could mix
     # a target from before a seller's change with a list from after another one, and allow a
     # buyer whom no state of the marketplace ever allowed. One snapshot per read rules it out.
-    seller = admin.seller_actor(db, admin.create_seller(db, "Snapshot").seller_id)
+    seller = sellers.seller_actor(db, sellers.create_seller(db, "Snapshot").seller_id)
     product = products.create_product(db, seller, "Snapshot", ["Basic"])
     with db.reading() as uow:
         before = _target(uow.session, product.product_id)
-        products.set_product_target(db, seller, product.product_id, Target.ENTERPRISE)
+        targets.set_product_target(db, seller, product.product_id, Target.ENTERPRISE)
         during = _target(uow.session, product.product_id)
     with db.reading() as uow:
         after = _target(uow.session, product.product_id)
@@ -32,8 +32,8 @@ def test_r12_a_read_transaction_sees_one_snapshot(db: Database) -> None:
 
 
 def test_a_writer_sees_what_committed_before_it_began(db: Database) -> None:
-    seller = admin.seller_actor(db, admin.create_seller(db, "Writer").seller_id)
+    seller = sellers.seller_actor(db, sellers.create_seller(db, "Writer").seller_id)
     product = products.create_product(db, seller, "Writer", ["Basic"])
-    products.set_product_target(db, seller, product.product_id, Target.INDIVIDUAL, if_match=1)
-    view = products.set_product_target(db, seller, product.product_id, Target.ALL, if_match=2)
+    targets.set_product_target(db, seller, product.product_id, Target.INDIVIDUAL, if_match=1)
+    view = targets.set_product_target(db, seller, product.product_id, Target.ALL, if_match=2)
     assert (view.target, view.version) == (Target.ALL, 3)

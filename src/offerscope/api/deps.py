@@ -10,9 +10,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from offerscope.api.schemas import holds_nul
 from offerscope.bootstrap import Backend
 from offerscope.index.index import DecisionIndex
-from offerscope.services.admin import authenticate
+from offerscope.services.actors import Actor, Role
 from offerscope.services.guessing import FailedAuthLimiter
-from offerscope.services.views import Actor, Role
+from offerscope.services.tokens import authenticate
 from offerscope.storage.unit_of_work import Database
 from offerscope.web.errors import HttpError
 

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 
 from offerscope.cli.main import DatabaseUrl, _fail, _open, err, out
 from offerscope.domain.errors import OfferscopeError
-from offerscope.services import imports
+from offerscope.services import exports, imports, sellers
 from offerscope.services.imports import ErrorSink, ImportReport, RowError
 
 _Import = Callable[[IO[bytes], imports.Progress, ErrorSink | None], ImportReport]
@@ -155,7 +155,7 @@ def accounts_import(
 def accounts_export(output: Output = None, database_url: DatabaseUrl = None) -> None:
     """Every account as `account_id,account_name,account_type` CSV."""
     _, db = _open(database_url)
-    _write(imports.export_accounts(db), output)
+    _write(exports.export_accounts(db), output)
 
 
 @users_app.command("import")
@@ -171,7 +171,7 @@ def users_import(
     _, db = _open(database_url)
 
     def run(source: IO[bytes], progress: imports.Progress, sink: ErrorSink | None) -> ImportReport:
-        seller = imports.seller_of_product(db, product)
+        seller = sellers.seller_of_product(db, product)
         return imports.import_specified_users(
             db,
             seller,
@@ -196,8 +196,8 @@ def users_export(
     """A product's (specification's) list as `account_id,account_name` CSV."""
     _, db = _open(database_url)
     try:
-        seller = imports.seller_of_product(db, product)
-        lines = imports.export_specified_users(db, seller, product, specification)
+        seller = sellers.seller_of_product(db, product)
+        lines = exports.export_specified_users(db, seller, product, specification)
     except OfferscopeError as error:
         raise _fail(error) from error
     _write(lines, output)

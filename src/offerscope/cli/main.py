@@ -11,9 +11,9 @@ from rich.console import Console
 from sqlalchemy.engine import make_url
 
 from offerscope.domain.errors import OfferscopeError
-from offerscope.services import admin, decisions
+from offerscope.services import decisions, tokens
+from offerscope.services.actors import Role
 from offerscope.services.demo import DemoMarketplace, load_demo
-from offerscope.services.views import Role
 from offerscope.settings import Settings
 from offerscope.storage.database import migrate
 from offerscope.storage.unit_of_work import Database
@@ -99,7 +99,7 @@ def token_create(
     """Issue a token; it is printed once, alone on the last line, and only its hash is kept."""
     _, db = _open(database_url)
     try:
-        token = admin.create_token(db, role, seller_id=seller_id, account_id=account_id)
+        token = tokens.create_token(db, role, seller_id=seller_id, account_id=account_id)
     except OfferscopeError as error:
         raise _fail(error) from error
     err.print(f"New {role.value} token (shown once; offerscope keeps only its hash):")

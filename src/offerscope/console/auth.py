@@ -9,9 +9,9 @@ from fastapi import APIRouter, Form, Request, Response
 
 from offerscope.console.sessions import Session
 from offerscope.console.web import PORTALS, Portal, get_db, redirect, render, session_of
-from offerscope.services import admin, web_sessions
+from offerscope.services import tokens, web_sessions
+from offerscope.services.actors import Role
 from offerscope.services.guessing import FailedAuthLimiter, TooManyFailures
-from offerscope.services.views import Role
 
 TokenField = Annotated[str, Form()]
 
@@ -29,7 +29,7 @@ def add_sign_in(router: APIRouter, portal: Portal) -> None:
 
     @router.post("/login")
     def login(request: Request, token: TokenField = "") -> Response:
-        actor = admin.authenticate(get_db(request), token.strip())
+        actor = tokens.authenticate(get_db(request), token.strip())
         if actor is None:
             return _wrong_token(request)
         if actor.role is not portal.role:

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request, Response
 from offerscope.console.seller import OwnerRef
 from offerscope.console.web import ConsoleRoute, SellerSession, cursor_param, get_db, href, render
 from offerscope.domain.targets import LABELS
-from offerscope.services import decisions, products
+from offerscope.services import targets
+from offerscope.services.history import product_history
 from offerscope.services.views import HistoryEntryView
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
@@ -54,9 +55,9 @@ def _shown(entry: HistoryEntryView, value: str | None) -> str:
 def history(request: Request, product_id: str, actor: SellerSession) -> Response:
     """R13: the product's changes, newest first."""
     db = get_db(request)
-    view = products.get_target_customers(db, actor, product_id)
+    view = targets.get_target_customers(db, actor, product_id)
     cursor = cursor_param(request, "cursor")
-    page = decisions.product_history(db, actor, product_id, limit=HISTORY_PAGE, cursor=cursor)
+    page = product_history(db, actor, product_id, limit=HISTORY_PAGE, cursor=cursor)
     ref = OwnerRef(product_id)
     context = {
         "ref": ref,

@@ -31,14 +31,10 @@ from offerscope.console.web import (
 )
 from offerscope.domain.errors import Conflict, Invalid, NotFound, PreconditionFailed
 from offerscope.domain.targets import LABELS, Setting, Target
-from offerscope.services import lists, products
-from offerscope.services.common import SPECIFICATION_NOT_FOUND
-from offerscope.services.views import (
-    Actor,
-    AssociationsView,
-    SpecificationTargetView,
-    TargetCustomersView,
-)
+from offerscope.services import associations, products, specified_users, targets
+from offerscope.services.actors import Actor
+from offerscope.services.ownership import SPECIFICATION_NOT_FOUND
+from offerscope.services.views import AssociationsView, SpecificationTargetView, TargetCustomersView
 from offerscope.storage.unit_of_work import Database
 from offerscope.web.errors import status_of
 
@@ -106,7 +102,7 @@ def product_table(request: Request, actor: SellerSession) -> Response:
     """The Target Customers tab: every product, each expanding into its specifications."""
     search = search_param(request, "q")
     cursor = cursor_param(request, "cursor")
-    page = products.list_target_customers(
+    page = targets.list_target_customers(
         get_db(request), actor, limit=PRODUCTS_PAGE, cursor=cursor, search=search
     )
     return render(
@@ -145,7 +141,7 @@ def _candidates(
 ) -> tuple[list[tuple[str, str]], bool]:
     """What the Associate dialog offers: the seller's other products (product's other specs).
 
-    Only a choice to click; R7 and R8 are judged again by `lists.add_associations`.
+    Only a choice to click; R7 and R8 are judged again by `associations.add_associations`.
     Returns (id, name) pairs and whether more products match than are shown.
     """
     taken = {item.id for item in associated.items}
@@ -171,10 +167,10 @@ def owner_page(
     """The Set Target Customer page of a product or a specification, with its lists."""
     forms = forms or Forms()
     db = get_db(request)
-    view = products.get_target_customers(db, actor, ref.product_id)
+    view = targets.get_target_customers(db, actor, ref.product_id)
     spec = specification_of(view, ref)
     users_q = search_param(request, "users_q")
-    users = lists.list_specified_users(
+    users = specified_users.list_specified_users(
         db,
         actor,
         ref.product_id,
@@ -183,7 +179,7 @@ def owner_page(
         cursor=cursor_param(request, "users_cursor"),
         search=users_q,
     )
-    associated = lists.list_associations(db, actor, ref.product_id, ref.specification_id)
+    associated = associations.list_associations(db, actor, ref.product_id, ref.specification_id)
     candidates_q = search_param(request, "candidates_q")
     candidates, more_candidates = (
         _candidates(db, actor, view, ref, associated, candidates_q)
@@ -238,7 +234,7 @@ def version_of(value: str) -> int:
     """
     if value.isascii() and value.isdigit() and value == str(int(value)) and int(value) > 0:
         return int(value)
-    raise products.version_mismatch()
+    raise targets.version_mismatch()
 
 
 def _target_error(
@@ -263,7 +259,7 @@ def set_product_target(
         return _target_error(request, actor, ref, target, CHOOSE_AN_OPTION, 422)
     chosen = Target(target)
     try:
-        view = products.set_product_target(
+        view = targets.set_product_target(
             get_db(request),
             actor,
             product_id,
@@ -291,7 +287,7 @@ def _confirm_reset(
 ) -> Response:
     """R4's confirmation: which specifications would go back to Same as product. Nothing
     has changed yet; confirming resends the change for the version the seller saw."""
-    view = products.get_target_customers(get_db(request), actor, ref.product_id)
+    view = targets.get_target_customers(get_db(request), actor, ref.product_id)
     conflicting = set(error.details.get("conflicting_specifications", []))
     affected = [s for s in view.specifications if s.specification_id in conflicting]
     context = {
@@ -319,7 +315,7 @@ def set_specification_target(
         return _target_error(request, actor, ref, target, CHOOSE_AN_OPTION, 422)
     chosen = Setting(target)
     try:
-        products.set_specification_setting(
+        targets.set_specification_setting(
             get_db(request),
             actor,
             product_id,

@@ -21,8 +21,8 @@ from offerscope.console.seller import (
 from offerscope.console.web import ConsoleRoute, SellerSession, flash, get_db, redirect, render
 from offerscope.domain.errors import Conflict, Invalid, NotFound
 from offerscope.domain.names import normalize_account_id, normalize_account_name
-from offerscope.services import lists, products
-from offerscope.services.views import Actor
+from offerscope.services import associations, specified_users, targets
+from offerscope.services.actors import Actor
 from offerscope.web.errors import status_of
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
@@ -52,7 +52,7 @@ def _add_user(
             errors[name] = error.message
     if not errors:
         try:
-            added = lists.add_specified_user(
+            added = specified_users.add_specified_user(
                 get_db(request),
                 actor,
                 ref.product_id,
@@ -101,9 +101,9 @@ def _confirm_remove_user(
     request: Request, actor: Actor, ref: OwnerRef, account_id: str
 ) -> Response:
     db = get_db(request)
-    view = products.get_target_customers(db, actor, ref.product_id)
+    view = targets.get_target_customers(db, actor, ref.product_id)
     spec = specification_of(view, ref)
-    found = lists.list_specified_users(
+    found = specified_users.list_specified_users(
         db, actor, ref.product_id, ref.specification_id, limit=1, search=account_id
     ).page.items
     if not found or found[0].account_id != account_id:
@@ -113,7 +113,7 @@ def _confirm_remove_user(
 
 
 def _remove_user(request: Request, actor: Actor, ref: OwnerRef, account_id: str) -> Response:
-    lists.remove_specified_user(
+    specified_users.remove_specified_user(
         get_db(request), actor, ref.product_id, ref.specification_id, account_id
     )
     flash(request, f"Removed {account_id} from the specified users.")
@@ -158,7 +158,7 @@ def _associate(request: Request, actor: Actor, ref: OwnerRef, ids: list[str] | N
         forms = Forms(associate=FormState(errors={"ids": CHOOSE_TO_ASSOCIATE}))
         return owner_page(request, actor, ref, forms, 422)
     try:
-        result = lists.add_associations(
+        result = associations.add_associations(
             get_db(request), actor, ref.product_id, ref.specification_id, chosen
         )
     except (Invalid, Conflict) as error:
@@ -170,7 +170,9 @@ def _associate(request: Request, actor: Actor, ref: OwnerRef, ids: list[str] | N
 
 
 def _remove_association(request: Request, actor: Actor, ref: OwnerRef, other: str) -> Response:
-    lists.remove_association(get_db(request), actor, ref.product_id, ref.specification_id, other)
+    associations.remove_association(
+        get_db(request), actor, ref.product_id, ref.specification_id, other
+    )
     flash(request, f"Removed the association with {other}.")
     return redirect(f"{ref.path}#associations")
 

@@ -19,7 +19,8 @@ from offerscope.console.web import (
     session_of,
 )
 from offerscope.domain.errors import NotFound, Refused
-from offerscope.services import admin, decisions
+from offerscope.services import accounts, orders
+from offerscope.services.catalog import catalog as catalog_page
 
 router = APIRouter(prefix="/store", route_class=StoreRoute, include_in_schema=False)
 add_sign_in(router, STORE)
@@ -31,7 +32,7 @@ CATALOG_PAGE = 20
 def catalog(request: Request, actor: BuyerSession) -> Response:
     """Every product's specifications as cards: Buy, or why this account may not buy."""
     cursor = request.query_params.get("cursor") or None
-    page = decisions.catalog(get_index(request), actor, limit=CATALOG_PAGE, cursor=cursor)
+    page = catalog_page(get_index(request), actor, limit=CATALOG_PAGE, cursor=cursor)
     context = {
         "page": page,
         "next_href": f"{STORE.home}?{urlencode({'cursor': page.next_cursor})}"
@@ -52,7 +53,7 @@ def buy(
     """R11: the order is decided and placed in one transaction; a refusal says why."""
     session = session_of(request)
     try:
-        order = decisions.place_order(get_db(request), actor, specification_id)
+        order = orders.place_order(get_db(request), actor, specification_id)
     except (Refused, NotFound) as error:
         session.flash_message("error", error.message)
     else:
@@ -64,5 +65,5 @@ def buy(
 def credentials(request: Request, actor: BuyerSession) -> Response:
     """My Credentials: the account name and ID a seller needs to add this buyer to a list."""
     assert actor.account_id is not None
-    account = admin.get_account(get_db(request), actor.account_id)
+    account = accounts.get_account(get_db(request), actor.account_id)
     return render(request, "credentials.html", {"account": account})

@@ -32,9 +32,9 @@ from offerscope.console.sessions import Session, SessionCodec, State
 from offerscope.domain.errors import NotFound, OfferscopeError
 from offerscope.domain.targets import LABELS
 from offerscope.index.index import DecisionIndex
-from offerscope.services import admin, idempotency, web_sessions
+from offerscope.services import accounts, idempotency, sellers, web_sessions
+from offerscope.services.actors import Actor, Role
 from offerscope.services.idempotency import Attempt
-from offerscope.services.views import Actor, Role
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
 from offerscope.web.errors import status_of
@@ -202,7 +202,7 @@ def _signed_in(portal: Portal) -> Callable[[Request], Actor]:
         if session.session_key is None:
             raise SignInRequired
         db = get_db(request)
-        actor = web_sessions.actor_of(db, session.session_key)
+        actor = web_sessions.actor_of_session(db, session.session_key)
         if actor is None or actor.role is not portal.role:
             request.state.session = Session.fresh()  # signed out, expired or token gone
             raise SignInRequired
@@ -214,9 +214,9 @@ def _signed_in(portal: Portal) -> Callable[[Request], Actor]:
 
 def _display_name(db: Database, actor: Actor) -> str:
     if actor.role is Role.SELLER and actor.seller_pk is not None:
-        return admin.seller_name(db, actor.seller_pk)
+        return sellers.seller_name(db, actor.seller_pk)
     if actor.role is Role.BUYER and actor.account_id is not None:
-        return admin.get_account(db, actor.account_id).account_name
+        return accounts.get_account(db, actor.account_id).account_name
     return ""
 
 

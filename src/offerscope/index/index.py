@@ -230,7 +230,7 @@ def _apply_with(session: Session, state: IndexState, change: Change) -> None:
     match change:
         case AccountsReloaded(first_pk, last_pk):
             loader.reload_accounts(session, state, first_pk, last_pk)
-        case ListReloaded(owner, owner_pk):
-            loader.reload_list(session, state, owner, owner_pk)
+        case ListReloaded(list_pk):
+            loader.reload_list(session, state, list_pk)
         case _:
             state.apply(change)

@@ -8,26 +8,25 @@ the change log can be replayed on top of it without counting a purchase twice.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import cast
 
 from pyroaring import BitMap
-from sqlalchemy import Table, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from offerscope.index.state import IndexState, fill_list
 from offerscope.storage import changelog
 from offerscope.storage.bulk import BulkIo
-from offerscope.storage.changes import Owner
+from offerscope.storage.lists import ENTRIES
 from offerscope.storage.tables import (
     AccountRow,
+    ListEntryRow,
+    ListRow,
     OrderRow,
     ProductAssociationRow,
     ProductRow,
-    ProductUserRow,
     SellerRow,
     SpecificationAssociationRow,
     SpecificationRow,
-    SpecificationUserRow,
     counted_purchase,
 )
 from offerscope.storage.unit_of_work import UnitOfWork
@@ -40,24 +39,34 @@ def build(uow: UnitOfWork) -> IndexState:
     state = IndexState(changelog.current_revision(session))
     _load_accounts(session, state, None)
     state.sellers = dict(session.execute(select(SellerRow.pk, SellerRow.name)).all())
-    products = select(
-        ProductRow.pk,
-        ProductRow.product_id,
-        ProductRow.seller_pk,
-        ProductRow.name,
-        ProductRow.target,
-    ).order_by(ProductRow.pk)
-    for pk, product_id, seller_pk, name, target in session.execute(products):
-        state.set_product(pk, product_id, seller_pk, name, target)
-    specs = select(
-        SpecificationRow.pk,
-        SpecificationRow.specification_id,
-        SpecificationRow.product_pk,
-        SpecificationRow.name,
-        SpecificationRow.setting,
-    ).order_by(SpecificationRow.pk)
-    for pk, spec_id, product_pk, name, setting in session.execute(specs):
-        state.set_specification(pk, spec_id, product_pk, name, setting)
+    products = (
+        select(
+            ProductRow.pk,
+            ProductRow.product_id,
+            ProductRow.seller_pk,
+            ProductRow.name,
+            ProductRow.target,
+            ListRow.pk,
+        )
+        .join(ListRow, ListRow.product_pk == ProductRow.pk)
+        .order_by(ProductRow.pk)
+    )
+    for pk, product_id, seller_pk, name, target, list_pk in session.execute(products):
+        state.set_product(pk, product_id, seller_pk, name, target, list_pk)
+    specs = (
+        select(
+            SpecificationRow.pk,
+            SpecificationRow.specification_id,
+            SpecificationRow.product_pk,
+            SpecificationRow.name,
+            SpecificationRow.setting,
+            ListRow.pk,
+        )
+        .join(ListRow, ListRow.specification_pk == SpecificationRow.pk)
+        .order_by(SpecificationRow.pk)
+    )
+    for pk, spec_id, product_pk, name, setting, list_pk in session.execute(specs):
+        state.set_specification(pk, spec_id, product_pk, name, setting, list_pk)
     _load_lists(session, state)
     _load_links(session, state)
     _load_purchases(session, state)
@@ -81,14 +90,9 @@ def _grouped(rows: list[tuple[int, int]]) -> dict[int, list[int]]:
 
 
 def _load_lists(session: Session, state: IndexState) -> None:
-    product_rows = session.execute(select(ProductUserRow.product_pk, ProductUserRow.account_pk))
-    for owner_pk, pks in _grouped(list(product_rows)).items():
-        state.product_lists[owner_pk] = BitMap(pks)
-    spec_rows = session.execute(
-        select(SpecificationUserRow.specification_pk, SpecificationUserRow.account_pk)
-    )
-    for owner_pk, pks in _grouped(list(spec_rows)).items():
-        state.specification_lists[owner_pk] = BitMap(pks)
+    rows = session.execute(select(ListEntryRow.list_pk, ListEntryRow.account_pk))
+    for list_pk, pks in _grouped(list(rows)).items():
+        state.lists[list_pk] = BitMap(pks)
 
 
 def _load_links(session: Session, state: IndexState) -> None:
@@ -120,10 +124,8 @@ def reload_accounts(session: Session, state: IndexState, first_pk: int, last_pk:
     _load_accounts(session, state, (first_pk, last_pk))
 
 
-def reload_list(session: Session, state: IndexState, owner: Owner, owner_pk: int) -> None:
+def reload_list(session: Session, state: IndexState, list_pk: int) -> None:
     """A list changed in bulk (a users import), read again into the same bitmap."""
-    table = ProductUserRow if owner == "product" else SpecificationUserRow
-    key = "product_pk" if owner == "product" else "specification_pk"
     # Through the driver: a list of a million entries costs 0.2 s, not the ORM's 2 s.
-    pks = BulkIo(session).column_where(cast(Table, table.__table__), "account_pk", key, owner_pk)
-    fill_list(state.members(owner, owner_pk), pks)
+    pks = BulkIo(session).column_where(ENTRIES, "account_pk", "list_pk", list_pk)
+    fill_list(state.members(list_pk), pks)

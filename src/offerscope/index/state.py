@@ -43,6 +43,7 @@ class ProductEntry:
     seller_pk: int
     name: str
     target: Target
+    list_pk: int
     specifications: list[int] = field(default_factory=list)  # pks, ascending
     associated: set[int] = field(default_factory=set)
 
@@ -54,6 +55,7 @@ class SpecificationEntry:
     product_pk: int
     name: str
     setting: Setting
+    list_pk: int
     associated: set[int] = field(default_factory=set)
 
 
@@ -77,8 +79,7 @@ class IndexState:
         self.product_pks: dict[str, int] = {}
         self.specifications: dict[int, SpecificationEntry] = {}
         self.specification_pks: dict[str, int] = {}
-        self.product_lists: dict[int, BitMap] = {}
-        self.specification_lists: dict[int, BitMap] = {}
+        self.lists: dict[int, BitMap] = {}  # list pk -> account pks
         self.product_buyers: dict[int, Counts] = {}
         self.specification_buyers: dict[int, Counts] = {}
         self.checks: dict[str, Check[int]] = {}
@@ -107,14 +108,11 @@ class IndexState:
         )
 
     def list_entries(self) -> int:
-        return sum(len(m) for m in self.product_lists.values()) + sum(
-            len(m) for m in self.specification_lists.values()
-        )
+        return sum(len(m) for m in self.lists.values())
 
     def list_bytes(self) -> int:
         """Approximate bytes the lists take: containers, plus each bitmap's own overhead."""
-        maps = [*self.product_lists.values(), *self.specification_lists.values()]
-        return sum(sys.getsizeof(m) + _BITMAP_OVERHEAD for m in maps)
+        return sum(sys.getsizeof(m) + _BITMAP_OVERHEAD for m in self.lists.values())
 
     # --- compiling -----------------------------------------------------------------------
 
@@ -145,10 +143,14 @@ class IndexState:
         self.individual[pk] = account_type == AccountType.INDIVIDUAL.value
         self.accounts[account_id] = pk
 
-    def set_product(self, pk: int, product_id: str, seller_pk: int, name: str, target: str) -> None:
+    def set_product(
+        self, pk: int, product_id: str, seller_pk: int, name: str, target: str, list_pk: int
+    ) -> None:
         entry = self.products.get(pk)
         if entry is None:
-            self.products[pk] = ProductEntry(pk, product_id, seller_pk, name, Target(target))
+            self.products[pk] = ProductEntry(
+                pk, product_id, seller_pk, name, Target(target), list_pk
+            )
             self.product_pks[product_id] = pk
             bisect.insort(self.product_order, pk)
         else:
@@ -156,12 +158,12 @@ class IndexState:
             self.stale.update(entry.specifications)
 
     def set_specification(
-        self, pk: int, spec_id: str, product_pk: int, name: str, setting: str
+        self, pk: int, spec_id: str, product_pk: int, name: str, setting: str, list_pk: int
     ) -> None:
         entry = self.specifications.get(pk)
         if entry is None:
             self.specifications[pk] = SpecificationEntry(
-                pk, spec_id, product_pk, name, Setting(setting)
+                pk, spec_id, product_pk, name, Setting(setting), list_pk
             )
             self.specification_pks[spec_id] = pk
             bisect.insort(self.products[product_pk].specifications, pk)
@@ -169,11 +171,11 @@ class IndexState:
             entry.setting = Setting(setting)
         self.stale.add(pk)
 
-    def members(self, owner: Owner, owner_pk: int) -> BitMap:
-        lists = self.product_lists if owner == "product" else self.specification_lists
-        found = lists.get(owner_pk)
+    def members(self, list_pk: int) -> BitMap:
+        """A list's accounts, edited in place: compiled checks hold the bitmap itself."""
+        found = self.lists.get(list_pk)
         if found is None:
-            found = lists[owner_pk] = BitMap()
+            found = self.lists[list_pk] = BitMap()
         return found
 
     def set_link(self, owner: Owner, owner_pk: int, other_pk: int, present: bool) -> None:
@@ -208,12 +210,12 @@ class IndexState:
                 self.set_account(pk, account_id, account_type)
             case SellerSet(pk, name):
                 self.sellers[pk] = name
-            case ProductSet(pk, product_id, seller_pk, name, target):
-                self.set_product(pk, product_id, seller_pk, name, target)
-            case SpecificationSet(pk, specification_id, product_pk, name, setting):
-                self.set_specification(pk, specification_id, product_pk, name, setting)
-            case ListEdited(owner, owner_pk, account_pks, present):
-                members = self.members(owner, owner_pk)
+            case ProductSet(pk, product_id, seller_pk, name, target, list_pk):
+                self.set_product(pk, product_id, seller_pk, name, target, list_pk)
+            case SpecificationSet(pk, specification_id, product_pk, name, setting, list_pk):
+                self.set_specification(pk, specification_id, product_pk, name, setting, list_pk)
+            case ListEdited(list_pk, account_pks, present):
+                members = self.members(list_pk)
                 if present:
                     members.update(account_pks)
                 else:
@@ -248,11 +250,12 @@ class _Audiences:
         return flags.__getitem__
 
     def on_product_list(self, product_id: str) -> Test[int]:
-        return self._state.members("product", self._state.product_pks[product_id]).__contains__
+        product = self._state.products[self._state.product_pks[product_id]]
+        return self._state.members(product.list_pk).__contains__
 
     def on_specification_list(self, specification_id: str) -> Test[int]:
-        pk = self._state.specification_pks[specification_id]
-        return self._state.members("specification", pk).__contains__
+        spec = self._state.specifications[self._state.specification_pks[specification_id]]
+        return self._state.members(spec.list_pk).__contains__
 
     def bought_any_product(self, product_ids: frozenset[str]) -> Test[int]:
         pks = self._state.product_pks

@@ -8,8 +8,17 @@ from dataclasses import dataclass
 
 from offerscope.domain.errors import Conflict
 from offerscope.domain.targets import AccountType, Setting, Target
-from offerscope.services import admin, decisions, lists, products
-from offerscope.services.views import Role
+from offerscope.services import (
+    accounts,
+    associations,
+    orders,
+    products,
+    sellers,
+    specified_users,
+    targets,
+    tokens,
+)
+from offerscope.services.actors import Role
 from offerscope.storage.unit_of_work import Database
 
 DEMO_SELLER = "Northwind Cloud Apps"
@@ -35,9 +44,9 @@ def load_demo(db: Database) -> DemoMarketplace:
     """Create the demo marketplace and fresh tokens for each role."""
     for account_id, name, account_type in ACCOUNTS:
         with suppress(Conflict):  # loaded before: keep it, issue new tokens below
-            admin.register_account(db, account_id, name, account_type)
-    seller = admin.create_seller(db, DEMO_SELLER)
-    seller_actor = admin.seller_actor(db, seller.seller_id)
+            accounts.register_account(db, account_id, name, account_type)
+    seller = sellers.create_seller(db, DEMO_SELLER)
+    seller_actor = sellers.seller_actor(db, seller.seller_id)
     made: dict[str, str] = {}
     specs: dict[str, str] = {}
 
@@ -50,7 +59,7 @@ def load_demo(db: Database) -> DemoMarketplace:
 
     def setting(product_name: str, spec_name: str, value: Setting) -> str:
         spec_id = specs[f"{product_name} / {spec_name}"]
-        products.set_specification_setting(db, seller_actor, made[product_name], spec_id, value)
+        targets.set_specification_setting(db, seller_actor, made[product_name], spec_id, value)
         return spec_id
 
     acme, globex, alice, bob = ((a[0], a[1]) for a in ACCOUNTS)
@@ -64,47 +73,49 @@ def load_demo(db: Database) -> DemoMarketplace:
     setting("CloudDB", "Enterprise Edition", Setting.ENTERPRISE)
     setting("CloudDB", "Personal Edition", Setting.INDIVIDUAL)
     beta = setting("CloudDB", "Beta", Setting.SPECIFIED)
-    lists.add_specified_user(db, seller_actor, cloud, beta, *alice)
-    lists.add_specified_user(db, seller_actor, cloud, beta, *acme)
+    specified_users.add_specified_user(db, seller_actor, cloud, beta, *alice)
+    specified_users.add_specified_user(db, seller_actor, cloud, beta, *acme)
     upgrade = setting("CloudDB", "Upgrade", Setting.ASSOCIATED)
-    lists.add_associations(db, seller_actor, cloud, upgrade, [specs["CloudDB / Basic"]])
+    associations.add_associations(db, seller_actor, cloud, upgrade, [specs["CloudDB / Basic"]])
 
     # Enterprise users, narrowed by a list of enterprise accounts and by an association.
     suite = product("Enterprise Suite", ["Standard", "Gold", "Renewal"])
-    products.set_product_target(db, seller_actor, suite, Target.ENTERPRISE)
+    targets.set_product_target(db, seller_actor, suite, Target.ENTERPRISE)
     gold = setting("Enterprise Suite", "Gold", Setting.SPECIFIED)
-    lists.add_specified_user(db, seller_actor, suite, gold, *globex)
+    specified_users.add_specified_user(db, seller_actor, suite, gold, *globex)
     renewal = setting("Enterprise Suite", "Renewal", Setting.ASSOCIATED)
-    lists.add_associations(db, seller_actor, suite, renewal, [specs["Enterprise Suite / Standard"]])
+    associations.add_associations(
+        db, seller_actor, suite, renewal, [specs["Enterprise Suite / Standard"]]
+    )
 
     # Individual users.
     student = product("Student Pack", ["Monthly", "Yearly"])
-    products.set_product_target(db, seller_actor, student, Target.INDIVIDUAL)
+    targets.set_product_target(db, seller_actor, student, Target.INDIVIDUAL)
     setting("Student Pack", "Yearly", Setting.INDIVIDUAL)
 
     # Specified users: the specifications follow the product.
     preview = product("Private Preview", ["Preview"])
-    products.set_product_target(db, seller_actor, preview, Target.SPECIFIED)
-    lists.add_specified_user(db, seller_actor, preview, None, *bob)
+    targets.set_product_target(db, seller_actor, preview, Target.SPECIFIED)
+    specified_users.add_specified_user(db, seller_actor, preview, None, *bob)
 
     # Associated product buyers: only those who bought CloudDB.
     backup = product("Backup Plus", ["Daily", "Hourly"])
-    products.set_product_target(db, seller_actor, backup, Target.ASSOCIATED)
-    lists.add_associations(db, seller_actor, backup, None, [cloud])
+    targets.set_product_target(db, seller_actor, backup, Target.ASSOCIATED)
+    associations.add_associations(db, seller_actor, backup, None, [cloud])
 
-    tokens = {
-        "operator": admin.create_token(db, Role.OPERATOR),
-        "seller": admin.create_token(db, Role.SELLER, seller_id=seller.seller_id),
-        "enterprise buyer (acme_corp)": admin.create_token(db, Role.BUYER, account_id=acme[0]),
-        "individual buyer (alice_wang)": admin.create_token(db, Role.BUYER, account_id=alice[0]),
-        "individual buyer (bob_li)": admin.create_token(db, Role.BUYER, account_id=bob[0]),
+    issued = {
+        "operator": tokens.create_token(db, Role.OPERATOR),
+        "seller": tokens.create_token(db, Role.SELLER, seller_id=seller.seller_id),
+        "enterprise buyer (acme_corp)": tokens.create_token(db, Role.BUYER, account_id=acme[0]),
+        "individual buyer (alice_wang)": tokens.create_token(db, Role.BUYER, account_id=alice[0]),
+        "individual buyer (bob_li)": tokens.create_token(db, Role.BUYER, account_id=bob[0]),
     }
     # A few orders: alice and acme bought CloudDB Basic, which unlocks Backup Plus and Upgrade.
     for account_id, _name, _type in (ACCOUNTS[0], ACCOUNTS[2]):
-        buyer = admin.authenticate(db, tokens[_token_key(account_id)])
+        buyer = tokens.authenticate(db, issued[_token_key(account_id)])
         assert buyer is not None
-        decisions.place_order(db, buyer, specs["CloudDB / Basic"])
-    return DemoMarketplace(seller.seller_id, tokens, specs, made)
+        orders.place_order(db, buyer, specs["CloudDB / Basic"])
+    return DemoMarketplace(seller.seller_id, issued, specs, made)
 
 
 def _token_key(account_id: str) -> str:

@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from offerscope.domain.errors import Conflict, Invalid
-from offerscope.services.common import utcnow
+from offerscope.services.ids import utcnow
 from offerscope.storage.tables import IdempotencyKeyRow
 from offerscope.storage.unit_of_work import Database, unheld
 

@@ -15,11 +15,9 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, cast
+from typing import IO, Any
 
-from sqlalchemy import Table, func, select
-
-from offerscope.domain.errors import Invalid, NotFound, OfferscopeError
+from offerscope.domain.errors import Invalid, OfferscopeError
 from offerscope.domain.lists import (
     RegisteredAccount,
     check_list_open,
@@ -32,13 +30,13 @@ from offerscope.domain.names import (
     parse_account_type,
 )
 from offerscope.domain.targets import AccountType, Target
-from offerscope.services.admin import _name_taken, account_exists
-from offerscope.services.common import PRODUCT_NOT_FOUND, record, utcnow
-from offerscope.services.lists import _Owner, _owner
-from offerscope.services.views import Actor, Role
-from offerscope.storage import changes
+from offerscope.services.accounts import account_exists, name_taken
+from offerscope.services.actors import Actor
+from offerscope.services.history import record
+from offerscope.services.ids import utcnow
+from offerscope.services.ownership import Owner, owner
+from offerscope.storage import accounts, changes, lists
 from offerscope.storage.bulk import ACCOUNTS, AccountKey, BulkIo
-from offerscope.storage.tables import AccountRow, ProductRow, SellerRow
 from offerscope.storage.unit_of_work import Database, UnitOfWork
 
 CHUNK = 10_000
@@ -209,7 +207,7 @@ def _registered(
 class _UserImport:
     """The running state of one list import."""
 
-    owner: _Owner
+    owner: Owner
     existing: set[int]
     bulk: BulkIo
     report: ImportReport = field(default_factory=ImportReport)
@@ -237,15 +235,10 @@ def import_specified_users(
     `errors` receives every bad row; the report keeps only the first ones.
     """
     with db.writing() as uow:
-        session = uow.session
-        owner = _owner(uow, actor, product_id, specification_id, lock=True)
-        check_list_open(owner.setting)
-        existing = set(
-            session.scalars(
-                select(owner.users.account_pk).where(owner.users_owner_column == owner.pk)
-            )
-        )
-        job = _UserImport(owner, existing, BulkIo(session), ImportReport(sink=errors))
+        found = owner(uow, actor, product_id, specification_id, lock=True)
+        check_list_open(found.setting)
+        existing = lists.member_pks(uow.session, found.list_pk)
+        job = _UserImport(found, existing, BulkIo(uow.session), ImportReport(sink=errors))
         for chunk in _chunks(source, USER_COLUMNS, progress):
             rows = _judge_users(job, chunk)
             if skip_invalid or not job.report.error_count:
@@ -294,37 +287,35 @@ def _judge_users(job: _UserImport, chunk: list[tuple[int, list[str]]]) -> list[t
 
 
 def _insert_users(job: _UserImport, rows: list[tuple[int, str]]) -> None:
-    owner = job.owner
-    owner_pk = owner.pk
-    table = cast(Table, owner.users.__table__)
-    added_at = job.bulk.stored(table.c.added_at, utcnow())
+    list_pk = job.owner.list_pk
+    added_at = job.bulk.stored(lists.ENTRIES.c.added_at, utcnow())
     job.bulk.insert(
-        table,
-        (owner.users_owner_column.key, "account_pk", "entered_name", "added_at"),
-        [(owner_pk, pk, name, added_at) for pk, name in rows],
+        lists.ENTRIES,
+        ("list_pk", "account_pk", "entered_name", "added_at"),
+        [(list_pk, pk, name, added_at) for pk, name in rows],
     )
 
 
 def _finish_users(uow: UnitOfWork, actor: Actor, job: _UserImport) -> None:
     """R13: one history entry for the whole import; the index learns of the new entries."""
-    owner = job.owner
+    found = job.owner
     count = len(job.added)
     job.report.imported = count
     if count == 0:
         return
     record(
-        uow.session,
+        uow,
         actor,
-        owner.product,
+        found.product,
         "specified_users_imported",
-        specification_id=owner.spec_id,
+        specification_id=found.spec_id,
         subject=f"{count} accounts",
         after=str(count),
     )
     if count > RELOAD_THRESHOLD:
-        uow.record_change(changes.ListReloaded(owner.kind, owner.pk))
+        uow.record_change(changes.ListReloaded(found.list_pk))
     else:
-        uow.record_change(changes.ListEdited(owner.kind, owner.pk, tuple(job.added), True))
+        uow.record_change(changes.ListEdited(found.list_pk, tuple(job.added), True))
     uow.commit()
 
 
@@ -356,7 +347,7 @@ def import_accounts(
     with db.writing() as uow:
         session = uow.session
         job = _AccountImport(BulkIo(session), ImportReport(sink=errors))
-        before = session.scalar(select(func.max(AccountRow.pk))) or 0
+        before = accounts.last_pk(session)
         for chunk in _chunks(source, ACCOUNT_COLUMNS, progress):
             rows = _judge_accounts(job, chunk)
             if rows and (skip_invalid or not job.report.error_count):
@@ -370,8 +361,7 @@ def import_accounts(
         if job.report.error_count and not skip_invalid:
             raise _rejected(job.report)
         if job.report.imported:
-            after = session.scalar(select(func.max(AccountRow.pk))) or before
-            uow.record_change(changes.AccountsReloaded(before + 1, after))
+            uow.record_change(changes.AccountsReloaded(before + 1, accounts.last_pk(session)))
             uow.commit()
         return job.report
 
@@ -405,7 +395,7 @@ def _judge_accounts(
                 report.unchanged += 1
                 continue
             if name in by_name or name in job.seen_names:
-                raise _name_taken(name)
+                raise name_taken(name)
         except OfferscopeError as error:
             bad.append(row_error(line, fields, error))
             continue
@@ -434,69 +424,3 @@ def _already_registered(
     if not same:
         raise account_exists(account_id)
     return True
-
-
-# --- exports --------------------------------------------------------------------------------
-
-
-def _csv_lines(header: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> Iterator[str]:
-    """CSV text, a block of rows at a time."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    for count, row in enumerate(rows, 1):
-        writer.writerow(row)
-        if count % CHUNK == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def export_accounts(db: Database) -> Iterator[str]:
-    """Every account as `account_id,account_name,account_type` CSV, in registration order."""
-    with db.reading() as uow:
-        rows = uow.session.execute(
-            select(AccountRow.account_id, AccountRow.account_name, AccountRow.account_type)
-            .order_by(AccountRow.pk)
-            .execution_options(yield_per=CHUNK)
-        )
-        yield from _csv_lines(ACCOUNT_COLUMNS, (tuple(row) for row in rows))
-
-
-def export_specified_users(
-    db: Database, actor: Actor, product_id: str, specification_id: str | None
-) -> Iterator[str]:
-    """A list as `account_id,account_name` CSV (names as entered), ready to import again.
-
-    The owner is checked now (R9: 404 before any byte is sent); rows are read as consumed.
-    """
-    with db.reading() as uow:
-        owner = _owner(uow, actor, product_id, specification_id, lock=False)
-        users, owner_column, owner_pk = owner.users, owner.users_owner_column, owner.pk
-
-    def rows() -> Iterator[str]:
-        with db.reading() as uow:
-            found = uow.session.execute(
-                select(AccountRow.account_id, users.entered_name)
-                .join(AccountRow, AccountRow.pk == users.account_pk)
-                .where(owner_column == owner_pk)
-                .order_by(users.account_pk)
-                .execution_options(yield_per=CHUNK)
-            )
-            yield from _csv_lines(USER_COLUMNS, (tuple(row) for row in found))
-
-    return rows()
-
-
-def seller_of_product(db: Database, product_id: str) -> Actor:
-    """The seller owning a product, for the command line, which speaks for every seller."""
-    with db.reading() as uow:
-        found = uow.session.execute(
-            select(SellerRow.pk, SellerRow.seller_id)
-            .join(ProductRow, ProductRow.seller_pk == SellerRow.pk)
-            .where(ProductRow.product_id == product_id.strip())
-        ).one_or_none()
-    if found is None:
-        raise NotFound("product_not_found", PRODUCT_NOT_FOUND, product_id=product_id)
-    return Actor(Role.SELLER, seller_pk=found[0], seller_id=found[1])

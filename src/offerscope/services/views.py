@@ -4,38 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Generic, TypeVar
 
 from offerscope.domain.decision import Decision
 from offerscope.domain.targets import AccountType, Setting, Target
 
 T = TypeVar("T")
-
-
-class Role(StrEnum):
-    OPERATOR = "operator"
-    SELLER = "seller"
-    BUYER = "buyer"
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is asking: an authenticated token's role and whom it speaks for."""
-
-    role: Role
-    seller_pk: int | None = None
-    seller_id: str | None = None
-    account_pk: int | None = None
-    account_id: str | None = None
-
-    @property
-    def label(self) -> str:
-        if self.role is Role.SELLER:
-            return f"seller:{self.seller_id}"
-        if self.role is Role.BUYER:
-            return f"buyer:{self.account_id}"
-        return "operator"
 
 
 @dataclass(frozen=True)

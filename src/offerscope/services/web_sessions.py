@@ -12,12 +12,10 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import delete, select
-
-from offerscope.services.admin import actor_where, hash_token
-from offerscope.services.common import utcnow
-from offerscope.services.views import Actor
-from offerscope.storage.tables import TokenRow, WebSessionRow
+from offerscope.services.actors import Actor
+from offerscope.services.ids import utcnow
+from offerscope.services.tokens import actor_of, hash_token
+from offerscope.storage import tokens
 from offerscope.storage.unit_of_work import Database
 
 
@@ -29,38 +27,22 @@ def start(db: Database, token: str, expires_at: datetime) -> str | None:
     """A new session for a valid token; its key (for the cookie), or None for an unknown one."""
     key = secrets.token_urlsafe(32)
     with db.writing() as uow:
-        session = uow.session
-        token_pk = session.scalar(
-            select(TokenRow.pk).where(TokenRow.token_hash == hash_token(token))
-        )
+        token_pk = tokens.token_pk(uow.session, hash_token(token))
         if token_pk is None:
             return None
-        now = utcnow()
-        session.execute(delete(WebSessionRow).where(WebSessionRow.expires_at <= now))
-        session.add(
-            WebSessionRow(
-                key_hash=_digest(key), token_pk=token_pk, created_at=now, expires_at=expires_at
-            )
-        )
+        tokens.add_session(uow.session, _digest(key), token_pk, utcnow(), expires_at)
         uow.commit()
     return key
 
 
-def actor_of(db: Database, key: str) -> Actor | None:
+def actor_of_session(db: Database, key: str) -> Actor | None:
     """The actor of a live session, or None once it was signed out, expired or lost its token."""
     with db.reading() as uow:
-        return actor_where(
-            uow.session,
-            WebSessionRow.key_hash == _digest(key),
-            WebSessionRow.expires_at > utcnow(),
-            join=WebSessionRow.__table__.join(
-                TokenRow.__table__, TokenRow.pk == WebSessionRow.token_pk
-            ),
-        )
+        return actor_of(tokens.holder_of_session(uow.session, _digest(key), utcnow()))
 
 
 def end(db: Database, key: str) -> None:
     """Sign out: the session ends everywhere, whoever holds a copy of its cookie."""
     with db.writing() as uow:
-        uow.session.execute(delete(WebSessionRow).where(WebSessionRow.key_hash == _digest(key)))
+        tokens.end_session(uow.session, _digest(key))
         uow.commit()

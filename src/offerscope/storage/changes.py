@@ -46,32 +46,33 @@ class SellerSet:
 
 @dataclass(frozen=True, slots=True)
 class ProductSet:
-    """A product created, or its target changed."""
+    """A product created, or its target changed; `list_pk` is its specified-user list."""
 
     pk: int
     product_id: str
     seller_pk: int
     name: str
     target: str
+    list_pk: int
 
 
 @dataclass(frozen=True, slots=True)
 class SpecificationSet:
-    """A specification created, or its setting changed."""
+    """A specification created, or its setting changed; `list_pk` is its own list."""
 
     pk: int
     specification_id: str
     product_pk: int
     name: str
     setting: str
+    list_pk: int
 
 
 @dataclass(frozen=True, slots=True)
 class ListEdited:
     """Accounts added to (`present`) or removed from a specified-user list."""
 
-    owner: Owner
-    owner_pk: int
+    list_pk: int
     account_pks: tuple[int, ...]
     present: bool
 
@@ -80,8 +81,7 @@ class ListEdited:
 class ListReloaded:
     """A list changed in bulk (an import): read it again."""
 
-    owner: Owner
-    owner_pk: int
+    list_pk: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,27 +101,39 @@ class SpecificationRow(Base):
     __table_args__ = (Index("ix_specifications_product_pk_pk", "product_pk", "pk"),)
 
 
-class ProductUserRow(Base):
-    """A product's specified-user list (R5). The primary key serves membership and paging."""
+class ListRow(Base):
+    """A specified-user list (R5): a product's or a specification's, exactly one of them.
 
-    __tablename__ = "product_specified_users"
-    product_pk: Mapped[int] = mapped_column(ForeignKey("products.pk"), primary_key=True)
+    Every product and every specification has its list from creation on, whether or not its
+    setting makes the list count (R5: an inactive list is kept).
+    """
+
+    __tablename__ = "lists"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("products.pk"), unique=True, nullable=True
+    )
+    specification_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("specifications.pk"), unique=True, nullable=True
+    )
+    __table_args__ = (
+        CheckConstraint("(product_pk IS NULL) <> (specification_pk IS NULL)", name="one_owner"),
+    )
+
+
+class ListEntryRow(Base):
+    """An account on a list, with the name it was entered by (R5, R6).
+
+    The primary key serves membership and paging in the order accounts were registered.
+    """
+
+    __tablename__ = "list_entries"
+    list_pk: Mapped[int] = mapped_column(ForeignKey("lists.pk"), primary_key=True)
     account_pk: Mapped[int] = mapped_column(ForeignKey("accounts.pk"), primary_key=True)
     entered_name: Mapped[str] = mapped_column(String(32))
     added_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    # Which lists hold an account: the catalog and an account's removal.
-    __table_args__ = (Index("ix_product_specified_users_account_pk", "account_pk"),)
-
-
-class SpecificationUserRow(Base):
-    """A specification's specified-user list (R5, R6)."""
-
-    __tablename__ = "specification_specified_users"
-    specification_pk: Mapped[int] = mapped_column(ForeignKey("specifications.pk"), primary_key=True)
-    account_pk: Mapped[int] = mapped_column(ForeignKey("accounts.pk"), primary_key=True)
-    entered_name: Mapped[str] = mapped_column(String(32))
-    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    __table_args__ = (Index("ix_specification_specified_users_account_pk", "account_pk"),)
+    # Which lists hold an account: a buyer's facts, an account's removal.
+    __table_args__ = (Index("ix_list_entries_account_pk", "account_pk"),)
 
 
 class ProductAssociationRow(Base):

@@ -21,7 +21,7 @@ from offerscope.api.deps import Db, Operator, Seller
 from offerscope.api.problems import PROBLEM_JSON
 from offerscope.api.schemas import Problem
 from offerscope.domain.errors import OfferscopeError
-from offerscope.services import imports
+from offerscope.services import exports, imports
 from offerscope.services.imports import ErrorSink, ImportReport, RowError
 from offerscope.web.errors import HttpError
 
@@ -236,7 +236,7 @@ _EXPORT_DOC = {"response_class": StreamingResponse, "responses": {200: {"content
 @router.get("/products/{product_id}/specified-users/export", **_EXPORT_DOC)  # type: ignore[arg-type]
 def export_product_users(product_id: str, db: Db, actor: Seller) -> StreamingResponse:
     """The product's list as `account_id,account_name` CSV (names as entered)."""
-    lines = imports.export_specified_users(db, actor, product_id, None)
+    lines = exports.export_specified_users(db, actor, product_id, None)
     return _csv(lines, f"{product_id}-specified-users.csv")
 
 
@@ -245,11 +245,11 @@ def export_specification_users(
     product_id: str, specification_id: str, db: Db, actor: Seller
 ) -> StreamingResponse:
     """The specification's list as `account_id,account_name` CSV."""
-    lines = imports.export_specified_users(db, actor, product_id, specification_id)
+    lines = exports.export_specified_users(db, actor, product_id, specification_id)
     return _csv(lines, f"{specification_id}-specified-users.csv")
 
 
 @router.get("/accounts/export", **_EXPORT_DOC)  # type: ignore[arg-type]
 def export_accounts(db: Db, _: Operator) -> StreamingResponse:
     """Every account as `account_id,account_name,account_type` CSV."""
-    return _csv(imports.export_accounts(db), "accounts.csv")
+    return _csv(exports.export_accounts(db), "accounts.csv")

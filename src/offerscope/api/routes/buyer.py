@@ -10,7 +10,8 @@ from offerscope.api import schemas
 from offerscope.api.deps import Buyer, CheckedText, Db, Index
 from offerscope.api.metrics import count_decisions
 from offerscope.domain.limits import MAX_PAGE
-from offerscope.services import decisions
+from offerscope.services import orders
+from offerscope.services.catalog import catalog as catalog_page
 
 router = APIRouter(prefix="/v1", tags=["buyer"], dependencies=[CheckedText])
 
@@ -23,7 +24,7 @@ def catalog(
     request: Request, index: Index, actor: Buyer, limit: Limit = 100, cursor: Cursor = None
 ) -> schemas.CatalogPage:
     """Every product with each specification's decision for the signed-in buyer."""
-    page = decisions.catalog(index, actor, limit=limit, cursor=cursor)
+    page = catalog_page(index, actor, limit=limit, cursor=cursor)
     count_decisions(request, [s.decision for p in page.items for s in p.specifications])
     return schemas.CatalogPage(
         items=[
@@ -52,14 +53,14 @@ def catalog(
 @router.post("/orders", status_code=status.HTTP_201_CREATED, response_model=schemas.Order)
 def place_order(body: schemas.OrderCreate, db: Db, actor: Buyer) -> schemas.Order:
     """R11: ordered only if R3 admits the buyer at that moment; 403 with the decision if not."""
-    return schemas.Order(**vars(decisions.place_order(db, actor, body.specification_id)))
+    return schemas.Order(**vars(orders.place_order(db, actor, body.specification_id)))
 
 
 @router.get("/orders", response_model=schemas.OrderPage)
 def list_orders(
     db: Db, actor: Buyer, limit: Limit = 100, cursor: Cursor = None
 ) -> schemas.OrderPage:
-    page = decisions.list_orders(db, actor, limit=limit, cursor=cursor)
+    page = orders.list_orders(db, actor, limit=limit, cursor=cursor)
     return schemas.OrderPage(
         items=[schemas.Order(**vars(o)) for o in page.items], next_cursor=page.next_cursor
     )

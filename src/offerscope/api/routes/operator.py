@@ -8,8 +8,8 @@ from offerscope.api import schemas
 from offerscope.api.decision_json import batch_response
 from offerscope.api.deps import CheckedText, Db, Index, Operator
 from offerscope.api.metrics import count_decisions
-from offerscope.services import admin, decisions
-from offerscope.services.views import Role
+from offerscope.services import accounts, decisions, orders, sellers, tokens
+from offerscope.services.actors import Role
 
 router = APIRouter(prefix="/v1", tags=["operator"], dependencies=[CheckedText])
 
@@ -17,13 +17,13 @@ router = APIRouter(prefix="/v1", tags=["operator"], dependencies=[CheckedText])
 @router.post("/accounts", status_code=status.HTTP_201_CREATED, response_model=schemas.Account)
 def register_account(body: schemas.AccountCreate, db: Db, _: Operator) -> schemas.Account:
     """Register a customer account (409 if its ID exists)."""
-    view = admin.register_account(db, body.account_id, body.account_name, body.account_type)
+    view = accounts.register_account(db, body.account_id, body.account_name, body.account_type)
     return schemas.Account.of(view)
 
 
 @router.get("/accounts/{account_id}", response_model=schemas.Account)
 def get_account(account_id: str, db: Db, _: Operator) -> schemas.Account:
-    return schemas.Account.of(admin.get_account(db, account_id))
+    return schemas.Account.of(accounts.get_account(db, account_id))
 
 
 @router.patch("/accounts/{account_id}", response_model=schemas.Account)
@@ -31,7 +31,7 @@ def update_account(
     account_id: str, body: schemas.AccountPatch, db: Db, _: Operator
 ) -> schemas.Account:
     """Rename an account or change its type; lists keep it by ID (SPEC.md §2, R6)."""
-    view = admin.update_account(
+    view = accounts.update_account(
         db, account_id, account_name=body.account_name, account_type=body.account_type
     )
     return schemas.Account.of(view)
@@ -39,14 +39,14 @@ def update_account(
 
 @router.post("/sellers", status_code=status.HTTP_201_CREATED, response_model=schemas.Seller)
 def create_seller(body: schemas.SellerCreate, db: Db, _: Operator) -> schemas.Seller:
-    view = admin.create_seller(db, body.name)
+    view = sellers.create_seller(db, body.name)
     return schemas.Seller(seller_id=view.seller_id, name=view.name)
 
 
 @router.post("/tokens", status_code=status.HTTP_201_CREATED, response_model=schemas.Token)
 def create_token(body: schemas.TokenCreate, db: Db, _: Operator) -> schemas.Token:
     """Issue a token; it is shown once, and only its hash is kept."""
-    token = admin.create_token(
+    token = tokens.create_token(
         db, Role(body.role), seller_id=body.seller_id, account_id=body.account_id
     )
     return schemas.Token(token=token)
@@ -55,7 +55,7 @@ def create_token(body: schemas.TokenCreate, db: Db, _: Operator) -> schemas.Toke
 @router.post("/orders/{order_id}/refund", response_model=schemas.Order)
 def refund_order(order_id: str, db: Db, _: Operator) -> schemas.Order:
     """R10: a refunded order no longer counts as a purchase."""
-    return schemas.Order(**vars(decisions.refund_order(db, order_id)))
+    return schemas.Order(**vars(orders.refund_order(db, order_id)))
 
 
 @router.post("/decisions", response_model=schemas.DecisionBody)

@@ -13,7 +13,8 @@ from fastapi import APIRouter, Header, Query, Response, status
 from offerscope.api import schemas
 from offerscope.api.deps import CheckedText, Db, Seller
 from offerscope.domain.limits import MAX_PAGE
-from offerscope.services import decisions, lists, products
+from offerscope.services import associations, products, specified_users, targets
+from offerscope.services.history import product_history
 from offerscope.services.views import (
     AddedUser,
     AssociationsView,
@@ -93,7 +94,7 @@ def _target_response(view: TargetCustomersView, response: Response) -> schemas.T
 def get_target_customers(
     product_id: str, response: Response, db: Db, actor: Seller
 ) -> schemas.TargetCustomers:
-    return _target_response(products.get_target_customers(db, actor, product_id), response)
+    return _target_response(targets.get_target_customers(db, actor, product_id), response)
 
 
 @router.put("/{product_id}/target-customers", response_model=schemas.TargetCustomers)
@@ -106,7 +107,7 @@ def set_product_target(
     if_match: IfMatch = None,
 ) -> schemas.TargetCustomers:
     """R4: 409 conflicting_specifications unless reset_conflicting_specifications is true."""
-    view = products.set_product_target(
+    view = targets.set_product_target(
         db,
         actor,
         product_id,
@@ -129,7 +130,7 @@ def set_specification_target(
 ) -> schemas.TargetCustomers:
     """R2: only the settings the product's target allows; 409 non_editable under specified
     and associated products."""
-    view = products.set_specification_setting(
+    view = targets.set_specification_setting(
         db, actor, product_id, specification_id, body.target, if_match=_expected_version(if_match)
     )
     return _target_response(view, response)
@@ -170,7 +171,7 @@ def list_product_users(
     q: Search = "",
 ) -> schemas.SpecifiedUserPage:
     return _user_page(
-        lists.list_specified_users(
+        specified_users.list_specified_users(
             db, actor, product_id, None, limit=limit, cursor=cursor, search=q
         )
     )
@@ -181,7 +182,7 @@ def add_product_user(
     product_id: str, body: schemas.SpecifiedUserAdd, response: Response, db: Db, actor: Seller
 ) -> schemas.SpecifiedUser:
     """R5: only while the product's target is specified; name and ID of one account."""
-    added = lists.add_specified_user(
+    added = specified_users.add_specified_user(
         db, actor, product_id, None, body.account_id, body.account_name
     )
     return _add_response(added, response)
@@ -189,7 +190,7 @@ def add_product_user(
 
 @router.delete("/{product_id}/specified-users/{account_id}", **_REMOVED)  # type: ignore[arg-type]
 def remove_product_user(product_id: str, account_id: str, db: Db, actor: Seller) -> Response:
-    lists.remove_specified_user(db, actor, product_id, None, account_id)
+    specified_users.remove_specified_user(db, actor, product_id, None, account_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -204,7 +205,7 @@ def list_specification_users(
     q: Search = "",
 ) -> schemas.SpecifiedUserPage:
     return _user_page(
-        lists.list_specified_users(
+        specified_users.list_specified_users(
             db, actor, product_id, specification_id, limit=limit, cursor=cursor, search=q
         )
     )
@@ -220,7 +221,7 @@ def add_specification_user(
     actor: Seller,
 ) -> schemas.SpecifiedUser:
     """R5, R6: only while the specification's setting is specified, and of the right type."""
-    added = lists.add_specified_user(
+    added = specified_users.add_specified_user(
         db, actor, product_id, specification_id, body.account_id, body.account_name
     )
     return _add_response(added, response)
@@ -230,7 +231,7 @@ def add_specification_user(
 def remove_specification_user(
     product_id: str, specification_id: str, account_id: str, db: Db, actor: Seller
 ) -> Response:
-    lists.remove_specified_user(db, actor, product_id, specification_id, account_id)
+    specified_users.remove_specified_user(db, actor, product_id, specification_id, account_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -249,7 +250,7 @@ def _association_list(view: AssociationsView) -> schemas.AssociationList:
 def list_associated_products(
     product_id: str, db: Db, actor: Seller, limit: Limit = 100, cursor: Cursor = None
 ) -> schemas.AssociationList:
-    view = lists.list_associations(db, actor, product_id, limit=limit, cursor=cursor)
+    view = associations.list_associations(db, actor, product_id, limit=limit, cursor=cursor)
     return _association_list(view)
 
 
@@ -267,7 +268,7 @@ def add_associated_products(
     actor: Seller,
 ) -> schemas.AssociationList:
     """R7: only other products of the same seller, while the target is associated."""
-    view = lists.add_associations(db, actor, product_id, None, body.product_ids)
+    view = associations.add_associations(db, actor, product_id, None, body.product_ids)
     response.status_code = status.HTTP_201_CREATED if view.created else status.HTTP_200_OK
     return _association_list(view)
 
@@ -280,7 +281,7 @@ def add_associated_products(
 def remove_associated_product(
     product_id: str, other_product_id: str, db: Db, actor: Seller
 ) -> Response:
-    lists.remove_association(db, actor, product_id, None, other_product_id)
+    associations.remove_association(db, actor, product_id, None, other_product_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -293,7 +294,7 @@ def list_associated_specifications(
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> schemas.AssociationList:
-    view = lists.list_associations(
+    view = associations.list_associations(
         db, actor, product_id, specification_id, limit=limit, cursor=cursor
     )
     return _association_list(view)
@@ -314,7 +315,9 @@ def add_associated_specifications(
     actor: Seller,
 ) -> schemas.AssociationList:
     """R8: only other specifications of the same product, while the setting is associated."""
-    view = lists.add_associations(db, actor, product_id, specification_id, body.specification_ids)
+    view = associations.add_associations(
+        db, actor, product_id, specification_id, body.specification_ids
+    )
     response.status_code = status.HTTP_201_CREATED if view.created else status.HTTP_200_OK
     return _association_list(view)
 
@@ -327,7 +330,7 @@ def add_associated_specifications(
 def remove_associated_specification(
     product_id: str, specification_id: str, other_specification_id: str, db: Db, actor: Seller
 ) -> Response:
-    lists.remove_association(db, actor, product_id, specification_id, other_specification_id)
+    associations.remove_association(db, actor, product_id, specification_id, other_specification_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -339,7 +342,7 @@ def history(
     product_id: str, db: Db, actor: Seller, limit: Limit = 100, cursor: Cursor = None
 ) -> schemas.HistoryPage:
     """R13: every change to this product's targets, lists and associations, newest first."""
-    page = decisions.product_history(db, actor, product_id, limit=limit, cursor=cursor)
+    page = product_history(db, actor, product_id, limit=limit, cursor=cursor)
     return schemas.HistoryPage(
         items=[schemas.HistoryEntry(**vars(e)) for e in page.items], next_cursor=page.next_cursor
     )

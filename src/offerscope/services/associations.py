@@ -1,0 +1,111 @@
+"""Associations of products (R7) and of specifications (R8)."""
+
+from __future__ import annotations
+
+from offerscope.domain.errors import NotFound
+from offerscope.domain.limits import MAX_IDS, check_count, check_page_size
+from offerscope.domain.lists import (
+    associations_are_active,
+    check_association,
+    check_association_open,
+)
+from offerscope.services.actors import Actor
+from offerscope.services.history import record
+from offerscope.services.ids import utcnow
+from offerscope.services.ownership import Owner, owner
+from offerscope.services.paging import int_cursor, next_cursor
+from offerscope.services.views import AssociatedView, AssociationsView
+from offerscope.storage import associations, changes
+from offerscope.storage.unit_of_work import Database, UnitOfWork
+
+
+def _items(uow: UnitOfWork, found: Owner) -> list[AssociatedView]:
+    rows, _ = associations.linked_page(uow.session, found.links, found.pk, after=None, limit=None)
+    return [AssociatedView(public, name) for _pk, public, name in rows]
+
+
+def list_associations(
+    db: Database,
+    actor: Actor,
+    product_id: str,
+    specification_id: str | None = None,
+    *,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> AssociationsView:
+    """The associations in creation order: a page of `limit` (SPEC.md §4), or all of them."""
+    if limit is not None:
+        limit = check_page_size(limit)
+    after = int_cursor(cursor)
+    with db.reading() as uow:
+        found = owner(uow, actor, product_id, specification_id, lock=False)
+        rows, more = associations.linked_page(
+            uow.session, found.links, found.pk, after=after, limit=limit
+        )
+        items = [AssociatedView(public, name) for _pk, public, name in rows]
+        following = next_cursor(rows[-1][0] if rows else None, more)
+        return AssociationsView(
+            items, associations_are_active(found.setting), next_cursor=following
+        )
+
+
+def add_associations(
+    db: Database, actor: Actor, product_id: str, specification_id: str | None, ids: list[str]
+) -> AssociationsView:
+    """R7, R8: associate other products (specifications); all of them or none."""
+    check_count(ids, MAX_IDS, "ids")
+    with db.writing() as uow:
+        found = owner(uow, actor, product_id, specification_id, lock=True)
+        check_association_open(found.setting)
+        siblings = associations.siblings(uow.session, found.links, found.link_scope, ids)
+        for candidate in ids:
+            check_association(found.public_id, candidate, candidate in siblings)
+        present = associations.linked_pks(uow.session, found.links, found.pk)
+        created = False
+        for candidate in dict.fromkeys(ids):
+            other_pk = siblings[candidate]
+            if other_pk in present:
+                continue
+            associations.add_link(uow.session, found.links, found.pk, other_pk, utcnow())
+            uow.record_change(changes.LinkEdited(found.kind, found.pk, other_pk, True))
+            record(
+                uow,
+                actor,
+                found.product,
+                "association_added",
+                specification_id=found.spec_id,
+                subject=candidate,
+            )
+            created = True
+        uow.session.flush()
+        items = _items(uow, found)
+        uow.commit()
+        return AssociationsView(items, associations_are_active(found.setting), created)
+
+
+def remove_association(
+    db: Database, actor: Actor, product_id: str, specification_id: str | None, other_id: str
+) -> None:
+    with db.writing() as uow:
+        found = owner(uow, actor, product_id, specification_id, lock=True)
+        other_pk = associations.siblings(
+            uow.session, found.links, found.link_scope, [other_id]
+        ).get(other_id)
+        if other_pk is None or not associations.remove_link(
+            uow.session, found.links, found.pk, other_pk
+        ):
+            raise NotFound(
+                "association_not_found",
+                "This product or specification is not associated.",
+                id=other_id,
+            )
+        uow.record_change(changes.LinkEdited(found.kind, found.pk, other_pk, False))
+        record(
+            uow,
+            actor,
+            found.product,
+            "association_removed",
+            specification_id=found.spec_id,
+            subject=other_id,
+        )
+        uow.commit()

@@ -1,0 +1,85 @@
+"""Orders (R11) and refunds (R10)."""
+
+from __future__ import annotations
+
+from offerscope.domain.decision import OrderStatus, Reason
+from offerscope.domain.errors import Conflict, NotFound, Refused
+from offerscope.domain.limits import check_page_size
+from offerscope.services.actors import Actor
+from offerscope.services.decisions import decide_in
+from offerscope.services.ids import new_id, utcnow
+from offerscope.services.paging import int_cursor, next_cursor
+from offerscope.services.views import OrderView, Page
+from offerscope.storage import changes, orders, products
+from offerscope.storage.tables import OrderRow
+from offerscope.storage.unit_of_work import Database
+
+
+def _view(row: OrderRow, account_id: str, spec_id: str, product_id: str) -> OrderView:
+    return OrderView(row.order_id, account_id, spec_id, product_id, row.status, row.created_at)
+
+
+def place_order(db: Database, actor: Actor, specification_id: str) -> OrderView:
+    """R11: decide and insert in one write transaction; refuse with the decision otherwise."""
+    assert actor.account_pk is not None and actor.account_id is not None
+    with db.writing() as uow:
+        session = uow.session
+        if uow.locks_rows:
+            orders.share_lock_for_order(session, specification_id, actor.account_pk)
+        decision = decide_in(session, actor.account_id, specification_id)
+        if not decision.allowed:
+            if decision.reason is Reason.SPECIFICATION_NOT_FOUND:
+                raise NotFound(
+                    "specification_not_found",
+                    "No specification has this ID.",
+                    specification_id=specification_id,
+                )
+            raise Refused("not_target_customer", decision.message, decision=decision.summary())
+        keys = products.keys_of_specification(session, specification_id)
+        assert keys is not None
+        spec_pk, product_pk, product_id = keys
+        row = orders.add_order(
+            session,
+            new_id("ord"),
+            actor.account_pk,
+            spec_pk,
+            product_pk,
+            OrderStatus.PAID.value,
+            utcnow(),
+        )
+        uow.record_change(changes.PurchaseCounted(actor.account_pk, spec_pk, product_pk, 1))
+        uow.commit()
+        return _view(row, actor.account_id, specification_id, product_id)
+
+
+def list_orders(
+    db: Database, actor: Actor, *, limit: int = 100, cursor: str | None = None
+) -> Page[OrderView]:
+    """A buyer's own orders, newest first."""
+    limit = check_page_size(limit)
+    before = int_cursor(cursor)
+    assert actor.account_id is not None
+    with db.reading() as uow:
+        rows, more = orders.orders_page(uow.session, actor.account_pk, before=before, limit=limit)
+        items = [_view(o, actor.account_id, s, p) for o, s, p in rows]
+        return Page(items, next_cursor(rows[-1][0].pk if rows else None, more))
+
+
+def refund_order(db: Database, order_id: str) -> OrderView:
+    """R10: a refunded order no longer counts as a purchase."""
+    with db.writing() as uow:
+        found = orders.order_to_refund(uow.session, order_id)
+        if found is None:
+            raise NotFound("order_not_found", "No order has this ID.", order_id=order_id)
+        order, account_id, spec_id, product_id = found
+        if uow.locks_rows:
+            orders.lock_for_refund(uow.session, order)
+        if order.status == OrderStatus.REFUNDED.value:
+            raise Conflict("already_refunded", "This order has already been refunded.")
+        order.status = OrderStatus.REFUNDED.value
+        uow.record_change(
+            changes.PurchaseCounted(order.account_pk, order.specification_pk, order.product_pk, -1)
+        )
+        uow.session.flush()
+        uow.commit()
+        return _view(order, account_id, spec_id, product_id)

@@ -1,0 +1,130 @@
+"""Specified-user lists of products and specifications (R5, R6)."""
+
+from __future__ import annotations
+
+from offerscope.domain.errors import NotFound
+from offerscope.domain.limits import check_page_size
+from offerscope.domain.lists import (
+    RegisteredAccount,
+    check_list_open,
+    check_type_fit,
+    list_is_active,
+    match_account,
+)
+from offerscope.domain.names import account_id_key, normalize_account_id, normalize_account_name
+from offerscope.domain.targets import AccountType, Target
+from offerscope.services.actors import Actor
+from offerscope.services.history import record
+from offerscope.services.ids import utcnow
+from offerscope.services.ownership import owner
+from offerscope.services.paging import int_cursor, next_cursor
+from offerscope.services.views import AddedUser, Page, SpecifiedUsersView, SpecifiedUserView
+from offerscope.storage import accounts, changes, lists
+from offerscope.storage.tables import AccountRow, ListEntryRow
+from offerscope.storage.unit_of_work import Database
+
+
+def user_view(entry: ListEntryRow, account: AccountRow) -> SpecifiedUserView:
+    return SpecifiedUserView(
+        account_id=account.account_id,
+        account_name=entry.entered_name,
+        current_account_name=account.account_name,
+        account_type=AccountType(account.account_type),
+        added_at=entry.added_at,
+    )
+
+
+def registered(row: AccountRow | None) -> RegisteredAccount | None:
+    """An account row as the rules of R5 and R6 see it."""
+    if row is None:
+        return None
+    return RegisteredAccount(row.account_id, row.account_name, AccountType(row.account_type))
+
+
+def list_specified_users(
+    db: Database,
+    actor: Actor,
+    product_id: str,
+    specification_id: str | None = None,
+    *,
+    limit: int = 100,
+    cursor: str | None = None,
+    search: str = "",
+) -> SpecifiedUsersView:
+    """A page of a list in the order entries were keyed; `search` matches ID or either name."""
+    limit = check_page_size(limit)
+    after = int_cursor(cursor)
+    with db.reading() as uow:
+        found = owner(uow, actor, product_id, specification_id, lock=False)
+        rows, more = lists.entries_page(
+            uow.session, found.list_pk, after=after, limit=limit, search=search.strip()
+        )
+        items = [user_view(entry, account) for entry, account in rows]
+        following = next_cursor(rows[-1][0].account_pk if rows else None, more)
+        return SpecifiedUsersView(Page(items, following), list_is_active(found.setting))
+
+
+def add_specified_user(
+    db: Database,
+    actor: Actor,
+    product_id: str,
+    specification_id: str | None,
+    account_id: str,
+    account_name: str,
+) -> AddedUser:
+    """R5, R6: add an account, named by both its ID and its name, to a list."""
+    account_id = normalize_account_id(account_id)
+    account_name = normalize_account_name(account_name)
+    with db.writing() as uow:
+        found = owner(uow, actor, product_id, specification_id, lock=True)
+        check_list_open(found.setting)
+        by_id = accounts.find_account(uow.session, account_id)
+        account = match_account(account_name, registered(by_id))
+        assert by_id is not None
+        if found.specification is not None:
+            check_type_fit(Target(found.product.target), account)
+        existing = lists.entry(uow.session, found.list_pk, by_id.pk)
+        if existing is not None:
+            return AddedUser(user_view(existing, by_id), created=False)
+        entry = lists.add_entry(uow.session, found.list_pk, by_id.pk, account_name, utcnow())
+        uow.record_change(changes.ListEdited(found.list_pk, (by_id.pk,), True))
+        record(
+            uow,
+            actor,
+            found.product,
+            "specified_user_added",
+            specification_id=found.spec_id,
+            subject=account_id,
+            after=account_name,
+        )
+        uow.session.flush()
+        uow.commit()
+        return AddedUser(user_view(entry, by_id), created=True)
+
+
+def remove_specified_user(
+    db: Database, actor: Actor, product_id: str, specification_id: str | None, account_id: str
+) -> None:
+    """R5: remove an account from a list; 404 if it is not on it."""
+    key = account_id_key(account_id)
+    with db.writing() as uow:
+        found = owner(uow, actor, product_id, specification_id, lock=True)
+        entry = lists.entry_of_account(uow.session, found.list_pk, key) if key else None
+        if entry is None or key is None:
+            raise NotFound(
+                "user_not_found",
+                "This account is not on the specified-user list.",
+                account_id=account_id,
+            )
+        lists.remove_entry(uow.session, found.list_pk, entry.account_pk)
+        uow.record_change(changes.ListEdited(found.list_pk, (entry.account_pk,), False))
+        record(
+            uow,
+            actor,
+            found.product,
+            "specified_user_removed",
+            specification_id=found.spec_id,
+            subject=key,
+            before=entry.entered_name,
+        )
+        uow.commit()

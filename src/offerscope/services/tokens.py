@@ -1,0 +1,82 @@
+"""Access tokens: issued by the operator, kept only as digests, and authenticated."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from offerscope.domain.errors import Invalid
+from offerscope.domain.names import normalize_account_id
+from offerscope.services.actors import Actor, Role
+from offerscope.services.ids import utcnow
+from offerscope.storage import accounts, sellers, tokens
+from offerscope.storage.tokens import TokenHolder
+from offerscope.storage.unit_of_work import Database
+
+TOKEN_PREFIX = "osk_"  # noqa: S105 (a prefix that marks offerscope tokens, not a secret)
+
+
+def hash_token(token: str) -> str:
+    """Tokens are kept only as SHA-256 digests: 256 random bits need no slow hash."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def actor_of(holder: TokenHolder | None) -> Actor | None:
+    if holder is None:
+        return None
+    role, seller_pk, seller_id, account_pk, account_id = holder
+    return Actor(
+        role=Role(role),
+        seller_pk=seller_pk,
+        seller_id=seller_id,
+        account_pk=account_pk,
+        account_id=account_id,
+    )
+
+
+def create_token(
+    db: Database, role: Role, *, seller_id: str | None = None, account_id: str | None = None
+) -> str:
+    """Issue a token for a role; the plain token is returned once and never stored."""
+    with db.writing() as uow:
+        session = uow.session
+        seller_pk = account_pk = None
+        if role is Role.SELLER:
+            if not seller_id:
+                raise Invalid(
+                    "invalid_request", "A seller token needs seller_id.", field="seller_id"
+                )
+            seller_pk = sellers.seller_pk(session, seller_id)
+            if seller_pk is None:
+                raise Invalid("seller_not_found", "No seller has this ID.", field="seller_id")
+        elif role is Role.BUYER:
+            if not account_id:
+                raise Invalid(
+                    "invalid_request", "A buyer token needs account_id.", field="account_id"
+                )
+            account = accounts.find_account(session, normalize_account_id(account_id))
+            if account is None:
+                raise Invalid(
+                    "account_not_found", "No customer account has this ID.", field="account_id"
+                )
+            account_pk = account.pk
+        elif seller_id or account_id:
+            raise Invalid(
+                "invalid_request", "An operator token names neither a seller nor an account."
+            )
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        tokens.add_token(session, hash_token(token), role.value, seller_pk, account_pk, utcnow())
+        uow.commit()
+        return token
+
+
+def authenticate(db: Database, token: str) -> Actor | None:
+    """The actor a bearer token speaks for, or None for an unknown token.
+
+    The lookup is by the token's digest, so the database never compares secrets; an attacker
+    who could time it learns only about digests of their own guesses.
+    """
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    with db.reading() as uow:
+        return actor_of(tokens.holder_of_token(uow.session, hash_token(token)))

@@ -1,0 +1,114 @@
+"""Orders (R10, R11): their rows, a buyer's pages, and the row locks that order them against
+seller changes on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from offerscope.storage.paging import paginate
+from offerscope.storage.tables import (
+    AccountRow,
+    OrderRow,
+    ProductAssociationRow,
+    ProductRow,
+    SpecificationAssociationRow,
+    SpecificationRow,
+)
+
+
+def share_lock_for_order(session: Session, specification_id: str, account_pk: int) -> None:
+    """R11 on PostgreSQL: share-lock the product and the account for the order's lifetime.
+
+    Every seller change to the product takes the same row FOR UPDATE, an account's type
+    change its row, and a refund every product its order unlocks: none can commit between
+    an order's check and its insert. (SQLite writers already hold the whole database.)
+    """
+    session.execute(
+        select(ProductRow.pk)
+        .join(SpecificationRow, SpecificationRow.product_pk == ProductRow.pk)
+        .where(SpecificationRow.specification_id == specification_id)
+        .with_for_update(read=True)
+    ).all()
+    session.execute(
+        select(AccountRow.pk).where(AccountRow.pk == account_pk).with_for_update(read=True)
+    ).all()
+
+
+def add_order(
+    session: Session,
+    order_id: str,
+    account_pk: int,
+    specification_pk: int,
+    product_pk: int,
+    status: str,
+    now: datetime,
+) -> OrderRow:
+    row = OrderRow(
+        order_id=order_id,
+        account_pk=account_pk,
+        specification_pk=specification_pk,
+        product_pk=product_pk,
+        status=status,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def orders_page(
+    session: Session, account_pk: int | None, *, before: int | None, limit: int
+) -> tuple[list[tuple[OrderRow, str, str]], bool]:
+    """A page of a buyer's orders, newest first, with each one's specification and product ID."""
+    query = (
+        select(OrderRow, SpecificationRow.specification_id, ProductRow.product_id)
+        .join(SpecificationRow, SpecificationRow.pk == OrderRow.specification_pk)
+        .join(ProductRow, ProductRow.pk == OrderRow.product_pk)
+        .where(OrderRow.account_pk == account_pk)
+    )
+    rows, more = paginate(session, query, OrderRow.pk, after=before, limit=limit, descending=True)
+    return [(row[0], row[1], row[2]) for row in rows], more
+
+
+def order_to_refund(session: Session, order_id: str) -> tuple[OrderRow, str, str, str] | None:
+    """An order with its account's, specification's and product's public IDs."""
+    found = session.execute(
+        select(
+            OrderRow,
+            AccountRow.account_id,
+            SpecificationRow.specification_id,
+            ProductRow.product_id,
+        )
+        .join(AccountRow, AccountRow.pk == OrderRow.account_pk)
+        .join(SpecificationRow, SpecificationRow.pk == OrderRow.specification_pk)
+        .join(ProductRow, ProductRow.pk == OrderRow.product_pk)
+        .where(OrderRow.order_id == order_id)
+    ).one_or_none()
+    return None if found is None else (found[0], found[1], found[2], found[3])
+
+
+def lock_for_refund(session: Session, order: OrderRow) -> None:
+    """Lock every product this order's purchase could admit buyers to, then the order itself
+    (see `share_lock_for_order`), and read the order again under the lock."""
+    by_product = select(ProductAssociationRow.product_pk).where(
+        ProductAssociationRow.associated_product_pk == order.product_pk
+    )
+    by_specification = (
+        select(SpecificationRow.product_pk)
+        .join(
+            SpecificationAssociationRow,
+            SpecificationAssociationRow.specification_pk == SpecificationRow.pk,
+        )
+        .where(SpecificationAssociationRow.associated_specification_pk == order.specification_pk)
+    )
+    session.execute(
+        select(ProductRow.pk)
+        .where(ProductRow.pk.in_(by_product) | ProductRow.pk.in_(by_specification))
+        .order_by(ProductRow.pk)
+        .with_for_update()
+    ).all()
+    session.execute(select(OrderRow.pk).where(OrderRow.pk == order.pk).with_for_update()).all()
+    session.refresh(order)
