@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from offerscope.domain.targets import Setting, Target
+from offerscope.services.views import ProductView
 from tests.api.helpers import (
+    SellerCtx,
     decide,
     list_user,
     new_account,
@@ -125,23 +127,52 @@ def test_r5_remove_then_remove_again_answers_404(api: Api) -> None:
     ] == ("not_specified_user")
 
 
-def test_r5_specification_list_add_and_remove(api: Api) -> None:
+def _beta_list(api: Api) -> tuple[SellerCtx, ProductView, str, str]:
+    """A product whose Beta specification sells to its own specified users (Basic follows the
+    product): the seller, the product, Beta's ID and the path of Beta's list."""
     seller = new_seller(api)
-    alice = new_account(api)
     product = new_product(api, seller, "Beta", "Basic", settings={"Beta": Setting.SPECIFIED})
     beta = spec_id(product, "Beta")
-    path = f"/v1/products/{product.product_id}/specifications/{beta}/specified-users"
+    return (
+        seller,
+        product,
+        beta,
+        f"/v1/products/{product.product_id}/specifications/{beta}/specified-users",
+    )
+
+
+def test_r5_an_account_added_to_a_specification_list_may_buy_it(api: Api) -> None:
+    seller, _product, beta, path = _beta_list(api)
+    alice = new_account(api)
     ok(seller.http.post(path, json=_entry(alice)), 201)
     assert decide(api, alice["account_id"], beta)["allowed"] is True
-    # The product's own list is another list.
+
+
+def test_r5_a_specification_list_is_not_its_products_list(api: Api) -> None:
+    seller, product, _beta, path = _beta_list(api)
+    ok(seller.http.post(path, json=_entry(new_account(api))), 201)
     assert ok(seller.http.get(f"/v1/products/{product.product_id}/specified-users"))["items"] == []
-    removed = seller.http.delete(f"{path}/{alice['account_id']}")
-    assert removed.status_code == 204
+
+
+def test_r5_a_removed_account_may_no_longer_buy_and_a_second_removal_is_404(api: Api) -> None:
+    seller, _product, beta, path = _beta_list(api)
+    alice = new_account(api)
+    ok(seller.http.post(path, json=_entry(alice)), 201)
+    assert seller.http.delete(f"{path}/{alice['account_id']}").status_code == 204
     assert decide(api, alice["account_id"], beta)["reason"] == "not_specified_user"
     problem(seller.http.delete(f"{path}/{alice['account_id']}"), 404, "user_not_found")
+
+
+def test_r5_a_specification_not_set_to_specified_users_takes_nobody(api: Api) -> None:
+    seller, product, _beta, _path = _beta_list(api)
     basic = spec_id(product, "Basic")
     other = f"/v1/products/{product.product_id}/specifications/{basic}/specified-users"
-    problem(seller.http.post(other, json=_entry(alice)), 409, "add_user_not_available")
+    problem(seller.http.post(other, json=_entry(new_account(api))), 409, "add_user_not_available")
+
+
+def test_r9_the_list_of_an_unknown_specification_is_404(api: Api) -> None:
+    seller, product, _beta, _path = _beta_list(api)
+    alice = new_account(api)
     missing = (
         f"/v1/products/{product.product_id}/specifications/spc_0000000000000000/specified-users"
     )

@@ -18,14 +18,15 @@ from __future__ import annotations
 import bisect
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
 
+from tests.concurrency import scenarios
 from tests.concurrency.client import Client
 from tests.concurrency.conftest import Cluster, record_figures
-from tests.concurrency.market import Market, expect
+from tests.concurrency.market import expect
+from tests.concurrency.scenarios import Scenario
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -76,21 +77,8 @@ class Watcher:
         return inside, allowed
 
 
-@dataclass
-class Race:
-    """One new-enemy scenario: how to let the buyer in, and how to shut them out, via A."""
-
-    name: str
-    market: Market
-    account: dict[str, str]
-    specification_id: str
-    let_in: Callable[[], object]
-    shut_out: Callable[[], object]
-    expected_reason: str
-
-
 def _answers_through_b(
-    race: Race, buyer_b: Client, operator_b: Client, iteration: int
+    race: Scenario, buyer_b: Client, operator_b: Client, iteration: int
 ) -> list[str]:
     """Ask process B a decision, an order, and in turn a batch or the catalog; describe each
     answer that lets the buyer through."""
@@ -119,7 +107,7 @@ def _answers_through_b(
     return stale
 
 
-def _run(cluster: Cluster, race: Race, iterations: int) -> None:
+def _run(cluster: Cluster, race: Scenario, iterations: int) -> None:
     market = race.market
     operator_b = market.operator(cluster.b)
     buyer_b = market.buyer(race.account, cluster.b)
@@ -168,68 +156,12 @@ def _run(cluster: Cluster, race: Race, iterations: int) -> None:
 
 
 def test_r5_removal_from_a_list_is_seen_by_every_process(cluster: Cluster, iterations: int) -> None:
-    market = Market.open(cluster)
-    product_id, (spec_id,) = market.product("specified")
-    account = market.account()
-    seller_a = market.seller(cluster.a)
-    users = f"/v1/products/{product_id}/specified-users"
-    entry = {"account_id": account["account_id"], "account_name": account["account_name"]}
-    race = Race(
-        name="specified_user_removed",
-        market=market,
-        account=account,
-        specification_id=spec_id,
-        let_in=lambda: expect(seller_a.post(users, json=entry), 201),
-        shut_out=lambda: expect(seller_a.delete(f"{users}/{account['account_id']}"), 204),
-        expected_reason="not_specified_user",
-    )
-    _run(cluster, race, iterations)
+    _run(cluster, scenarios.specified_user_removed(cluster), iterations)
 
 
 def test_r4_target_change_is_seen_by_every_process(cluster: Cluster, iterations: int) -> None:
-    market = Market.open(cluster)
-    product_id, (spec_id,) = market.product("all")
-    account = market.account("individual")
-    seller_a = market.seller(cluster.a)
-    path = f"/v1/products/{product_id}/target-customers"
-    race = Race(
-        name="target_changed",
-        market=market,
-        account=account,
-        specification_id=spec_id,
-        let_in=lambda: expect(seller_a.put(path, json={"target": "all"}), 200),
-        shut_out=lambda: expect(seller_a.put(path, json={"target": "enterprise"}), 200),
-        expected_reason="not_enterprise_user",
-    )
-    _run(cluster, race, iterations)
+    _run(cluster, scenarios.target_changed(cluster), iterations)
 
 
 def test_r10_refund_is_seen_by_every_process(cluster: Cluster, iterations: int) -> None:
-    market = Market.open(cluster)
-    base_id, (base_spec,) = market.product("all")
-    addon_id, (addon_spec,) = market.product("associated")
-    seller_a = market.seller(cluster.a)
-    links = {"product_ids": [base_id]}
-    expect(seller_a.post(f"/v1/products/{addon_id}/associated-products", json=links), 201)
-    account = market.account()
-    buyer_a = market.buyer(account, cluster.a)
-    operator_a = market.operator(cluster.a)
-    paid: list[str] = []
-
-    def buy_base() -> None:
-        order = expect(buyer_a.post("/v1/orders", json={"specification_id": base_spec}), 201)
-        paid.append(order["order_id"])
-
-    def refund_base() -> None:
-        expect(operator_a.post(f"/v1/orders/{paid.pop()}/refund"), 200)
-
-    race = Race(
-        name="order_refunded",
-        market=market,
-        account=account,
-        specification_id=addon_spec,
-        let_in=buy_base,
-        shut_out=refund_base,
-        expected_reason="no_associated_purchase",
-    )
-    _run(cluster, race, iterations)
+    _run(cluster, scenarios.order_refunded(cluster), iterations)

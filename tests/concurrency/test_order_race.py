@@ -37,10 +37,11 @@ from functools import partial
 import pytest
 from sqlalchemy import Connection, create_engine, text
 
+from tests.concurrency import scenarios
 from tests.concurrency.client import Response
 from tests.concurrency.conftest import Cluster, record_figures
-from tests.concurrency.market import Market, expect
 from tests.concurrency.pairs import pair
+from tests.concurrency.scenarios import Scenario
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -119,39 +120,28 @@ class Round:
 
 @dataclass
 class OrderRace:
-    """How to let the buyer in (via A) and the change that shuts them out (via A)."""
+    """A scenario, and the rounds it ran."""
 
-    name: str
-    market: Market
-    account: dict[str, str]
-    specification_id: str
-    let_in: Callable[[], object]
-    shut_out: Callable[[], object]
-    # Which witness row a round's change writes: (kind, ref) of `race_change`.
-    change_key: Callable[[], tuple[str, int]]
+    scenario: Scenario
     rounds: list[Round] = field(default_factory=list)
 
 
-def _pk(connection: Connection, table: str, column: str, value: str) -> int:
-    query = f"SELECT pk FROM {table} WHERE {column} = :v"  # noqa: S608 (test constants)
-    return int(connection.execute(text(query), {"v": value}).scalar_one())
-
-
 def _run(cluster: Cluster, witness: Connection, race: OrderRace, iterations: int) -> None:
-    buyer_b = race.market.buyer(race.account, cluster.b)
-    order = partial(buyer_b.post, "/v1/orders", json={"specification_id": race.specification_id})
+    scene = race.scenario
+    buyer_b = scene.market.buyer(scene.account, cluster.b)
+    order = partial(buyer_b.post, "/v1/orders", json={"specification_id": scene.specification_id})
     started = time.monotonic()
     with pair() as both:
         for _ in range(iterations):
-            race.let_in()
-            placed, _changed = both.run(order, race.shut_out)
+            scene.let_in()
+            placed, _changed = both.run(order, scene.shut_out)
             assert placed.status_code in (201, 403), (placed.status_code, placed.text)
-            race.rounds.append(Round(placed, *race.change_key()))
+            race.rounds.append(Round(placed, *scene.change_key(witness)))
     elapsed = time.monotonic() - started
     violations, witnessed = _violations(witness, race)
     won = sum(r.order.status_code == 201 for r in race.rounds)
     record_figures(
-        f"order_race_{race.name}",
+        f"order_race_{scene.name}",
         {
             "iterations": iterations,
             "violations": len(violations),
@@ -193,94 +183,11 @@ def _violations(witness: Connection, race: OrderRace) -> tuple[list[str], int]:
     return late, len(rows)
 
 
-def _specified_race(cluster: Cluster, witness: Connection) -> OrderRace:
-    market = Market.open(cluster)
-    product_id, (spec_id,) = market.product("specified")
-    account = market.account()
-    seller_a = market.seller(cluster.a)
-    users = f"/v1/products/{product_id}/specified-users"
-    entry = {"account_id": account["account_id"], "account_name": account["account_name"]}
-    product_pk = _pk(witness, "products", "product_id", product_id)
-    return OrderRace(
-        name="specified_user_removed",
-        market=market,
-        account=account,
-        specification_id=spec_id,
-        let_in=lambda: expect(seller_a.post(users, json=entry), 201),
-        shut_out=lambda: expect(seller_a.delete(f"{users}/{account['account_id']}"), 204),
-        change_key=lambda: ("specified_user_removed", product_pk),
-    )
-
-
-def _target_race(cluster: Cluster, witness: Connection) -> OrderRace:
-    market = Market.open(cluster)
-    product_id, (spec_id,) = market.product("all")
-    account = market.account("individual")
-    seller_a = market.seller(cluster.a)
-    path = f"/v1/products/{product_id}/target-customers"
-    product_pk = _pk(witness, "products", "product_id", product_id)
-    return OrderRace(
-        name="target_changed",
-        market=market,
-        account=account,
-        specification_id=spec_id,
-        let_in=lambda: expect(seller_a.put(path, json={"target": "all"}), 200),
-        shut_out=lambda: expect(seller_a.put(path, json={"target": "enterprise"}), 200),
-        # Letting in writes product_target_set too; the witness keys it by the new target.
-        change_key=lambda: ("product_target_set:enterprise", product_pk),
-    )
-
-
-def _refund_race(cluster: Cluster, witness: Connection) -> OrderRace:
-    market = Market.open(cluster)
-    base_id, (base_spec,) = market.product("all")
-    addon_id, (addon_spec,) = market.product("associated")
-    seller_a = market.seller(cluster.a)
-    links = {"product_ids": [base_id]}
-    expect(seller_a.post(f"/v1/products/{addon_id}/associated-products", json=links), 201)
-    account = market.account()
-    buyer_a = market.buyer(account, cluster.a)
-    operator_a = market.operator(cluster.a)
-    paid: list[str] = []
-
-    def buy_base() -> None:
-        placed = expect(buyer_a.post("/v1/orders", json={"specification_id": base_spec}), 201)
-        paid.append(placed["order_id"])
-
-    return OrderRace(
-        name="order_refunded",
-        market=market,
-        account=account,
-        specification_id=addon_spec,
-        let_in=buy_base,
-        shut_out=lambda: expect(operator_a.post(f"/v1/orders/{paid[-1]}/refund"), 200),
-        change_key=lambda: ("refund", _pk(witness, "orders", "order_id", paid[-1])),
-    )
-
-
-def _account_race(cluster: Cluster, witness: Connection) -> OrderRace:
-    market = Market.open(cluster)
-    _, (spec_id,) = market.product("individual")
-    account = market.account("individual")
-    operator_a = market.operator(cluster.a)
-    path = f"/v1/accounts/{account['account_id']}"
-    account_pk = _pk(witness, "accounts", "account_id", account["account_id"])
-    return OrderRace(
-        name="account_type_changed",
-        market=market,
-        account=account,
-        specification_id=spec_id,
-        let_in=lambda: expect(operator_a.patch(path, json={"account_type": "individual"}), 200),
-        shut_out=lambda: expect(operator_a.patch(path, json={"account_type": "enterprise"}), 200),
-        change_key=lambda: ("account_type:enterprise", account_pk),
-    )
-
-
-RACES: dict[str, Callable[[Cluster, Connection], OrderRace]] = {
-    "specified_user_removed": _specified_race,
-    "target_changed": _target_race,
-    "order_refunded": _refund_race,
-    "account_type_changed": _account_race,
+RACES: dict[str, Callable[[Cluster], Scenario]] = {
+    "specified_user_removed": scenarios.specified_user_removed,
+    "target_changed": scenarios.target_changed,
+    "order_refunded": scenarios.order_refunded,
+    "account_type_changed": scenarios.account_type_changed,
 }
 
 
@@ -288,4 +195,4 @@ RACES: dict[str, Callable[[Cluster, Connection], OrderRace]] = {
 def test_r11_no_order_commits_after_the_change_that_shuts_it_out(
     cluster: Cluster, witness: Connection, iterations: int, change: str
 ) -> None:
-    _run(cluster, witness, RACES[change](cluster, witness), iterations)
+    _run(cluster, witness, OrderRace(RACES[change](cluster)), iterations)

@@ -207,6 +207,7 @@ def world_on_copy(template: Path, directory: Path) -> Iterator[World]:
 @example([(kind, 0, 0, 0, 0) for kind in KINDS])
 @example([(kind, 1, 0, 1, 1) for kind in reversed(KINDS)])
 @example([(kind, 2, 1, 0, 2) for kind in KINDS])
+@pytest.mark.slow  # about 30 s: a marketplace per example
 def test_r3_r10_r12_index_follows_every_write_as_the_tables_do(
     sqlite_template: Path, tmp_path: Path, writes: list[Op]
 ) -> None:

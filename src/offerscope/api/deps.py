@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from offerscope.api.schemas import holds_nul
 from offerscope.bootstrap import Backend
+from offerscope.domain.limits import MAX_PAGE
 from offerscope.index.index import DecisionIndex
 from offerscope.services.actors import Actor, Role
 from offerscope.services.guessing import FailedAuthLimiter
@@ -70,6 +71,12 @@ def _role(role: Role) -> object:
 Operator = Annotated[Actor, _role(Role.OPERATOR)]
 Seller = Annotated[Actor, _role(Role.SELLER)]
 Buyer = Annotated[Actor, _role(Role.BUYER)]
+
+
+# Query parameters every list endpoint takes (SPEC.md §4: pages of at most 1,000).
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+Cursor = Annotated[str | None, Query(max_length=200)]
+Search = Annotated[str, Query(max_length=100)]
 
 
 async def refuse_nul(request: Request) -> None:

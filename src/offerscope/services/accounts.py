@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-
 from offerscope.domain.errors import Conflict, NotFound
 from offerscope.domain.names import (
     account_id_key,
@@ -42,10 +40,8 @@ def _unknown_account(account_id: str) -> NotFound:
 
 
 def _flush_unique(uow: UnitOfWork, account_name: str) -> None:
-    try:
-        uow.session.flush()
-    except IntegrityError as error:  # a concurrent writer took the ID or name first
-        raise name_taken(account_name) from error
+    if not accounts.flushed_unique(uow.session):  # a concurrent writer took it first
+        raise name_taken(account_name)
 
 
 def register_account(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from offerscope.domain.limits import check_page_size
+from offerscope.domain.limits import DEFAULT_PAGE, check_page_size
 from offerscope.domain.targets import effective_target
 from offerscope.services.actors import Actor
 from offerscope.services.decisions import Decider
@@ -11,7 +11,7 @@ from offerscope.services.views import CatalogProduct, CatalogSpecification, Page
 
 
 def catalog(
-    index: Decider, actor: Actor, *, limit: int = 100, cursor: str | None = None
+    index: Decider, actor: Actor, *, limit: int = DEFAULT_PAGE, cursor: str | None = None
 ) -> Page[CatalogProduct]:
     """Every product, each specification with this buyer's decision, from the index."""
     limit = check_page_size(limit)

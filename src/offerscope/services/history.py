@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from offerscope.domain.limits import check_page_size
+from offerscope.domain.limits import DEFAULT_PAGE, check_page_size
 from offerscope.services.actors import Actor
 from offerscope.services.ids import utcnow
 from offerscope.services.ownership import own_product
@@ -39,7 +39,12 @@ def record(
 
 
 def product_history(
-    db: Database, actor: Actor, product_id: str, *, limit: int = 100, cursor: str | None = None
+    db: Database,
+    actor: Actor,
+    product_id: str,
+    *,
+    limit: int = DEFAULT_PAGE,
+    cursor: str | None = None,
 ) -> Page[HistoryEntryView]:
     """R13: a product's changes, newest first."""
     limit = check_page_size(limit)

@@ -16,16 +16,13 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-from sqlalchemy import CursorResult, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from offerscope.domain.errors import Conflict, Invalid
 from offerscope.services.ids import utcnow
-from offerscope.storage.tables import IdempotencyKeyRow
+from offerscope.storage import idempotency as keys
 from offerscope.storage.unit_of_work import Database, unheld
 
 # How long a running request keeps its key before another may take it over: longer than any
@@ -109,27 +106,6 @@ def _reused() -> Invalid:
     )
 
 
-def _insert_claim(
-    session: Session, attempt: Attempt, token: str, now: datetime, lease: timedelta
-) -> bool:
-    values: dict[str, Any] = {
-        "scope": attempt.scope,
-        "key": attempt.key,
-        "method": attempt.method,
-        "path": attempt.path,
-        "request_digest": attempt.request_digest,
-        "state": "running",
-        "claim": token,
-        "lease_until": now + lease,
-        "created_at": now,
-    }
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    table = IdempotencyKeyRow.__table__
-    statement = dialect.insert(table).values(**values).on_conflict_do_nothing()
-    # RETURNING says whether the row went in (a driver's row count may be -1 here).
-    return session.execute(statement.returning(table.c.claim)).first() is not None
-
-
 def claim(db: Database, attempt: Attempt, lease: timedelta = LEASE) -> Claim | StoredAnswer:
     """Claim `attempt`'s key to run it, or the stored answer of its first run.
 
@@ -141,18 +117,25 @@ def claim(db: Database, attempt: Attempt, lease: timedelta = LEASE) -> Claim | S
         session = uow.session
         now = utcnow()
         if secrets.randbelow(SWEEP_EVERY) == 0:
-            session.execute(
-                delete(IdempotencyKeyRow).where(IdempotencyKeyRow.created_at < now - RETENTION)
-            )
-        if _insert_claim(session, attempt, token, now, lease):
+            keys.sweep(session, now - RETENTION)
+        claimed = keys.insert_claim(
+            session,
+            {
+                "scope": attempt.scope,
+                "key": attempt.key,
+                "method": attempt.method,
+                "path": attempt.path,
+                "request_digest": attempt.request_digest,
+                "state": "running",
+                "claim": token,
+                "lease_until": now + lease,
+                "created_at": now,
+            },
+        )
+        if claimed:
             uow.commit()
             return Claim(attempt, token)
-        query = select(IdempotencyKeyRow).where(
-            IdempotencyKeyRow.scope == attempt.scope, IdempotencyKeyRow.key == attempt.key
-        )
-        if uow.locks_rows:
-            query = query.with_for_update()
-        row = session.scalars(query).one()
+        row = keys.key_row(session, attempt.scope, attempt.key, lock=uow.locks_rows)
         if row.request_digest != attempt.request_digest:
             raise _reused()
         if row.state == "done":
@@ -172,36 +155,21 @@ def store(session: Session, held: Claim, answer: StoredAnswer) -> bool:
     roll its write back, since the other request runs it.
     """
     keep = answer.body is not None and len(answer.body) <= MAX_STORED_BODY
-    result = session.execute(
-        update(IdempotencyKeyRow)
-        .where(
-            IdempotencyKeyRow.scope == held.attempt.scope,
-            IdempotencyKeyRow.key == held.attempt.key,
-            IdempotencyKeyRow.claim == held.token,
-        )
-        .values(
-            state="done",
-            status=answer.status,
-            headers=json.dumps(answer.headers),
-            body=answer.body if keep else None,
-        )
-        # A plain UPDATE whose row count tells whether the claim is still ours.
-        .execution_options(synchronize_session=False)
+    return keys.complete(
+        session,
+        held.attempt.scope,
+        held.attempt.key,
+        held.token,
+        status=answer.status,
+        headers=json.dumps(answer.headers),
+        body=answer.body if keep else None,
     )
-    assert isinstance(result, CursorResult)
-    return result.rowcount == 1
 
 
 def release(db: Database, held: Claim) -> None:
     """Forget a claim whose request answered non-2xx: the key may be used again."""
     with unheld(), db.writing() as uow:
-        uow.session.execute(
-            delete(IdempotencyKeyRow).where(
-                IdempotencyKeyRow.scope == held.attempt.scope,
-                IdempotencyKeyRow.key == held.attempt.key,
-                IdempotencyKeyRow.claim == held.token,
-            )
-        )
+        keys.release(uow.session, held.attempt.scope, held.attempt.key, held.token)
         uow.commit()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from offerscope.domain.decision import OrderStatus, Reason
 from offerscope.domain.errors import Conflict, NotFound, Refused
-from offerscope.domain.limits import check_page_size
+from offerscope.domain.limits import DEFAULT_PAGE, check_page_size
 from offerscope.services.actors import Actor
 from offerscope.services.decisions import decide_in
 from offerscope.services.ids import new_id, utcnow
@@ -53,7 +53,7 @@ def place_order(db: Database, actor: Actor, specification_id: str) -> OrderView:
 
 
 def list_orders(
-    db: Database, actor: Actor, *, limit: int = 100, cursor: str | None = None
+    db: Database, actor: Actor, *, limit: int = DEFAULT_PAGE, cursor: str | None = None
 ) -> Page[OrderView]:
     """A buyer's own orders, newest first."""
     limit = check_page_size(limit)

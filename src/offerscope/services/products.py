@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from offerscope.domain.limits import MAX_SPECIFICATIONS, check_count, check_page_size
+from offerscope.domain.limits import DEFAULT_PAGE, MAX_SPECIFICATIONS, check_count, check_page_size
 from offerscope.domain.names import check_display_name
 from offerscope.domain.targets import DEFAULT_PRODUCT_TARGET, DEFAULT_SETTING, Target
 from offerscope.services.actors import Actor
@@ -103,7 +103,12 @@ def product_page(
 
 
 def list_products(
-    db: Database, actor: Actor, *, limit: int = 100, cursor: str | None = None, search: str = ""
+    db: Database,
+    actor: Actor,
+    *,
+    limit: int = DEFAULT_PAGE,
+    cursor: str | None = None,
+    search: str = "",
 ) -> Page[ProductView]:
     """The seller's products in creation order; `search` matches name or product ID."""
     with db.reading() as uow:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from offerscope.domain.errors import NotFound
-from offerscope.domain.limits import check_page_size
+from offerscope.domain.limits import DEFAULT_PAGE, check_page_size
 from offerscope.domain.lists import (
     RegisteredAccount,
     check_list_open,
@@ -47,7 +47,7 @@ def list_specified_users(
     product_id: str,
     specification_id: str | None = None,
     *,
-    limit: int = 100,
+    limit: int = DEFAULT_PAGE,
     cursor: str | None = None,
     search: str = "",
 ) -> SpecifiedUsersView:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from offerscope.domain.errors import PreconditionFailed
+from offerscope.domain.limits import DEFAULT_PAGE
 from offerscope.domain.targets import (
     Setting,
     SpecificationSetting,
@@ -49,7 +50,12 @@ def target_view(
 
 
 def list_target_customers(
-    db: Database, actor: Actor, *, limit: int = 100, cursor: str | None = None, search: str = ""
+    db: Database,
+    actor: Actor,
+    *,
+    limit: int = DEFAULT_PAGE,
+    cursor: str | None = None,
+    search: str = "",
 ) -> Page[TargetCustomersView]:
     """A page of the seller's products with their target customers (the console's table)."""
     with db.reading() as uow:

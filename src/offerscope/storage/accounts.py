@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from offerscope.storage.tables import AccountRow
@@ -32,6 +33,15 @@ def add_account(
     )
     session.add(row)
     return row
+
+
+def flushed_unique(session: Session) -> bool:
+    """Write the pending account; False if a concurrent writer took its ID or name first."""
+    try:
+        session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 def last_pk(session: Session) -> int:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from offerscope.storage import changelog
 from offerscope.storage.changes import Change
-from offerscope.storage.database import WRITE_OPTION, create_database_engine, is_sqlite
+from offerscope.storage.database import WRITE_OPTION, create_database_engine
 
 _log = logging.getLogger(__name__)
 
@@ -195,10 +195,6 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
-
-    @property
-    def is_sqlite(self) -> bool:
-        return is_sqlite(self.url)
 
     @contextmanager
     def reading(self) -> Iterator[UnitOfWork]:

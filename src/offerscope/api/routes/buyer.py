@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Request, status
 
 from offerscope.api import schemas
-from offerscope.api.deps import Buyer, CheckedText, Db, Index
+from offerscope.api.deps import Buyer, CheckedText, Cursor, Db, Index, Limit
 from offerscope.api.metrics import count_decisions
-from offerscope.domain.limits import MAX_PAGE
+from offerscope.domain.limits import DEFAULT_PAGE
 from offerscope.services import orders
 from offerscope.services.catalog import catalog as catalog_page
 
 router = APIRouter(prefix="/v1", tags=["buyer"], dependencies=[CheckedText])
 
-Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
-Cursor = Annotated[str | None, Query(max_length=200)]
-
 
 @router.get("/catalog", response_model=schemas.CatalogPage)
 def catalog(
-    request: Request, index: Index, actor: Buyer, limit: Limit = 100, cursor: Cursor = None
+    request: Request, index: Index, actor: Buyer, limit: Limit = DEFAULT_PAGE, cursor: Cursor = None
 ) -> schemas.CatalogPage:
     """Every product with each specification's decision for the signed-in buyer."""
     page = catalog_page(index, actor, limit=limit, cursor=cursor)
@@ -58,7 +53,7 @@ def place_order(body: schemas.OrderCreate, db: Db, actor: Buyer) -> schemas.Orde
 
 @router.get("/orders", response_model=schemas.OrderPage)
 def list_orders(
-    db: Db, actor: Buyer, limit: Limit = 100, cursor: Cursor = None
+    db: Db, actor: Buyer, limit: Limit = DEFAULT_PAGE, cursor: Cursor = None
 ) -> schemas.OrderPage:
     page = orders.list_orders(db, actor, limit=limit, cursor=cursor)
     return schemas.OrderPage(

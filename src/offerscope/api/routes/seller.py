@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Response, status
 
 from offerscope.api import schemas
-from offerscope.api.deps import CheckedText, Db, Seller
-from offerscope.domain.limits import MAX_PAGE
+from offerscope.api.deps import CheckedText, Cursor, Db, Limit, Search, Seller
+from offerscope.domain.limits import DEFAULT_PAGE
 from offerscope.services import associations, products, specified_users, targets
 from offerscope.services.history import product_history
 from offerscope.services.views import (
@@ -25,9 +25,6 @@ from offerscope.web.errors import HttpError
 
 router = APIRouter(prefix="/v1/products", tags=["seller"], dependencies=[CheckedText])
 
-Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
-Cursor = Annotated[str | None, Query(max_length=200)]
-Search = Annotated[str, Query(max_length=100)]
 IfMatch = Annotated[str | None, Header(max_length=100)]
 SPEC = "/{product_id}/specifications/{specification_id}"
 
@@ -41,7 +38,7 @@ def create_product(body: schemas.ProductCreate, db: Db, actor: Seller) -> schema
 
 @router.get("", response_model=schemas.ProductPage)
 def list_products(
-    db: Db, actor: Seller, limit: Limit = 100, cursor: Cursor = None, q: Search = ""
+    db: Db, actor: Seller, limit: Limit = DEFAULT_PAGE, cursor: Cursor = None, q: Search = ""
 ) -> schemas.ProductPage:
     page = products.list_products(db, actor, limit=limit, cursor=cursor, search=q)
     return schemas.ProductPage(
@@ -166,7 +163,7 @@ def list_product_users(
     product_id: str,
     db: Db,
     actor: Seller,
-    limit: Limit = 100,
+    limit: Limit = DEFAULT_PAGE,
     cursor: Cursor = None,
     q: Search = "",
 ) -> schemas.SpecifiedUserPage:
@@ -200,7 +197,7 @@ def list_specification_users(
     specification_id: str,
     db: Db,
     actor: Seller,
-    limit: Limit = 100,
+    limit: Limit = DEFAULT_PAGE,
     cursor: Cursor = None,
     q: Search = "",
 ) -> schemas.SpecifiedUserPage:
@@ -248,7 +245,7 @@ def _association_list(view: AssociationsView) -> schemas.AssociationList:
 
 @router.get("/{product_id}/associated-products", response_model=schemas.AssociationList)
 def list_associated_products(
-    product_id: str, db: Db, actor: Seller, limit: Limit = 100, cursor: Cursor = None
+    product_id: str, db: Db, actor: Seller, limit: Limit = DEFAULT_PAGE, cursor: Cursor = None
 ) -> schemas.AssociationList:
     view = associations.list_associations(db, actor, product_id, limit=limit, cursor=cursor)
     return _association_list(view)
@@ -291,7 +288,7 @@ def list_associated_specifications(
     specification_id: str,
     db: Db,
     actor: Seller,
-    limit: Limit = 100,
+    limit: Limit = DEFAULT_PAGE,
     cursor: Cursor = None,
 ) -> schemas.AssociationList:
     view = associations.list_associations(
@@ -339,7 +336,7 @@ def remove_associated_specification(
 
 @router.get("/{product_id}/history", response_model=schemas.HistoryPage)
 def history(
-    product_id: str, db: Db, actor: Seller, limit: Limit = 100, cursor: Cursor = None
+    product_id: str, db: Db, actor: Seller, limit: Limit = DEFAULT_PAGE, cursor: Cursor = None
 ) -> schemas.HistoryPage:
     """R13: every change to this product's targets, lists and associations, newest first."""
     page = product_history(db, actor, product_id, limit=limit, cursor=cursor)
