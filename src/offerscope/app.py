@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from offerscope import __version__, console
 from offerscope.api import app as api
+from offerscope.api.dry_run import DryRunMiddleware
 from offerscope.api.idempotency import IdempotencyMiddleware
 from offerscope.api.limits import BodyLimitMiddleware
 from offerscope.api.metrics import Metrics, MetricsMiddleware
@@ -44,6 +45,7 @@ def create_app(settings: Settings, backend: Backend | None = None) -> FastAPI:
     pages += console.install(app, settings)  # the Seller Console and the buyer store
 
     app.add_middleware(SecurityHeadersMiddleware, areas=pages)
+    app.add_middleware(DryRunMiddleware)
     app.add_middleware(  # inside the body limit: it reads bodies already bounded
         IdempotencyMiddleware,
         upload_suffixes=api.UPLOAD_SUFFIXES,

@@ -24,6 +24,7 @@ class Backend:
         """The backend of an open database; the index hears of every commit made through it."""
         index = DecisionIndex(db)
         db.listeners.append(index)
+        db.estimator = index  # works out each write's impact (R14)
         return cls(db, index)
 
     @classmethod

@@ -51,8 +51,10 @@ def test_r1_get_target_customers_shape_and_etag(api: Api) -> None:
             "effective_target": "all",
             "editable": True,
             "allowed_settings": ALL_SETTINGS,
+            "audience_size": 0,  # R14: nobody is registered yet
         }
     ]
+    assert body["audience_size"] == 0
 
 
 def _product_under(api: Api, seller: SellerCtx, target: str) -> tuple[str, str]:
@@ -160,7 +162,8 @@ def test_r4_reset_returns_only_the_conflicting_specifications(api: Api) -> None:
         "Ind": "individual",
         "Same": "same_as_product",
     }
-    assert ok(seller.http.get(path))["specifications"] == body["specifications"]
+    now = ok(seller.http.get(path))["specifications"]
+    assert [{**s, "audience_size": None} for s in now] == body["specifications"]
     # Now to associated: every explicit setting goes back.
     body = ok(
         seller.http.put(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -181,3 +182,35 @@ def test_commands_create_and_migrate_a_new_database(
         assert tokens.authenticate(database, _last_line(result.stdout)) is not None
     finally:
         database.dispose()
+
+
+def test_r14_a_dry_run_import_prints_its_impact_and_imports_nothing(
+    runner: CliRunner, sqlite_url: str, db: Database, tmp_path: Path
+) -> None:
+    accounts.register_account(db, "a" * 32, "alice_one", AccountType.INDIVIDUAL)
+    seller = sellers.seller_actor(db, sellers.create_seller(db, "S").seller_id)
+    product = products.create_product(db, seller, "Private", ["Only"])
+    targets.set_product_target(db, seller, product.product_id, Target.SPECIFIED)
+    source = tmp_path / "users.csv"
+    source.write_text(f"{'a' * 32},alice_one\n")
+    result = _run(
+        runner,
+        sqlite_url,
+        "users",
+        "import",
+        str(source),
+        "--product",
+        product.product_id,
+        "--dry-run",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Dry run" in result.output and "Imported 1" in result.output
+    assert "gain the right to buy" in result.output and "a" * 32 in result.output
+    check = _run(runner, sqlite_url, "check", "a" * 32, product.specifications[0].specification_id)
+    assert check.exit_code == 2  # still not on the list: nothing was imported
+
+
+def test_r14_a_dry_run_token_is_never_issued(runner: CliRunner, sqlite_url: str) -> None:
+    result = _run(runner, sqlite_url, "token", "create", "--role", "operator", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "none was" in result.output and "osk_" not in result.output

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -121,8 +121,9 @@ ops = st.tuples(
 )
 
 
-def apply(world: World, op: Op) -> None:
-    """Run one write; a write the rules refuse (409, 422, 404) is part of the game."""
+def apply(world: World, op: Op, *, refusals: bool = False) -> None:
+    """Run one write; a write the rules refuse (409, 422, 404) is part of the game (raised
+    with `refusals`, else ignored)."""
     kind, p, s, a, v = op
     db, seller = world.db, world.seller
     product = world.products[p]
@@ -131,7 +132,7 @@ def apply(world: World, op: Op) -> None:
     account_id, name = ACCOUNTS[a]
     other_product = world.products[(p + 1 + v % 2) % 3]
     other_spec = specs[(s + 1) % len(specs)]
-    with suppress(OfferscopeError):
+    with nullcontext() if refusals else suppress(OfferscopeError):
         if kind == "product_target":
             targets.set_product_target(
                 db, seller, product, list(Target)[v % 5], reset_conflicting=True

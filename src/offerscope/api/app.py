@@ -5,12 +5,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 
-from offerscope.api import docs, problems, schemas
+from offerscope.api import docs, dry_run, problems, schemas
 from offerscope.api.deps import Operator
 from offerscope.api.routes import bulk, buyer, operator, seller
 from offerscope.web.security import Area
@@ -43,4 +45,22 @@ def install(app: FastAPI) -> list[Area]:
         registry = request.app.state.metrics.registry
         return PlainTextResponse(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
+    _document_dry_runs(app)
     return docs.install(app)
+
+
+def _document_dry_runs(app: FastAPI) -> None:
+    """Every write takes `?dry_run=true` (a middleware); say so in the OpenAPI document."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = dry_run.document(build())
+            extra = schemas.DryRun.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = document.setdefault("components", {}).setdefault("schemas", {})
+            components.update(extra.pop("$defs", {}))
+            components["DryRun"] = extra
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from offerscope.api.dry_run import asks_dry_run
 from offerscope.api.problems import problem
 from offerscope.domain.errors import OfferscopeError
 from offerscope.services import idempotency
@@ -55,7 +56,7 @@ class IdempotencyMiddleware:
             return
         headers = dict(scope.get("headers") or [])
         raw_key, credential = headers.get(b"idempotency-key"), headers.get(b"authorization")
-        if raw_key is None:
+        if raw_key is None or asks_dry_run(scope) is not False:  # a dry run changes nothing
             await self.app(scope, receive, send)
             return
         try:

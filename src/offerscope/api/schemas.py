@@ -185,6 +185,9 @@ class SpecificationTarget(Response):
     effective_target: Target
     editable: bool
     allowed_settings: list[Setting]
+    audience_size: int | None = Field(
+        default=None, description="R14: how many accounts may buy it now (on GET)."
+    )
 
 
 class TargetCustomers(Response):
@@ -196,6 +199,9 @@ class TargetCustomers(Response):
     reset_specifications: list[str] = Field(
         default=[], description="R4: specifications this change returned to same_as_product."
     )
+    audience_size: int | None = Field(
+        default=None, description="R14: how many accounts the product's target admits now."
+    )
 
     @classmethod
     def of(cls, view: views.TargetCustomersView) -> TargetCustomers:
@@ -206,6 +212,7 @@ class TargetCustomers(Response):
             specifications=[SpecificationTarget(**vars(s)) for s in view.specifications],
             version=view.version,
             reset_specifications=view.reset_specifications,
+            audience_size=view.audience_size,
         )
 
 
@@ -215,6 +222,8 @@ class SpecifiedUser(Response):
     current_account_name: str = Field(description="The account's name today (SPEC.md §2).")
     account_type: AccountType
     added_at: datetime
+    counts: bool = Field(description="R14: whether this entry admits its account now.")
+    why: str | None = Field(description="Why it does not count, when it does not.")
 
 
 class SpecifiedUserPage(Response):
@@ -234,6 +243,12 @@ class AssociationList(Response):
     active: bool = Field(description="R7/R8: false while the setting is not `associated`.")
 
 
+class ImpactCounts(Response):
+    gains: int
+    losses: int
+    customers_losing: int
+
+
 class HistoryEntry(Response):
     at: datetime
     actor: str
@@ -242,6 +257,9 @@ class HistoryEntry(Response):
     subject: str | None
     before: str | None
     after: str | None
+    impact: ImpactCounts | None = Field(
+        default=None, description="R14: the change's impact counts, where it had an impact."
+    )
 
 
 class HistoryPage(Response):
@@ -302,6 +320,38 @@ class Order(Response):
 class OrderPage(Response):
     items: list[Order]
     next_cursor: str | None
+
+
+class ImpactFigure(Response):
+    count: int
+    sample: list[str] = Field(description="Up to 20 of the account IDs, in ascending order.")
+
+
+class SpecificationImpact(Response):
+    specification_id: str
+    gains: int
+    losses: int
+    customers_losing: int
+
+
+class Impact(Response):
+    """R14: who gains and who loses the right to buy, over registered accounts."""
+
+    gains: ImpactFigure
+    losses: ImpactFigure
+    customers_losing: ImpactFigure
+    specifications: list[SpecificationImpact]
+    left_with_nobody: list[str] = Field(
+        description="Specifications the change would leave with nobody able to buy them."
+    )
+
+
+class DryRun(Response):
+    """The answer to any write sent with `?dry_run=true` (R14)."""
+
+    dry_run: Literal[True]
+    impact: Impact | None
+    result: Any = Field(default=None, description="The body the write would have answered.")
 
 
 class Problem(Response):

@@ -5,17 +5,20 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import IO, Annotated, TextIO
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
+from offerscope.cli.impact import DryRunOption, print_impact
 from offerscope.cli.main import DatabaseUrl, _fail, _open, err, out
 from offerscope.domain.errors import OfferscopeError
+from offerscope.domain.impact import NO_IMPACT
 from offerscope.services import exports, imports, sellers
 from offerscope.services.imports import ErrorSink, ImportReport, RowError
+from offerscope.storage.unit_of_work import dry_running
 
 _Import = Callable[[IO[bytes], imports.Progress, ErrorSink | None], ImportReport]
 
@@ -112,10 +115,18 @@ def _write(lines: Iterable[str], output: Path | None) -> None:
     err.print(f"Written to {output}.")
 
 
-def _import(file: Path, errors: Path | None, run: _Import) -> None:
-    """Run one import with a progress bar; report it, or the bad rows of a refused one."""
+def _import(file: Path, errors: Path | None, run: _Import, dry_run: bool) -> None:
+    """Run one import with a progress bar; report it, or the bad rows of a refused one.
+
+    A dry run (R14) is judged exactly as the import and changes nothing; it prints what the
+    import would do, and its impact on decisions.
+    """
     try:
-        with _errors_file(errors) as sink, _reading(file) as (source, progress):
+        with (
+            dry_running() if dry_run else nullcontext() as dry,
+            _errors_file(errors) as sink,
+            _reading(file) as (source, progress),
+        ):
             report = run(source, progress, sink)
     except OfferscopeError as error:
         if error.code != "import_rejected":
@@ -123,9 +134,13 @@ def _import(file: Path, errors: Path | None, run: _Import) -> None:
         _report(_rejected_report(error), rejected=True)
         _mention(errors)
         raise typer.Exit(code=1) from error
+    if dry is not None:
+        out.print("[bold]Dry run[/bold]: nothing was imported. The import would do this:")
     _report(report, rejected=False)
     if report.error_count:
         _mention(errors)
+    if dry is not None:
+        print_impact(dry.impact if dry.reached_commit else NO_IMPACT)
 
 
 def _mention(errors: Path | None) -> None:
@@ -138,6 +153,7 @@ def accounts_import(
     file: CsvFile,
     skip_invalid: SkipInvalid = False,
     errors: ErrorsFile = None,
+    dry_run: DryRunOption = False,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Register accounts from `account_id,account_name,account_type` rows: all or none."""
@@ -148,7 +164,7 @@ def accounts_import(
             db, source, skip_invalid=skip_invalid, progress=progress, errors=sink
         )
 
-    _import(file, errors, run)
+    _import(file, errors, run, dry_run)
 
 
 @accounts_app.command("export")
@@ -165,6 +181,7 @@ def users_import(
     specification: SpecificationOption = None,
     skip_invalid: SkipInvalid = False,
     errors: ErrorsFile = None,
+    dry_run: DryRunOption = False,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Add `account_id,account_name` rows to a product's (specification's) list: all or none."""
@@ -183,7 +200,7 @@ def users_import(
             errors=sink,
         )
 
-    _import(file, errors, run)
+    _import(file, errors, run, dry_run)
 
 
 @users_app.command("export")

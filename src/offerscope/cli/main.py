@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import os
 import secrets
+from contextlib import nullcontext
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
+from offerscope.bootstrap import Backend
+from offerscope.cli.impact import DryRunOption
 from offerscope.domain.errors import OfferscopeError
 from offerscope.services import decisions, tokens
 from offerscope.services.actors import Role
 from offerscope.services.demo import DemoMarketplace, load_demo
 from offerscope.settings import Settings
 from offerscope.storage.database import migrate
-from offerscope.storage.unit_of_work import Database
+from offerscope.storage.unit_of_work import Database, dry_running
 
 app = typer.Typer(help="offerscope: who may buy what on a cloud marketplace.", no_args_is_help=True)
 token_app = typer.Typer(help="Access tokens.", no_args_is_help=True)
@@ -36,10 +39,14 @@ DatabaseUrl = Annotated[
 
 
 def _open(database_url: str | None) -> tuple[Settings, Database]:
-    """Settings and a migrated database: created and brought up to date on first use."""
+    """Settings and a migrated database: created and brought up to date on first use.
+
+    The database comes with its decision index attached (`bootstrap.Backend`), as in a
+    server: a write works out its impact (R14) with it.
+    """
     settings = Settings.from_environment(database_url)
     migrate(settings.database_url)
-    return settings, Database.connect(settings.database_url, pool_size=2)
+    return settings, Backend.connect(settings.database_url, pool_size=2).db
 
 
 def _fail(error: OfferscopeError) -> typer.Exit:
@@ -94,14 +101,19 @@ def token_create(
     account_id: Annotated[
         str | None, typer.Option(help="The account a buyer token acts for.")
     ] = None,
+    dry_run: DryRunOption = False,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Issue a token; it is printed once, alone on the last line, and only its hash is kept."""
     _, db = _open(database_url)
     try:
-        token = tokens.create_token(db, role, seller_id=seller_id, account_id=account_id)
+        with dry_running() if dry_run else nullcontext():
+            token = tokens.create_token(db, role, seller_id=seller_id, account_id=account_id)
     except OfferscopeError as error:
         raise _fail(error) from error
+    if dry_run:
+        out.print(f"Dry run: a {role.value} token would be issued; none was.")
+        return
     err.print(f"New {role.value} token (shown once; offerscope keeps only its hash):")
     print(token)
 

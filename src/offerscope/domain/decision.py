@@ -142,6 +142,7 @@ class BuyerFacts(Protocol):
 # --- the compiled form (see the module's docstring) ----------------------------------------
 
 B_contra = TypeVar("B_contra", contravariant=True)
+A = TypeVar("A")
 
 Test = Callable[[B_contra], object]
 """Is this buyer in one audience? Any truthy value means yes."""
@@ -150,38 +151,40 @@ Check = Callable[[B_contra | None], Decision]
 """The decision for one specification, for a buyer (None: an unknown account)."""
 
 
-class Audiences(Protocol[B_contra]):
-    """How a store tests a buyer for each kind of audience R3 names."""
+A_co = TypeVar("A_co", covariant=True)
 
-    def of_type(self, account_type: AccountType) -> Test[B_contra]:
+
+class Audiences(Protocol[A_co]):
+    """How a store represents each kind of audience R3 names: as a membership test of one
+    buyer (deciding), or as a whole set of accounts (an impact's set algebra)."""
+
+    def nobody(self) -> A_co:
+        """No account at all (an associated setting with nothing associated)."""
+        ...
+
+    def of_type(self, account_type: AccountType) -> A_co:
         """The accounts of this type (the `enterprise` and `individual` targets)."""
         ...
 
-    def on_product_list(self, product_id: str) -> Test[B_contra]:
+    def on_product_list(self, product_id: str) -> A_co:
         """The product's specified-user list."""
         ...
 
-    def on_specification_list(self, specification_id: str) -> Test[B_contra]:
+    def on_specification_list(self, specification_id: str) -> A_co:
         """The specification's specified-user list."""
         ...
 
-    def bought_any_product(self, product_ids: frozenset[str]) -> Test[B_contra]:
+    def bought_any_product(self, product_ids: frozenset[str]) -> A_co:
         """R10: counted buyers of any of these (never empty) products."""
         ...
 
-    def bought_any_specification(self, specification_ids: frozenset[str]) -> Test[B_contra]:
+    def bought_any_specification(self, specification_ids: frozenset[str]) -> A_co:
         """R10: counted buyers of any of these (never empty) specifications."""
         ...
 
 
-def _nobody(_buyer: object) -> bool:
-    return False
-
-
-def _audience(
-    target: Target, offer: Offer, audiences: Audiences[B_contra], *, own: bool
-) -> Test[B_contra] | None:
-    """R3: the test for one target's audience; None for `all` (everyone).
+def _audience(target: Target, offer: Offer, audiences: Audiences[A], *, own: bool) -> A | None:
+    """R3: one target's audience; None for `all` (everyone).
 
     `own` picks the specification's own list and associations rather than its product's.
     """
@@ -198,16 +201,29 @@ def _audience(
     # Associated: an empty association list admits nobody.
     if own:
         linked = offer.associated_specifications
-        return audiences.bought_any_specification(linked) if linked else _nobody
+        return audiences.bought_any_specification(linked) if linked else audiences.nobody()
     linked = offer.associated_products
-    return audiences.bought_any_product(linked) if linked else _nobody
+    return audiences.bought_any_product(linked) if linked else audiences.nobody()
+
+
+def audience_levels(offer: Offer, audiences: Audiences[A]) -> tuple[A | None, A | None]:
+    """R3: the audience of the product's target, and of the specification's own explicit
+    setting (None where a level admits everyone: `all`, or `same_as_product`).
+
+    The specification's audience is the intersection of the two: a specification setting only
+    ever narrows its product.
+    """
+    at_product = _audience(offer.product_target, offer, audiences, own=False)
+    explicit = offer.setting.as_target()
+    at_specification = None if explicit is None else _audience(explicit, offer, audiences, own=True)
+    return at_product, at_specification
 
 
 def _unknown_specification(_buyer: object) -> Decision:
     return SPECIFICATION_NOT_FOUND
 
 
-def compile_offer(offer: Offer | None, audiences: Audiences[B_contra]) -> Check[B_contra]:
+def compile_offer(offer: Offer | None, audiences: Audiences[Test[B_contra]]) -> Check[B_contra]:
     """R3, R12: the decision function of one specification, for any buyer of this store.
 
     The product level is judged first, then the specification's own explicit setting: a
@@ -216,9 +232,8 @@ def compile_offer(offer: Offer | None, audiences: Audiences[B_contra]) -> Check[
     """
     if offer is None:
         return _unknown_specification
-    at_product = _audience(offer.product_target, offer, audiences, own=False)
+    at_product, at_specification = audience_levels(offer, audiences)
     explicit = offer.setting.as_target()
-    at_specification = None if explicit is None else _audience(explicit, offer, audiences, own=True)
     level = Level.PRODUCT if explicit is None else Level.SPECIFICATION
     return _specialise(
         at_product,
@@ -286,8 +301,15 @@ def _specialise(
     return both
 
 
+def _nobody(_buyer: object) -> bool:
+    return False
+
+
 class _LazyFacts:
     """`Audiences` over `BuyerFacts`: each test asks the buyer only when the check runs."""
+
+    def nobody(self) -> Test[BuyerFacts]:
+        return _nobody
 
     def of_type(self, account_type: AccountType) -> Test[BuyerFacts]:
         return lambda buyer: buyer.account_type is account_type

@@ -25,6 +25,28 @@ def list_is_active(owner_setting: Target | Setting) -> bool:
     return owner_setting.value == Target.SPECIFIED.value
 
 
+def why_not_counted(
+    owner_setting: Target | Setting,
+    product_target: Target,
+    account_type: AccountType,
+    *,
+    of_specification: bool,
+) -> str | None:
+    """Why an entry of a list does not count now (R5 inactive, R6 type), or None if it does."""
+    if not list_is_active(owner_setting):
+        return (
+            "The list is kept but does not count: the target customers are "
+            f"{LABELS[owner_setting.value].lower()}."
+        )
+    typed = product_target in (Target.ENTERPRISE, Target.INDIVIDUAL)
+    if of_specification and typed and account_type.value != product_target.value:
+        return (
+            f"This is an {account_type.value} account, and the product is sold only to "
+            f"{LABELS[product_target].lower()}."
+        )
+    return None
+
+
 def check_list_open(owner_setting: Target | Setting) -> None:
     """R5: a list takes new users only while its owner's own setting is `specified`."""
     if not list_is_active(owner_setting):

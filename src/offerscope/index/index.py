@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from offerscope.domain.decision import Decision
+from offerscope.domain.impact import Impact
 from offerscope.domain.names import account_id_key
-from offerscope.index import loader
+from offerscope.index import impact, loader
 from offerscope.index.probe import RevisionProbe
 from offerscope.index.state import IndexState, ProductEntry, SpecificationEntry
 from offerscope.storage import changelog
@@ -204,6 +205,27 @@ class DecisionIndex:
                     )
                 )
             return rows, (page[-1] if more and page else None)
+
+    # --- R14: impacts and audience sizes ---------------------------------------------------
+
+    def impact(self, session: Session, changes: Sequence[Change]) -> Impact | None:
+        """What `changes`, made in `session`'s transaction, would do to decisions: set algebra
+        over the index brought up to the newest committed revision (`index.impact`)."""
+        self.refresh()
+        with self._lock:
+            return impact.impact(self._current(), changes, session)
+
+    def audience_sizes(self, product_id: str) -> tuple[int, dict[str, int]] | None:
+        """How many accounts may buy a product now, and each of its specifications (by ID)."""
+        self.refresh()
+        with self._lock:
+            state = self._current()
+            pk = state.product_pks.get(product_id)
+            if pk is None:
+                return None
+            of_product, by_pk = impact.sizes(state, pk)
+            specs = state.specifications
+            return of_product, {specs[k].specification_id: n for k, n in by_pk.items()}
 
     def stats(self) -> IndexStats:
         with self._lock:

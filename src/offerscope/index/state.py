@@ -71,8 +71,13 @@ class IndexState:
     def __init__(self, revision: int = 0) -> None:
         self.revision = revision
         self.accounts: dict[str, int] = {}
+        self.account_ids: list[str | None] = []  # at a pk, its account ID (an impact's samples)
+        self.sorted_account_ids: list[str] | None = None  # made when an impact needs it
         self.enterprise = bytearray()  # 1 at an enterprise account's pk
         self.individual = bytearray()
+        # The same accounts as sets, for an impact's set algebra (R14): everyone, each type.
+        self.everyone = BitMap()
+        self.of_type: dict[AccountType, BitMap] = {kind: BitMap() for kind in AccountType}
         self.sellers: dict[int, str] = {}
         self.products: dict[int, ProductEntry] = {}
         self.product_order: list[int] = []
@@ -82,6 +87,9 @@ class IndexState:
         self.lists: dict[int, BitMap] = {}  # list pk -> account pks
         self.product_buyers: dict[int, Counts] = {}
         self.specification_buyers: dict[int, Counts] = {}
+        # Who has a counted purchase (R10) of each product and specification, as sets.
+        self.product_buyer_sets: dict[int, BitMap] = {}
+        self.specification_buyer_sets: dict[int, BitMap] = {}
         self.checks: dict[str, Check[int]] = {}
         self.unknown: Check[int] = compile_offer(None, _Audiences(self))
         # Specifications whose check a change made stale: compiled once the whole revision is
@@ -139,9 +147,19 @@ class IndexState:
             grow = max(pk + 1, 2 * len(self.enterprise)) - len(self.enterprise)
             self.enterprise.extend(bytes(grow))
             self.individual.extend(bytes(grow))
+            self.account_ids.extend([None] * grow)
         self.enterprise[pk] = account_type == AccountType.ENTERPRISE.value
         self.individual[pk] = account_type == AccountType.INDIVIDUAL.value
+        if account_id not in self.accounts:
+            self.sorted_account_ids = None
         self.accounts[account_id] = pk
+        self.account_ids[pk] = account_id
+        self.everyone.add(pk)
+        for kind, members in self.of_type.items():
+            if kind.value == account_type:
+                members.add(pk)
+            else:
+                members.discard(pk)
 
     def set_product(
         self, pk: int, product_id: str, seller_pk: int, name: str, target: str, list_pk: int
@@ -193,15 +211,20 @@ class IndexState:
             self.stale.add(owner_pk)
 
     def add_purchases(self, account_pk: int, spec_pk: int, product_pk: int, delta: int) -> None:
-        for buyers in (
-            _counts(self.specification_buyers, spec_pk),
-            _counts(self.product_buyers, product_pk),
+        for buyers, buyer_set in (
+            (
+                _counts(self.specification_buyers, spec_pk),
+                _set(self.specification_buyer_sets, spec_pk),
+            ),
+            (_counts(self.product_buyers, product_pk), _set(self.product_buyer_sets, product_pk)),
         ):
             count = buyers.get(account_pk, 0) + delta
             if count > 0:
                 buyers[account_pk] = count
+                buyer_set.add(account_pk)
             else:
                 buyers.pop(account_pk, None)
+                buyer_set.discard(account_pk)
 
     def apply(self, change: Change) -> None:
         """One change that needs nothing from the database (`changes.needs_database`)."""
@@ -230,6 +253,13 @@ class IndexState:
                 assert_never(change)
 
 
+def _set(table: dict[int, BitMap], pk: int) -> BitMap:
+    found = table.get(pk)
+    if found is None:
+        found = table[pk] = BitMap()
+    return found
+
+
 def _counts(table: dict[int, Counts], pk: int) -> Counts:
     found = table.get(pk)
     if found is None:
@@ -237,11 +267,18 @@ def _counts(table: dict[int, Counts], pk: int) -> Counts:
     return found
 
 
+def _nobody(_pk: int) -> bool:
+    return False
+
+
 class _Audiences:
     """`domain.decision.Audiences` over the index: a buyer is an account's integer key."""
 
     def __init__(self, state: IndexState) -> None:
         self._state = state
+
+    def nobody(self) -> Test[int]:
+        return _nobody
 
     def of_type(self, account_type: AccountType) -> Test[int]:
         flags = self._state.enterprise

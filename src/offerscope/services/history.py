@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from offerscope.domain.limits import DEFAULT_PAGE, check_page_size
 from offerscope.services.actors import Actor
 from offerscope.services.ids import utcnow
@@ -24,8 +26,9 @@ def record(
     before: str | None = None,
     after: str | None = None,
 ) -> None:
-    """R13: append one history entry in the caller's transaction."""
-    history.append(
+    """R13: append one history entry in the caller's transaction (R14: the write's last entry
+    gets its impact counts at commit)."""
+    row = history.append(
         uow.session,
         product.pk,
         actor.label,
@@ -36,6 +39,7 @@ def record(
         before=before,
         after=after,
     )
+    uow.history.append(row)
 
 
 def product_history(
@@ -54,7 +58,14 @@ def product_history(
         rows, more = history.history_page(uow.session, product.pk, before=before, limit=limit)
         items = [
             HistoryEntryView(
-                r.at, r.actor, r.action, r.specification_id, r.subject, r.before, r.after
+                r.at,
+                r.actor,
+                r.action,
+                r.specification_id,
+                r.subject,
+                r.before,
+                r.after,
+                json.loads(r.impact) if r.impact else None,
             )
             for r in rows
         ]

@@ -10,13 +10,14 @@ from offerscope.domain.lists import (
     check_type_fit,
     list_is_active,
     match_account,
+    why_not_counted,
 )
 from offerscope.domain.names import account_id_key, normalize_account_id, normalize_account_name
 from offerscope.domain.targets import AccountType, Target
 from offerscope.services.actors import Actor
 from offerscope.services.history import record
 from offerscope.services.ids import utcnow
-from offerscope.services.ownership import owner
+from offerscope.services.ownership import Owner, owner
 from offerscope.services.paging import int_cursor, next_cursor
 from offerscope.services.views import AddedUser, Page, SpecifiedUsersView, SpecifiedUserView
 from offerscope.storage import accounts, changes, lists
@@ -24,13 +25,22 @@ from offerscope.storage.tables import AccountRow, ListEntryRow
 from offerscope.storage.unit_of_work import Database
 
 
-def user_view(entry: ListEntryRow, account: AccountRow) -> SpecifiedUserView:
+def user_view(entry: ListEntryRow, account: AccountRow, found: Owner) -> SpecifiedUserView:
+    account_type = AccountType(account.account_type)
+    why = why_not_counted(
+        found.setting,
+        Target(found.product.target),
+        account_type,
+        of_specification=found.specification is not None,
+    )
     return SpecifiedUserView(
         account_id=account.account_id,
         account_name=entry.entered_name,
         current_account_name=account.account_name,
-        account_type=AccountType(account.account_type),
+        account_type=account_type,
         added_at=entry.added_at,
+        counts=why is None,
+        why=why,
     )
 
 
@@ -59,7 +69,7 @@ def list_specified_users(
         rows, more = lists.entries_page(
             uow.session, found.list_pk, after=after, limit=limit, search=search.strip()
         )
-        items = [user_view(entry, account) for entry, account in rows]
+        items = [user_view(entry, account, found) for entry, account in rows]
         following = next_cursor(rows[-1][0].account_pk if rows else None, more)
         return SpecifiedUsersView(Page(items, following), list_is_active(found.setting))
 
@@ -85,7 +95,7 @@ def add_specified_user(
             check_type_fit(Target(found.product.target), account)
         existing = lists.entry(uow.session, found.list_pk, by_id.pk)
         if existing is not None:
-            return AddedUser(user_view(existing, by_id), created=False)
+            return AddedUser(user_view(existing, by_id, found), created=False)
         entry = lists.add_entry(uow.session, found.list_pk, by_id.pk, account_name, utcnow())
         uow.record_change(changes.ListEdited(found.list_pk, (by_id.pk,), True))
         record(
@@ -99,7 +109,7 @@ def add_specified_user(
         )
         uow.session.flush()
         uow.commit()
-        return AddedUser(user_view(entry, by_id), created=True)
+        return AddedUser(user_view(entry, by_id, found), created=True)
 
 
 def remove_specified_user(

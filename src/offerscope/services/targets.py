@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from offerscope.domain.errors import PreconditionFailed
 from offerscope.domain.limits import DEFAULT_PAGE
 from offerscope.domain.targets import (
@@ -24,10 +26,23 @@ from offerscope.storage.tables import ProductRow, SpecificationRow
 from offerscope.storage.unit_of_work import Database
 
 
+class AudienceCounter(Protocol):
+    """How many accounts may buy now (R14's audience sizes): the decision index."""
+
+    def audience_sizes(self, product_id: str) -> tuple[int, dict[str, int]] | None:
+        """The product's audience size, and each specification's by ID; None if unknown."""
+        ...
+
+
 def target_view(
-    product: ProductRow, specs: list[SpecificationRow], reset: list[str] | None = None
+    product: ProductRow,
+    specs: list[SpecificationRow],
+    reset: list[str] | None = None,
+    sizes: AudienceCounter | None = None,
 ) -> TargetCustomersView:
     target = Target(product.target)
+    counted = sizes.audience_sizes(product.product_id) if sizes is not None else None
+    of_product, of_specs = counted if counted is not None else (None, {})
     return TargetCustomersView(
         product_id=product.product_id,
         name=product.name,
@@ -41,11 +56,13 @@ def target_view(
                 effective_target=effective_target(target, Setting(s.setting)),
                 editable=is_editable(target),
                 allowed_settings=list(allowed_settings(target)),
+                audience_size=of_specs.get(s.specification_id),
             )
             for s in specs
         ],
         version=product.version,
         reset_specifications=reset or [],
+        audience_size=of_product,
     )
 
 
@@ -56,19 +73,22 @@ def list_target_customers(
     limit: int = DEFAULT_PAGE,
     cursor: str | None = None,
     search: str = "",
+    sizes: AudienceCounter | None = None,
 ) -> Page[TargetCustomersView]:
-    """A page of the seller's products with their target customers (the console's table)."""
+    """A page of the seller's products with their target customers (the console's table),
+    and with `sizes`, how many accounts may buy each now."""
     with db.reading() as uow:
         rows, specs, following = product_page(uow, actor, limit, cursor, search)
-        return Page([target_view(p, specs[p.pk]) for p in rows], following)
+        return Page([target_view(p, specs[p.pk], sizes=sizes) for p in rows], following)
 
 
-def get_target_customers(db: Database, actor: Actor, product_id: str) -> TargetCustomersView:
+def get_target_customers(
+    db: Database, actor: Actor, product_id: str, *, sizes: AudienceCounter | None = None
+) -> TargetCustomersView:
     with db.reading() as uow:
         product = own_product(uow, actor, product_id)
-        return target_view(
-            product, products.specifications_of(uow.session, [product.pk])[product.pk]
-        )
+        specs = products.specifications_of(uow.session, [product.pk])[product.pk]
+        return target_view(product, specs, sizes=sizes)
 
 
 def version_mismatch(**details: int) -> PreconditionFailed:

@@ -53,6 +53,7 @@ class SpecificationTargetView:
     effective_target: Target
     editable: bool
     allowed_settings: list[Setting]
+    audience_size: int | None = None  # R14: accounts that may buy it now
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class TargetCustomersView:
     specifications: list[SpecificationTargetView]
     version: int
     reset_specifications: list[str] = field(default_factory=list)
+    audience_size: int | None = None  # R14: accounts the product's target admits now
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class SpecifiedUserView:
     current_account_name: str
     account_type: AccountType
     added_at: datetime
+    counts: bool = True  # R14: whether the entry admits its account now
+    why: str | None = None  # and if not, why not
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,7 @@ class HistoryEntryView:
     subject: str | None
     before: str | None
     after: str | None
+    impact: dict[str, int] | None = None  # R14: the change's counts, where it had an impact
 
 
 @dataclass(frozen=True)

@@ -22,19 +22,19 @@ def append(
     subject: str | None = None,
     before: str | None = None,
     after: str | None = None,
-) -> None:
-    session.add(
-        HistoryRow(
-            product_pk=product_pk,
-            specification_id=specification_id,
-            actor=actor,
-            action=action,
-            subject=subject,
-            before=before,
-            after=after,
-            at=at,
-        )
+) -> HistoryRow:
+    row = HistoryRow(
+        product_pk=product_pk,
+        specification_id=specification_id,
+        actor=actor,
+        action=action,
+        subject=subject,
+        before=before,
+        after=after,
+        at=at,
     )
+    session.add(row)
+    return row
 
 
 def history_page(

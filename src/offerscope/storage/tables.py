@@ -216,6 +216,8 @@ class HistoryRow(Base):
     before: Mapped[str | None] = mapped_column(Text, nullable=True)
     after: Mapped[str | None] = mapped_column(Text, nullable=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # R14: the change's impact counts (JSON: gains, losses, customers_losing), if it had one.
+    impact: Mapped[str | None] = mapped_column(Text, nullable=True)
     # A product's history, newest first.
     __table_args__ = (Index("ix_history_product_pk_pk", "product_pk", "pk"),)
 

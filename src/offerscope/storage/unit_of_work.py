@@ -3,10 +3,16 @@
 A request that carries an idempotency key (R15) holds its use case's commit (`holding`):
 `commit()` then flushes everything but leaves the transaction open, so that the request's
 answer is stored in the very transaction of its write, and only then commits.
+
+A dry run (R14, `dry_running`) goes through the very same use case: `commit()` then works out
+the impact of the changes recorded, rolls everything back and returns as if it had committed.
+Every write passes through here, so none can forget its dry run. An applied write records its
+impact counts on the last history entry it wrote.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,9 +23,11 @@ from typing import Protocol
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from offerscope.domain.impact import NO_IMPACT, Impact
 from offerscope.storage import changelog
 from offerscope.storage.changes import Change
 from offerscope.storage.database import WRITE_OPTION, create_database_engine
+from offerscope.storage.tables import HistoryRow
 
 _log = logging.getLogger(__name__)
 
@@ -32,6 +40,23 @@ class ChangeListener(Protocol):
     def close(self) -> None: ...
 
 
+class ImpactEstimator(Protocol):
+    """Works out what recorded changes would do to decisions (R14): the decision index."""
+
+    def impact(self, session: Session, changes: Sequence[Change]) -> Impact | None:
+        """The impact of `changes` (made in `session`'s transaction), or None if unknowable."""
+        ...
+
+
+@dataclass
+class DryRun:
+    """The outcome of a dry run: whether a write reached its commit, and its impact."""
+
+    reached_commit: bool = False
+    impact: Impact | None = None
+    changes: list[Change] = field(default_factory=list)
+
+
 class UnitOfWork:
     """A session in one transaction. Leaving without `commit()` rolls everything back."""
 
@@ -42,6 +67,7 @@ class UnitOfWork:
         writing: bool,
         dialect: str,
         listeners: Sequence[ChangeListener] = (),
+        estimator: ImpactEstimator | None = None,
     ) -> None:
         self.session = session
         self.writing = writing
@@ -49,6 +75,8 @@ class UnitOfWork:
         self._committed = False
         self._changes: list[Change] = []
         self._listeners = listeners
+        self._estimator = estimator
+        self.history: list[HistoryRow] = []  # this write's R13 entries, in order
 
     @property
     def locks_rows(self) -> bool:
@@ -61,6 +89,14 @@ class UnitOfWork:
         self._changes.append(change)
 
     def commit(self) -> None:
+        dry = _DRY.get()
+        if dry is not None:
+            self._pretend(dry)
+            return
+        if self.history and self._changes:
+            impact = self._impact()
+            if impact is not None:
+                self.history[-1].impact = json.dumps(impact.counts())
         # The change log's counter is taken last, just before COMMIT (see `changelog`).
         revision = changelog.append(self.session, self._changes) if self._changes else None
         hold = _HOLD.get()
@@ -72,6 +108,20 @@ class UnitOfWork:
         self.session.commit()
         self._committed = True
         self.notify(revision)
+
+    def _impact(self) -> Impact | None:
+        if self._estimator is None:
+            return None
+        self.session.flush()  # a bulk change's impact reads this transaction's own rows
+        return self._estimator.impact(self.session, self._changes)
+
+    def _pretend(self, dry: DryRun) -> None:
+        """A dry run's commit: the impact of what it would commit, then nothing of it."""
+        dry.reached_commit = True
+        dry.changes = list(self._changes)
+        dry.impact = self._impact() if self._changes else NO_IMPACT
+        self.session.rollback()
+        self._committed = True
 
     def notify(self, revision: int | None) -> None:
         """Tell the listeners of a revision this transaction committed."""
@@ -141,6 +191,19 @@ class HeldCommit:
 
 
 _HOLD: ContextVar[HeldCommit | None] = ContextVar("offerscope_held_commit", default=None)
+_DRY: ContextVar[DryRun | None] = ContextVar("offerscope_dry_run", default=None)
+
+
+@contextmanager
+def dry_running() -> Iterator[DryRun]:
+    """Run the write inside the block as a dry run (R14): it is judged exactly as the write,
+    its commit rolls back, and the outcome says what it would have done."""
+    dry = DryRun()
+    token = _DRY.set(dry)
+    try:
+        yield dry
+    finally:
+        _DRY.reset(token)
 
 
 @contextmanager
@@ -175,6 +238,8 @@ class Database:
     engine: Engine
     # In-memory views kept current by this process's commits (the decision index).
     listeners: list[ChangeListener] = field(default_factory=list)
+    # What works out a write's impact (R14): the decision index, once one is attached.
+    estimator: ImpactEstimator | None = None
 
     @classmethod
     def connect(cls, url: str, *, pool_size: int = 10) -> Database:
@@ -210,7 +275,13 @@ class Database:
         Under `holding()`, a committed transaction stays open for the hold to finish.
         """
         session = self._writer()
-        uow = UnitOfWork(session, writing=True, dialect=self.dialect, listeners=self.listeners)
+        uow = UnitOfWork(
+            session,
+            writing=True,
+            dialect=self.dialect,
+            listeners=self.listeners,
+            estimator=self.estimator,
+        )
         hold = _HOLD.get()
         try:
             yield uow

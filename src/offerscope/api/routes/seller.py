@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response, status
 
 from offerscope.api import schemas
-from offerscope.api.deps import CheckedText, Cursor, Db, Limit, Search, Seller
+from offerscope.api.deps import CheckedText, Cursor, Db, Index, Limit, Search, Seller
 from offerscope.domain.limits import DEFAULT_PAGE
 from offerscope.services import associations, products, specified_users, targets
 from offerscope.services.history import product_history
@@ -89,9 +89,10 @@ def _target_response(view: TargetCustomersView, response: Response) -> schemas.T
 
 @router.get("/{product_id}/target-customers", response_model=schemas.TargetCustomers)
 def get_target_customers(
-    product_id: str, response: Response, db: Db, actor: Seller
+    product_id: str, response: Response, db: Db, index: Index, actor: Seller
 ) -> schemas.TargetCustomers:
-    return _target_response(targets.get_target_customers(db, actor, product_id), response)
+    view = targets.get_target_customers(db, actor, product_id, sizes=index)
+    return _target_response(view, response)
 
 
 @router.put("/{product_id}/target-customers", response_model=schemas.TargetCustomers)
