@@ -9,6 +9,7 @@ database stand for two server processes.
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
@@ -380,3 +381,31 @@ def test_the_first_decision_builds_the_index_and_sees_earlier_writes(db: Databas
     )
     stats = index_of(db).stats()
     assert (stats.accounts, stats.products, stats.specifications) == (4, 3, 6)
+
+
+def test_writes_beside_decisions_never_make_the_index_start_over(db: Database) -> None:
+    """A decision that read the revision just before this process applied its own write must
+    not take the index's newer state for a database reset: no rebuild while both run."""
+    world = make_world(db, associated=True)
+    index = index_of(db)
+    index.refresh()
+    built = index.builds
+    stop = threading.Event()
+
+    def decide() -> None:
+        while not stop.is_set():
+            decisions.check(index, ACCOUNTS[0][0], world.all_specs[0])
+
+    deciders = [threading.Thread(target=decide) for _ in range(2)]
+    for thread in deciders:
+        thread.start()
+    try:
+        product = world.products[1]
+        for n in range(150):
+            target = Target.ENTERPRISE if n % 2 else Target.ALL
+            targets.set_product_target(db, world.seller, product, target, reset_conflicting=True)
+    finally:
+        stop.set()
+        for thread in deciders:
+            thread.join()
+    assert index.builds == built

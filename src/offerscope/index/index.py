@@ -79,6 +79,11 @@ class DecisionIndex:
             return self
         with self._lock:
             state = self._state
+            if state is not None and latest < state.revision:
+                # This process applied its own newer commit after `latest` was read; only a
+                # second look, under the lock (no commit of ours can be applied meanwhile),
+                # can tell a database that really went back (emptied) from that.
+                latest = self._probe.read()
             if state is None or latest < state.revision:  # first use, or a database reset
                 self._rebuild()
             elif latest > state.revision:
