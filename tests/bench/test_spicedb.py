@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 from bench.peers import PlainPython
-from bench.run import Report, main
+from bench.report import Report
+from bench.run import main
 from bench.spicedb import SpiceDB, bench_spicedb
 from bench.spicedb_setup import Unavailable, available
 from bench.world import checks, generate
