@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench import peers
+from bench.limit import LimitAllowed, LimitR12
 from bench.offerscope_api import Answer, Offerscope, answer
 from bench.report import Report, Row, chunks, disagreements, median_rate
 from bench.world import World
@@ -124,6 +125,27 @@ def bench_peer_batch(
             f"{size:,} a call",
         )
     )
+
+
+def bench_limit(
+    report: Report,
+    world: World,
+    pairs: list[tuple[str, str]],
+    expected: list[Answer],
+    repeat: int,
+) -> None:
+    """Goal 3's peers: the plain-Python limit, allowed-only and with R12's answers."""
+    started = time.perf_counter()
+    allowed = LimitAllowed(world)
+    note = f"compiled in {time.perf_counter() - started:.1f} s; held to offerscope's allowed"
+    only_allowed = [e[0] for e in expected]
+    bench_peer(report, allowed.name, allowed.decide, pairs, only_allowed, repeat, note)
+    bench_peer_batch(report, allowed.name, allowed.decide_many, pairs, only_allowed, repeat, BATCH)
+    started = time.perf_counter()
+    full = LimitR12(world)
+    note = f"compiled in {time.perf_counter() - started:.1f} s"
+    bench_peer(report, full.name, full.decide, pairs, expected, repeat, note)
+    bench_peer_batch(report, full.name, full.decide_many, pairs, expected, repeat, BATCH)
 
 
 def bench_peers(

@@ -1,5 +1,5 @@
 """What a run collects and how it is timed: rows of the decisions table, other figures, extra
-tables, and the helpers every part times with."""
+tables (HTTP, load), the goals, and the helpers every part times with."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+from bench.goals import Goal
 
 T = TypeVar("T")
 
@@ -41,6 +43,7 @@ class Report:
     rows: list[Row] = field(default_factory=list)
     figures: list[tuple[str, str]] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
+    goals: list[Goal] = field(default_factory=list)
     # Raw measurements (every wrk run, every audit) for --json.
     details: dict[str, Any] = field(default_factory=dict)
     # Failures that must fail the run: lost writes, 5xx, wrong answers over HTTP.

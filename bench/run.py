@@ -21,7 +21,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.figures import bench_catalog, bench_import, bench_memory, bench_writes, write_csvs
-from bench.inprocess import INDEX, bench_offerscope, bench_peers
+from bench.goals import Goal, goals_table
+from bench.inprocess import INDEX, bench_limit, bench_offerscope, bench_peers
+from bench.limit import LimitAllowed, LimitR12
 from bench.offerscope_api import Offerscope
 from bench.over_http import bench_http
 from bench.report import Report
@@ -76,6 +78,12 @@ def print_report(report: Report) -> None:
     print("| --- | --- |")
     for what, value in report.figures:
         print(f"| {what} | {value} |")
+    print("\n### Goals\n")
+    print("\n".join(goals_table(sorted(report.goals, key=lambda g: g.number))))
+    print(
+        "\nratio = offerscope / peer, measured side by side in this run; (yes)/(no): measured"
+        " away from the goal's own conditions, extrapolated."
+    )
     if report.disagreements:
         print(f"\n!!! {report.disagreements} DISAGREEMENTS WITH OFFERSCOPE: see stderr !!!")
 
@@ -130,11 +138,29 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "scale": args.scale,
                     "rows": [vars(r) for r in report.rows],
                     "figures": report.figures,
+                    "goals": [g.as_dict() for g in report.goals],
                 },
                 indent=2,
             )
         )
     return 1 if report.disagreements else 0
+
+
+def _goal3(report: Report) -> None:
+    for mode in ("single", "batch"):
+        for peer in (LimitR12.name, LimitAllowed.name):
+            report.goals.append(
+                Goal(
+                    3,
+                    f"in-process {mode} (index) vs the plain-Python limit",
+                    report.rate(INDEX, mode),
+                    "decisions/s",
+                    0.5,
+                    "ratio",
+                    peer=peer,
+                    peer_measured=report.rate(peer, mode),
+                )
+            )
 
 
 def run(report: Report, args: argparse.Namespace, workdir: Path) -> None:
@@ -159,7 +185,9 @@ def run(report: Report, args: argparse.Namespace, workdir: Path) -> None:
     )
     pairs = checks(world, args.checks or max(2_000, round(100_000 * scale)))
     expected = bench_offerscope(report, store, pairs, args.repeat)
-    print("offerscope measured; peers next", file=sys.stderr)
+    bench_limit(report, world, pairs, expected, args.repeat)
+    _goal3(report)
+    print("offerscope and the plain-Python limit measured; peers next", file=sys.stderr)
     bench_peers(report, world, path, pairs, expected, args.repeat)
     if args.spicedb:
         from bench.spicedb import bench_spicedb  # only with the option: it needs its set-up

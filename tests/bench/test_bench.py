@@ -32,6 +32,8 @@ def test_the_benchmark_runs_and_every_peer_agrees(tmp_path: Path) -> None:
         "offerscope check() with freshness read",
         "offerscope over HTTP (1 client)",
         "offerscope over HTTP (batch)",
+        "plain-Python limit (allowed only)",
+        "plain-Python limit (R12 answers)",
         "plain Python, compiled ahead",
         "sqlite3, one indexed query per decision",
         "casbin FastEnforcer",
@@ -42,3 +44,5 @@ def test_the_benchmark_runs_and_every_peer_agrees(tmp_path: Path) -> None:
     what = " ".join(name for name, _ in report["figures"])
     for figure in ("import 2,000 specified users", "index memory", "catalog", "write: add"):
         assert figure in what
+    goals = {goal["number"]: goal for goal in report["goals"]}
+    assert goals[3]["ratio"] > 0 and goals[6]["measured"] > 0
