@@ -1,12 +1,15 @@
-"""The benchmark: offerscope's decisions against its peers on one generated marketplace.
+"""The benchmark: offerscope against its peers and its performance goals, on one generated
+marketplace, side by side in one run.
 
-    python -m bench --scale 1          # the README's figures (a few minutes on 2 cores)
-    python -m bench --scale 0.05       # a quick run (well under two minutes)
+    python -m bench --scale 1          # the README's figures
+    python -m bench --quick            # scale 0.05, one run each, short wrk runs
     python -m bench --spicedb          # SpiceDB too, on a sample (set up first: bench.spicedb)
 
-Every figure is the median of `--repeat` runs (3 by default). Every peer's answers (allowed,
-reason and level) are compared with offerscope's on every check it is timed on; a
-disagreement is printed loudly and makes the exit status 1.
+In-process figures are the median of `--repeat` runs (3 by default). Every peer's answers
+(allowed, reason and level) are compared with offerscope's on every check it is timed on; a
+disagreement is printed loudly and makes the exit status 1, as do lost writes and 5xx
+answers. HTTP figures come from wrk against real server processes (installed with apt-get
+when missing: bench.wrk). The report ends with the Goals table; nothing asserts on speed.
 """
 
 from __future__ import annotations
@@ -20,13 +23,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from bench import wrk
 from bench.figures import bench_catalog, bench_import, bench_memory, bench_writes, write_csvs
 from bench.goals import Goal, goals_table
 from bench.inprocess import INDEX, bench_limit, bench_offerscope, bench_peers
 from bench.limit import LimitAllowed, LimitR12
 from bench.offerscope_api import Offerscope
-from bench.over_http import bench_http
-from bench.report import Report
+from bench.over_http import Store, bench_http
+from bench.report import Report, say
 from bench.world import checks, generate
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -34,27 +38,24 @@ DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 __all__ = ["Report", "main"]
 
 
-def postgres_url(given: str | None) -> str | None:
-    """A fresh database on the PostgreSQL server, or None when none is reachable."""
+def postgres_url(given: str | None, name: str) -> str | None:
+    """A fresh database `name` on the PostgreSQL server, or None when none is reachable."""
     from sqlalchemy import create_engine, text
 
     admin_url = given or DEFAULT_POSTGRES
     try:
         engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with engine.connect() as connection:
-            connection.execute(text('DROP DATABASE IF EXISTS "offerscope_bench" WITH (FORCE)'))
-            connection.execute(text('CREATE DATABASE "offerscope_bench"'))
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
         engine.dispose()
     except Exception as error:
-        print(
-            f"(PostgreSQL not reachable, its import is not measured: {error.__class__.__name__})",
-            file=sys.stderr,
-        )
+        say(f"(PostgreSQL not reachable, its figures are not measured: {type(error).__name__})")
         return None
-    return admin_url.rsplit("/", 1)[0] + "/offerscope_bench"
+    return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
-# --- the run --------------------------------------------------------------------------------
+# --- the printed report -------------------------------------------------------------------
 
 
 def print_report(report: Report) -> None:
@@ -78,6 +79,14 @@ def print_report(report: Report) -> None:
     print("| --- | --- |")
     for what, value in report.figures:
         print(f"| {what} | {value} |")
+    for table in report.tables:
+        print(f"\n### {table.title}\n")
+        print("| " + " | ".join(table.columns) + " |")
+        print("| " + " | ".join("---" for _ in table.columns) + " |")
+        for cells in table.rows:
+            print("| " + " | ".join(cells) + " |")
+        for note in table.notes:
+            print(f"\n{note}")
     print("\n### Goals\n")
     print("\n".join(goals_table(sorted(report.goals, key=lambda g: g.number))))
     print(
@@ -86,15 +95,38 @@ def print_report(report: Report) -> None:
     )
     if report.disagreements:
         print(f"\n!!! {report.disagreements} DISAGREEMENTS WITH OFFERSCOPE: see stderr !!!")
+    for problem in report.problems:
+        print(f"\n!!! {problem}")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _json(report: Report, args: argparse.Namespace) -> dict[str, object]:
+    return {
+        "scale": report.scale,
+        "options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "rows": [vars(r) for r in report.rows],
+        "figures": report.figures,
+        "tables": [vars(t) for t in report.tables],
+        "goals": [g.as_dict() for g in report.goals],
+        "problems": report.problems,
+        "details": report.details,
+    }
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--scale", type=float, default=1.0, help="1 = 200,000 accounts, 2,000 products"
+        "--scale", type=float, default=None, help="1 = 200,000 accounts, 2,000 products"
     )
     parser.add_argument(
-        "--repeat", type=int, default=3, help="runs per figure (the median is shown)"
+        "--quick",
+        action="store_true",
+        help="a quick run: scale 0.05 (unless given), one run per figure, short wrk runs",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=None, help="runs per figure (the median is shown; 3)"
     )
     parser.add_argument(
         "--checks", type=int, default=None, help="checks per run (default 100,000 x scale)"
@@ -103,17 +135,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--import-rows", type=int, default=None, help="rows per import (default 1,000,000 x scale)"
     )
     parser.add_argument(
+        "--seconds", type=float, default=None, help="length of each HTTP wrk run (5; quick 1)"
+    )
+    parser.add_argument(
         "--workdir", type=Path, default=None, help="where the databases go (default: a temp dir)"
     )
     parser.add_argument(
         "--postgres-url",
         default=None,
-        help=f"PostgreSQL server for the import (default {DEFAULT_POSTGRES})",
+        help=f"PostgreSQL server for its figures (default {DEFAULT_POSTGRES})",
     )
-    parser.add_argument("--no-http", action="store_true", help="skip the HTTP server measurements")
-    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL import")
+    parser.add_argument("--no-http", action="store_true", help="skip goals 1 and 2 (HTTP)")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument(
-        "--json", type=Path, default=None, help="also write the figures here as JSON"
+        "--no-install", action="store_true", help="never apt-get install wrk; skip without it"
+    )
+    parser.add_argument(
+        "--json", type=Path, default=None, help="also write everything here as JSON"
     )
     parser.add_argument(
         "--spicedb", action="store_true", help="also SpiceDB (set up first if missing)"
@@ -122,28 +160,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--spicedb-sample", type=int, default=500, help="checks SpiceDB is timed on (default 500)"
     )
     args = parser.parse_args(argv)
+    quick = args.quick
+    args.scale = args.scale if args.scale is not None else (0.05 if quick else 1.0)
+    args.repeat = args.repeat or (1 if quick else 3)
+    args.seconds = args.seconds or (1.0 if quick else 5.0)
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="offerscope-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     report = Report(args.scale)
+    started = time.perf_counter()
     try:
         run(report, args, workdir)
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
+    report.details["elapsed_s"] = round(time.perf_counter() - started, 1)
     print_report(report)
     if args.json:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "scale": args.scale,
-                    "rows": [vars(r) for r in report.rows],
-                    "figures": report.figures,
-                    "goals": [g.as_dict() for g in report.goals],
-                },
-                indent=2,
-            )
-        )
-    return 1 if report.disagreements else 0
+        args.json.write_text(json.dumps(_json(report, args), indent=2))
+    return 1 if report.disagreements or report.problems else 0
+
+
+def _wrk_or_reason(args: argparse.Namespace) -> str | None:
+    """None when wrk can run; else why the HTTP goals go unmeasured."""
+    if args.no_http:
+        return None
+    try:
+        wrk.ensure(install=not args.no_install)
+    except wrk.Unavailable as error:
+        say(f"HTTP skipped: {error}")
+        return str(error)
+    return None
+
+
+UNMEASURED = {
+    1: Goal(1, "single decision over HTTP vs bare FastAPI", None, "req/s", 1.0, "ratio"),
+    2: Goal(2, "batch over HTTP vs in-process decide_many", None, "decisions/s", 0.6, "ratio"),
+}
+
+
+def _unmeasured(report: Report, numbers: tuple[int, ...], why: str) -> None:
+    for number in numbers:
+        goal = UNMEASURED[number]
+        report.goals.append(Goal(**{**vars(goal), "note": why}))
 
 
 def _goal3(report: Report) -> None:
@@ -164,48 +227,66 @@ def _goal3(report: Report) -> None:
 
 
 def run(report: Report, args: argparse.Namespace, workdir: Path) -> None:
-    scale = args.scale
+    no_wrk = _wrk_or_reason(args)
     started = time.perf_counter()
-    world = generate(scale)
+    world = generate(args.scale)
     path = workdir / "bench.db"
     path.unlink(missing_ok=True)
-    store = Offerscope(f"sqlite:///{path}", pool_size=4)
-    store.write_world(world)
-    print(
+    sqlite = Offerscope(f"sqlite:///{path}", pool_size=4)
+    sqlite.write_world(world)
+    say(
         f"world: {len(world.accounts):,} accounts, {len(world.products):,} products, "
         f"{len(world.specs):,} specifications, {world.list_entries:,} list entries, "
-        f"{len(world.orders):,} orders "
-        f"(made in {time.perf_counter() - started:.1f} s)",
-        file=sys.stderr,
+        f"{len(world.orders):,} orders (made in {time.perf_counter() - started:.1f} s)"
     )
     started = time.perf_counter()
-    store.build_index()
+    sqlite.build_index()
     report.figures.append(
         ("index build from the database (whole world)", f"{time.perf_counter() - started:.2f} s")
     )
-    pairs = checks(world, args.checks or max(2_000, round(100_000 * scale)))
-    expected = bench_offerscope(report, store, pairs, args.repeat)
+    pairs = checks(world, args.checks or max(2_000, round(100_000 * args.scale)))
+    expected = bench_offerscope(report, sqlite, pairs, args.repeat)
     bench_limit(report, world, pairs, expected, args.repeat)
     _goal3(report)
-    print("offerscope and the plain-Python limit measured; peers next", file=sys.stderr)
+    say("offerscope and the plain-Python limit measured; peers next")
     bench_peers(report, world, path, pairs, expected, args.repeat)
     if args.spicedb:
         from bench.spicedb import bench_spicedb  # only with the option: it needs its set-up
 
         bench_spicedb(report, world, pairs, expected, args.repeat, args.spicedb_sample)
-    if not args.no_http:
-        print("HTTP next", file=sys.stderr)
-        bench_http(report, store.url, store.operator_token(), pairs, expected, args.repeat)
-    bench_writes(report, store, world)
-    bench_catalog(report, store, world, args.repeat)
-    bench_memory(report, store.url, f"scale {scale:g} world")
-    store.close()
-    rows = args.import_rows or max(1_000, round(1_000_000 * scale))
+    postgres: Offerscope | None = None
+    served = not (no_wrk or args.no_http)
+    if served and not args.no_postgres and (url := postgres_url(args.postgres_url, "os_bench")):
+        say("the world into PostgreSQL")
+        postgres = Offerscope(url, pool_size=4)
+        postgres.write_world(world)
+    stores = [("SQLite", sqlite)] + ([("PostgreSQL", postgres)] if postgres else [])
+    if args.no_http or no_wrk:
+        _unmeasured(report, (1, 2), no_wrk or "--no-http")
+    else:
+        say("HTTP next")
+        http_stores = [Store(label, s.url, s.operator_token()) for label, s in stores]
+        bench_http(report, http_stores, pairs, expected, args.repeat, args.seconds, workdir)
+    bench_writes(report, sqlite, world)
+    bench_catalog(report, sqlite, world, args.repeat)
+    bench_memory(report, sqlite.url, f"scale {args.scale:g} world")
+    sqlite.close()
+    if postgres:
+        postgres.close()
+    _imports(report, args, workdir)
+
+
+def _imports(report: Report, args: argparse.Namespace, workdir: Path) -> None:
+    rows = args.import_rows or max(1_000, round(1_000_000 * args.scale))
     files = write_csvs(workdir, rows)
-    print("imports next", file=sys.stderr)
+    say("imports next")
     imported = workdir / "import.db"
     imported.unlink(missing_ok=True)
     bench_import(report, f"sqlite:///{imported}", "SQLite", files, rows)
     bench_memory(report, f"sqlite:///{imported}", "after the import")
-    if not args.no_postgres and (pg := postgres_url(args.postgres_url)):
+    if not args.no_postgres and (pg := postgres_url(args.postgres_url, "os_bench_import")):
         bench_import(report, pg, "PostgreSQL", files, rows)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

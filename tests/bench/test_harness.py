@@ -1,13 +1,23 @@
-"""The goal harness: the plain-Python limit agrees with the other peers, and goals read as
-intended. Timings are printed, never asserted."""
+"""The goal harness: the plain-Python limit agrees with the other peers, goals read as
+intended, and the whole run works end to end over HTTP with wrk at a tiny scale.
+
+The end-to-end run needs wrk (Debian package `wrk`; `python -m bench` installs it itself) and
+is skipped without it: a test run installs nothing. Timings are printed, never asserted."""
 
 from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
 
 import pytest
 from bench.goals import Goal, goals_table
 from bench.limit import LimitAllowed, LimitR12
 from bench.peers import PlainPython
+from bench.run import main
 from bench.world import checks, generate
+
+needs_wrk = pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
 
 
 def test_the_plain_python_limit_answers_as_the_plain_peer() -> None:
@@ -34,3 +44,31 @@ def test_goals_are_met_by_ratio_or_bound_and_unmeasured_ones_say_so() -> None:
     extrapolated = Goal(6, "import", 8.0, "s", 10, "at_most", at_goal_conditions=False)
     table = "\n".join(goals_table([ratio, extrapolated]))
     assert "0.9x" in table and "(yes)" in table and "**no**" in table
+
+
+@pytest.mark.slow
+@needs_wrk
+def test_the_quick_run_measures_every_goal_over_http_with_wrk(tmp_path: Path, capsys) -> None:
+    figures = tmp_path / "figures.json"
+    status = main(
+        [
+            "--quick",
+            "--scale", "0.005",
+            "--import-rows", "2000",
+            "--seconds", "1",
+            "--no-postgres",
+            "--no-install",
+            "--workdir", str(tmp_path / "work"),
+            "--json", str(figures),
+        ]
+    )  # fmt: skip
+    printed = capsys.readouterr().out
+    report = json.loads(figures.read_text())
+    assert status == 0, report["problems"]
+    assert report["problems"] == []
+    assert all(row["disagreements"] == 0 for row in report["rows"])
+    assert {goal["number"] for goal in report["goals"]} == {1, 2, 3, 6}
+    unmeasured = [goal for goal in report["goals"] if goal["met"] is None]
+    assert unmeasured == []
+    assert printed.rstrip().splitlines()[-1].startswith("ratio = offerscope / peer")
+    assert "### Goals" in printed
