@@ -28,6 +28,7 @@ from bench.figures import bench_catalog, bench_import, bench_memory, bench_write
 from bench.goals import Goal, goals_table
 from bench.inprocess import INDEX, bench_limit, bench_offerscope, bench_peers
 from bench.limit import LimitAllowed, LimitR12
+from bench.load_wrk import bench_load
 from bench.offerscope_api import Offerscope
 from bench.over_http import Store, bench_http
 from bench.report import Report, say
@@ -138,6 +139,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         "--seconds", type=float, default=None, help="length of each HTTP wrk run (5; quick 1)"
     )
     parser.add_argument(
+        "--load-seconds", type=float, default=None, help="length of each load run (10; quick 2)"
+    )
+    parser.add_argument(
         "--workdir", type=Path, default=None, help="where the databases go (default: a temp dir)"
     )
     parser.add_argument(
@@ -146,6 +150,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"PostgreSQL server for its figures (default {DEFAULT_POSTGRES})",
     )
     parser.add_argument("--no-http", action="store_true", help="skip goals 1 and 2 (HTTP)")
+    parser.add_argument("--no-load", action="store_true", help="skip goals 4 and 5 (load, orders)")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument(
         "--no-install", action="store_true", help="never apt-get install wrk; skip without it"
@@ -164,6 +169,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     args.scale = args.scale if args.scale is not None else (0.05 if quick else 1.0)
     args.repeat = args.repeat or (1 if quick else 3)
     args.seconds = args.seconds or (1.0 if quick else 5.0)
+    args.load_seconds = args.load_seconds or (2.0 if quick else 10.0)
     return args
 
 
@@ -186,13 +192,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _wrk_or_reason(args: argparse.Namespace) -> str | None:
-    """None when wrk can run; else why the HTTP goals go unmeasured."""
-    if args.no_http:
+    """None when wrk can run; else why the HTTP and load goals go unmeasured."""
+    if args.no_http and args.no_load:
         return None
     try:
         wrk.ensure(install=not args.no_install)
     except wrk.Unavailable as error:
-        say(f"HTTP skipped: {error}")
+        say(f"HTTP and load skipped: {error}")
         return str(error)
     return None
 
@@ -200,6 +206,8 @@ def _wrk_or_reason(args: argparse.Namespace) -> str | None:
 UNMEASURED = {
     1: Goal(1, "single decision over HTTP vs bare FastAPI", None, "req/s", 1.0, "ratio"),
     2: Goal(2, "batch over HTTP vs in-process decide_many", None, "decisions/s", 0.6, "ratio"),
+    4: Goal(4, "under load: 90/10 mix vs decisions only", None, "req/s", 0.8, "ratio"),
+    5: Goal(5, "orders, 32 buyers", None, "/s", 1_000, "at_least"),
 }
 
 
@@ -255,21 +263,37 @@ def run(report: Report, args: argparse.Namespace, workdir: Path) -> None:
 
         bench_spicedb(report, world, pairs, expected, args.repeat, args.spicedb_sample)
     postgres: Offerscope | None = None
-    served = not (no_wrk or args.no_http)
+    served = not (no_wrk or (args.no_http and args.no_load))
     if served and not args.no_postgres and (url := postgres_url(args.postgres_url, "os_bench")):
         say("the world into PostgreSQL")
         postgres = Offerscope(url, pool_size=4)
         postgres.write_world(world)
-    stores = [("SQLite", sqlite)] + ([("PostgreSQL", postgres)] if postgres else [])
+    stores = [("SQLite", sqlite, 1)] + ([("PostgreSQL", postgres, 2)] if postgres else [])
     if args.no_http or no_wrk:
         _unmeasured(report, (1, 2), no_wrk or "--no-http")
     else:
         say("HTTP next")
-        http_stores = [Store(label, s.url, s.operator_token()) for label, s in stores]
+        http_stores = [Store(label, s.url, s.operator_token()) for label, s, _ in stores]
         bench_http(report, http_stores, pairs, expected, args.repeat, args.seconds, workdir)
     bench_writes(report, sqlite, world)
     bench_catalog(report, sqlite, world, args.repeat)
     bench_memory(report, sqlite.url, f"scale {args.scale:g} world")
+    if args.no_load or no_wrk:
+        _unmeasured(report, (4, 5), no_wrk or "--no-load")
+    else:
+        for label, store, workers in stores:
+            say(f"load and orders on {label} next")
+            bench_load(
+                report,
+                label,
+                store,
+                world,
+                pairs,
+                workers=workers,
+                repeat=args.repeat,
+                seconds=args.load_seconds,
+                workdir=workdir,
+            )
     sqlite.close()
     if postgres:
         postgres.close()

@@ -20,6 +20,7 @@ def test_the_benchmark_runs_and_every_peer_agrees(tmp_path: Path) -> None:
             "--import-rows", "2000",
             "--no-postgres",
             "--no-http",
+            "--no-load",
             "--workdir", str(tmp_path / "work"),
             "--json", str(figures),
         ]

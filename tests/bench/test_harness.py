@@ -48,7 +48,7 @@ def test_goals_are_met_by_ratio_or_bound_and_unmeasured_ones_say_so() -> None:
 
 @pytest.mark.slow
 @needs_wrk
-def test_the_quick_run_measures_every_goal_over_http_with_wrk(tmp_path: Path, capsys) -> None:
+def test_the_quick_run_measures_every_goal_and_loses_nothing(tmp_path: Path, capsys) -> None:
     figures = tmp_path / "figures.json"
     status = main(
         [
@@ -56,6 +56,7 @@ def test_the_quick_run_measures_every_goal_over_http_with_wrk(tmp_path: Path, ca
             "--scale", "0.005",
             "--import-rows", "2000",
             "--seconds", "1",
+            "--load-seconds", "1",
             "--no-postgres",
             "--no-install",
             "--workdir", str(tmp_path / "work"),
@@ -67,8 +68,11 @@ def test_the_quick_run_measures_every_goal_over_http_with_wrk(tmp_path: Path, ca
     assert status == 0, report["problems"]
     assert report["problems"] == []
     assert all(row["disagreements"] == 0 for row in report["rows"])
-    assert {goal["number"] for goal in report["goals"]} == {1, 2, 3, 6}
+    assert {goal["number"] for goal in report["goals"]} == {1, 2, 3, 4, 5, 6}
     unmeasured = [goal for goal in report["goals"] if goal["met"] is None]
     assert unmeasured == []
+    by_name = {goal["goal"]: goal for goal in report["goals"]}
+    assert by_name["under load, SQLite, 1 process: lost writes"]["measured"] == 0
+    assert by_name["under load, SQLite, 1 process: 5xx answers"]["measured"] == 0
     assert printed.rstrip().splitlines()[-1].startswith("ratio = offerscope / peer")
     assert "### Goals" in printed
