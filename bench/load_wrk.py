@@ -164,15 +164,17 @@ def traffic_run(
     seconds: float,
     label: str,
 ) -> wrk.WrkRun:
-    server.settle()  # requests the last run abandoned must not count against this one
-    return wrk.run(
-        server.base,
-        "traffic.lua",
-        [str(data), str(log_prefix), *(f"{share:g}" for share in shares)],
-        label=label,
-        connections=clients,
-        threads=clients,
-        seconds=seconds,
+    # Settled first: requests the last run abandoned must not count against this one.
+    return server.measured(
+        lambda: wrk.run(
+            server.base,
+            "traffic.lua",
+            [str(data), str(log_prefix), *(f"{share:g}" for share in shares)],
+            label=label,
+            connections=clients,
+            threads=clients,
+            seconds=seconds,
+        )
     )
 
 
@@ -416,7 +418,10 @@ def _figures(
         report.problems.append(f"{where}: {socket} socket errors or timeouts under load")
     table = Table(
         f"Under load: {where} (wrk, one connection per client; median of {repeat})",
-        ["run", "clients", "requests/s (each run)", "p50", "p99", "5xx", "writes acknowledged"],
+        [
+            *("run", "clients", "requests/s (each run)", "p50", "p99", "5xx"),
+            *("writes acknowledged", "server CPU per request"),
+        ],
     )
     for name, runs, clients in (
         ("decisions only", baseline_runs, LOAD_CLIENTS),
@@ -431,6 +436,7 @@ def _figures(
                 f"{statistics.median(r.p99_ms for r in runs):.1f} ms",
                 str(sum(_five_xx(r) for r in runs)),
                 "-" if runs is baseline_runs else str(sum(a.acknowledged for a in audits)),
+                _cpu(runs),
             ]
         )
     orders = statistics.median(_orders_per_second(r) for r in order_runs)
@@ -443,6 +449,7 @@ def _figures(
             f"{statistics.median(r.p99_ms for r in order_runs):.1f} ms",
             str(sum(_five_xx(r) for r in order_runs)),
             str(sum(a.acknowledged for a in order_audits)),
+            _cpu(order_runs),
         ]
     )
     statuses: dict[str, int] = {}
@@ -501,6 +508,10 @@ def _figures(
             f"{sum(_five_xx(r) for r in order_runs)}",
         ),
     ]
+
+
+def _cpu(runs: list[wrk.WrkRun]) -> str:
+    return f"{statistics.median(r.cpu_us_per_request or 0 for r in runs):,.0f} µs"
 
 
 def _orders_per_second(run: wrk.WrkRun) -> float:

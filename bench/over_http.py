@@ -19,6 +19,7 @@ import statistics
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -99,15 +100,17 @@ def _alternate(
     for round_ in range(repeat):
         for target in targets:
             for count in connections:
-                target.server.settle()
-                run = wrk.run(
-                    target.server.base,
-                    "requests.lua",
-                    target.script_args,
-                    label=target.name,
-                    connections=count,
-                    threads=1,
-                    seconds=seconds,
+                run = target.server.measured(
+                    partial(
+                        wrk.run,
+                        target.server.base,
+                        "requests.lua",
+                        target.script_args,
+                        label=target.name,
+                        connections=count,
+                        threads=1,
+                        seconds=seconds,
+                    )
                 )
                 runs.setdefault((target.name, count), []).append(run)
         say(f"  HTTP round {round_ + 1} of {repeat} done")
@@ -186,10 +189,14 @@ def _single_figures(
 ) -> None:
     table = Table(
         f"HTTP single decisions (wrk, 1 thread; median of {repeat} alternating runs)",
-        ["server", "connections", "requests/s (each run)", "median requests/s", "p50", "p99"],
+        [
+            *("server", "connections", "requests/s (each run)", "median requests/s"),
+            *("p50", "p99", "server CPU per request"),
+        ],
         notes=[
             "Bodies cycle over the run's checks with the operator's token; non-2xx answers "
-            "and socket errors fail the run."
+            "and socket errors fail the run. Server CPU: all of the server's processes, "
+            "over the requests the run completed (2 cores: wrk runs beside it)."
         ],
     )
     medians: dict[tuple[str, int], float] = {}
@@ -204,6 +211,7 @@ def _single_figures(
                 f"{medians[name, count]:,.0f}",
                 f"{_median(measured, lambda r: r.p50_ms):.2f} ms",
                 f"{_median(measured, lambda r: r.p99_ms):.2f} ms",
+                f"{_median(measured, lambda r: r.cpu_us_per_request or 0):,.0f} µs",
             ]
         )
         bad = sum(r.non_2xx + sum(r.socket_errors.values()) for r in measured)

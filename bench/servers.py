@@ -15,11 +15,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from bench import wrk
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,6 +69,14 @@ class Served:
                 break
             used = now
         return time.monotonic() - started
+
+    def measured(self, run: Callable[[], wrk.WrkRun]) -> wrk.WrkRun:
+        """A wrk run on a settled server, with the CPU the server spent serving it."""
+        self.settle()
+        used = self.cpu_seconds()
+        result = run()
+        result.server_cpu_s = self.cpu_seconds() - used
+        return result
 
 
 @contextlib.contextmanager

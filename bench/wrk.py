@@ -62,13 +62,20 @@ class WrkRun:
     non_2xx: int  # wrk's own count of answers with status >= 400
     socket_errors: dict[str, int]
     counted: dict[str, Any] = field(default_factory=dict)  # the script's own counts
+    server_cpu_s: float | None = None  # CPU the server's processes used during the run
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
+    @property
+    def cpu_us_per_request(self) -> float | None:
+        if self.server_cpu_s is None or not self.requests:
+            return None
+        return self.server_cpu_s / self.requests * 1e6
+
     def as_dict(self) -> dict[str, Any]:
-        return {**vars(self), "rate": self.rate}
+        return {**vars(self), "rate": self.rate, "cpu_us_per_request": self.cpu_us_per_request}
 
 
 def run(
