@@ -2,7 +2,8 @@
 
 A Python client on the same 2 cores would compete with the server it measures; wrk is C, one
 event loop per thread, and costs the server little. It comes from Debian's package `wrk`:
-`ensure()` installs it with apt-get when it is missing (as root), and says why not otherwise.
+`ensure()` installs it with apt-get when it is missing (as root), and says why not otherwise;
+`python -m bench.wrk` does only that, as a set-up step.
 
 The Lua scripts in bench/lua/ end with a `done()` that prints one line `WRK_JSON {...}`:
 wrk's own summary and latency percentiles, plus what the script counted per response.
@@ -117,3 +118,10 @@ def run(
         socket_errors={k: int(v) for k, v in errors.items() if k != "status" and v},
         counted=data.get("counted", {}),
     )
+
+
+if __name__ == "__main__":
+    try:
+        print(ensure())
+    except Unavailable as error:
+        raise SystemExit(str(error)) from error
