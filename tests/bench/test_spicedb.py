@@ -67,6 +67,7 @@ def test_the_benchmark_with_spicedb_agrees_with_offerscope(tmp_path: Path) -> No
             "--repeat", "1",
             "--import-rows", "1000",
             "--no-http",
+            "--no-load",
             "--no-postgres",
             "--spicedb",
             "--spicedb-sample", "300",
