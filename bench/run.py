@@ -15,6 +15,7 @@ when missing: bench.wrk). The report ends with the Goals table; nothing asserts 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import sys
@@ -39,21 +40,37 @@ DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 __all__ = ["Report", "main"]
 
 
-def postgres_url(given: str | None, name: str) -> str | None:
-    """A fresh database `name` on the PostgreSQL server, or None when none is reachable."""
+BENCH_DATABASES = ("os_bench", "os_bench_import")
+
+
+def _on_postgres(given: str | None, name: str, *, create: bool) -> None:
     from sqlalchemy import create_engine, text
 
-    admin_url = given or DEFAULT_POSTGRES
+    engine = create_engine(given or DEFAULT_POSTGRES, isolation_level="AUTOCOMMIT")
     try:
-        engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with engine.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+            if create:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
         engine.dispose()
+
+
+def postgres_url(given: str | None, name: str) -> str | None:
+    """A fresh database `name` on the PostgreSQL server, or None when none is reachable."""
+    try:
+        _on_postgres(given, name, create=True)
     except Exception as error:
         say(f"(PostgreSQL not reachable, its figures are not measured: {type(error).__name__})")
         return None
-    return admin_url.rsplit("/", 1)[0] + "/" + name
+    return (given or DEFAULT_POSTGRES).rsplit("/", 1)[0] + "/" + name
+
+
+def drop_postgres(given: str | None) -> None:
+    """The run's databases go when it ends: a scale-1 world and a million-row import are big."""
+    for name in BENCH_DATABASES:
+        with contextlib.suppress(Exception):  # unreachable: then nothing was made there
+            _on_postgres(given, name, create=False)
 
 
 # --- the printed report -------------------------------------------------------------------
@@ -184,6 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
+        if not args.no_postgres:
+            drop_postgres(args.postgres_url)
     report.details["elapsed_s"] = round(time.perf_counter() - started, 1)
     print_report(report)
     if args.json:
@@ -264,7 +283,11 @@ def run(report: Report, args: argparse.Namespace, workdir: Path) -> None:
         bench_spicedb(report, world, pairs, expected, args.repeat, args.spicedb_sample)
     postgres: Offerscope | None = None
     served = not (no_wrk or (args.no_http and args.no_load))
-    if served and not args.no_postgres and (url := postgres_url(args.postgres_url, "os_bench")):
+    if (
+        served
+        and not args.no_postgres
+        and (url := postgres_url(args.postgres_url, BENCH_DATABASES[0]))
+    ):
         say("the world into PostgreSQL")
         postgres = Offerscope(url, pool_size=4)
         postgres.write_world(world)
@@ -308,7 +331,7 @@ def _imports(report: Report, args: argparse.Namespace, workdir: Path) -> None:
     imported.unlink(missing_ok=True)
     bench_import(report, f"sqlite:///{imported}", "SQLite", files, rows)
     bench_memory(report, f"sqlite:///{imported}", "after the import")
-    if not args.no_postgres and (pg := postgres_url(args.postgres_url, "os_bench_import")):
+    if not args.no_postgres and (pg := postgres_url(args.postgres_url, BENCH_DATABASES[1])):
         bench_import(report, pg, "PostgreSQL", files, rows)
 
 
