@@ -339,7 +339,7 @@ def bench_load(
             workdir / "warm-",
             DECISIONS_ONLY,
             clients=LOAD_CLIENTS,
-            seconds=2,
+            seconds=min(seconds, 2),
             label="warm-up",
         )
         for round_ in range(repeat):

@@ -154,7 +154,8 @@ def bench_http(
             Target(BARE_SYNC, bare_sync, [*decisions, "-", str(singles)]),
         ]
         health = Target("offerscope /healthz (GET)", served[0][1], ["GET", "/healthz", "-", "-"])
-        for target in [*targets, health]:  # warm every server and its connections first
+        # Warm every server and its connections first (not in a quick run: 1 s runs).
+        for target in [*targets, health] if seconds > 1 else []:
             wrk.run(
                 target.server.base,
                 "requests.lua",
@@ -176,7 +177,7 @@ def bench_http(
             )
             for s, server in served
         ]
-        batch_runs = _alternate(batch_targets, (BATCH_CONNECTIONS,), repeat, max(seconds, 3))
+        batch_runs = _alternate(batch_targets, (BATCH_CONNECTIONS,), repeat, max(seconds, 2))
         _batch_figures(report, stores, batch_runs, agreement, repeat)
 
 

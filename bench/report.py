@@ -89,6 +89,10 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
+_STARTED = time.monotonic()
+
+
 def say(message: str) -> None:
-    """Progress on stderr, so that stdout holds the report alone."""
-    print(message, file=sys.stderr, flush=True)
+    """Progress on stderr, so that stdout holds the report alone; with the time so far, so that
+    a slow part shows."""
+    print(f"[{time.monotonic() - _STARTED:6.1f} s] {message}", file=sys.stderr, flush=True)

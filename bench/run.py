@@ -156,7 +156,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         "--seconds", type=float, default=None, help="length of each HTTP wrk run (5; quick 1)"
     )
     parser.add_argument(
-        "--load-seconds", type=float, default=None, help="length of each load run (10; quick 2)"
+        "--load-seconds", type=float, default=None, help="length of each load run (10; quick 1)"
     )
     parser.add_argument(
         "--workdir", type=Path, default=None, help="where the databases go (default: a temp dir)"
@@ -186,7 +186,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     args.scale = args.scale if args.scale is not None else (0.05 if quick else 1.0)
     args.repeat = args.repeat or (1 if quick else 3)
     args.seconds = args.seconds or (1.0 if quick else 5.0)
-    args.load_seconds = args.load_seconds or (2.0 if quick else 10.0)
+    args.load_seconds = args.load_seconds or (1.0 if quick else 10.0)
     return args
 
 
