@@ -196,8 +196,9 @@ def _single_figures(
         ],
         notes=[
             "Bodies cycle over the run's checks with the operator's token; non-2xx answers "
-            "and socket errors fail the run. Server CPU: all of the server's processes, "
-            "over the requests the run completed (2 cores: wrk runs beside it)."
+            "and socket errors fail the run. Server CPU: all of the server's own processes "
+            "(not PostgreSQL's), over the requests the run completed (2 cores: wrk runs beside "
+            "it)."
         ],
     )
     medians: dict[tuple[str, int], float] = {}
