@@ -14,6 +14,10 @@ entries and settings must be exactly what the clients were told, so a lost or ph
 counts. A 429/503 answer must carry Retry-After (the client then waits that long); a client
 timeout counts as a failure. Prints throughput and p50/p99 latency; exits 1 on any 5xx,
 timeout, lost write or overload answer without Retry-After. Figures, not assertions on speed.
+
+Its clients are Python coroutines on the server's own cores: it checks that nothing is lost and
+that overload is answered with Retry-After. The throughput goals under load are measured by
+`python -m bench` with wrk instead (bench/load_wrk.py), which costs the server far less.
 """
 
 from __future__ import annotations
@@ -40,18 +44,17 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, text
 
-from offerscope.domain.targets import AccountType, Setting, Target
-from offerscope.services import accounts, products, sellers, specified_users, targets, tokens
-from offerscope.services.actors import Role
-from offerscope.storage.database import migrate
-from offerscope.storage.unit_of_work import Database
+if not __package__:  # run as `python bench/load.py`: the repository root holds `bench`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.offerscope_api import Offerscope
 
 OFFERSCOPE = Path(sys.executable).parent / "offerscope"
 DEFAULT_POSTGRES = os.environ.get(
     "OFFERSCOPE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 ACCOUNTS_PER_CLIENT = 8
-SETTINGS_CYCLE = [Setting.ENTERPRISE, Setting.INDIVIDUAL, Setting.ALL, Setting.SAME_AS_PRODUCT]
+SETTINGS_CYCLE = ["enterprise", "individual", "all", "same_as_product"]
 
 
 # --- the marketplace under load -------------------------------------------------------------
@@ -84,48 +87,41 @@ def account_id(n: int) -> str:
     return f"{0xB000_0000 + n:032x}"
 
 
-def seed(db: Database, clients: int) -> World:
+def seed(store: Offerscope, clients: int) -> World:
     """A seller's products of every target, accounts, buyers, and a slice for each client."""
-    seller_id = sellers.create_seller(db, "Load Seller").seller_id
-    seller = sellers.seller_actor(db, seller_id)
-    registered = clients * ACCOUNTS_PER_CLIENT + 200
-    for n in range(registered):
-        kind = AccountType.ENTERPRISE if n % 3 == 0 else AccountType.INDIVIDUAL
-        accounts.register_account(db, account_id(n), f"load_{n:06d}", kind)
-    shop = products.create_product(db, seller, "Shop", ["Basic", "Pro", "Team"])
-    targets.set_specification_setting(
-        db, seller, shop.product_id, shop.specifications[1].specification_id, Setting.ENTERPRISE
-    )
-    listed = products.create_product(db, seller, "Listed", ["Listed spec"])
-    targets.set_product_target(db, seller, listed.product_id, Target.SPECIFIED)
-    for n in range(clients * ACCOUNTS_PER_CLIENT, registered, 2):
-        specified_users.add_specified_user(
-            db, seller, listed.product_id, None, account_id(n), f"load_{n:06d}"
-        )
+    seller = store.create_seller("Load Seller")
+    accounts = clients * ACCOUNTS_PER_CLIENT + 200
+    for n in range(accounts):
+        kind = "enterprise" if n % 3 == 0 else "individual"
+        store.register_account(account_id(n), f"load_{n:06d}", kind)
+    shop, shop_specs = store.create_product(seller, "Shop", ["Basic", "Pro", "Team"])
+    store.set_specification_setting(seller, shop, shop_specs[1], "enterprise")
+    listed, listed_specs = store.create_product(seller, "Listed", ["Listed spec"])
+    store.set_product_target(seller, listed, "specified")
+    for n in range(clients * ACCOUNTS_PER_CLIENT, accounts, 2):
+        store.add_specified_user(seller, listed, account_id(n), f"load_{n:06d}")
     names = [f"Client {c}" for c in range(clients)]
-    setting = products.create_product(db, seller, "Settings", names)
+    setting, own_specs = store.create_product(seller, "Settings", names)
     world_clients = []
     for c in range(clients):
         own = [account_id(c * ACCOUNTS_PER_CLIENT + i) for i in range(ACCOUNTS_PER_CLIENT)]
-        buyer = tokens.create_token(db, Role.BUYER, account_id=own[0])
         world_clients.append(
             Client(
                 number=c,
-                buyer_token=buyer,
+                buyer_token=store.buyer_token(own[0]),
                 account_ids=own,
                 names={a: f"load_{int(a, 16) - 0xB000_0000:06d}" for a in own},
-                own_spec=setting.specifications[c].specification_id,
+                own_spec=own_specs[c],
             )
         )
-    specs = [s.specification_id for p in (shop, listed) for s in p.specifications]
     return World(
-        operator=tokens.create_token(db, Role.OPERATOR),
-        seller=tokens.create_token(db, Role.SELLER, seller_id=seller_id),
-        listed_product=listed.product_id,
-        setting_product=setting.product_id,
-        buyable_specs=[s.specification_id for s in shop.specifications],
-        decision_accounts=[*(account_id(n) for n in range(registered)), "f" * 32],
-        decision_specs=[*specs, "spc_0000000000000000"],
+        operator=store.operator_token(),
+        seller=store.seller_token(seller),
+        listed_product=listed,
+        setting_product=setting,
+        buyable_specs=shop_specs,
+        decision_accounts=[*(account_id(n) for n in range(accounts)), "f" * 32],
+        decision_specs=[*shop_specs, *listed_specs, "spc_0000000000000000"],
         clients=world_clients,
     )
 
@@ -223,7 +219,7 @@ async def _toggle_user(
 async def _set_setting(
     http: httpx.AsyncClient, world: World, ledger: Ledger, client: Client, rng: random.Random
 ) -> None:
-    setting = rng.choice(SETTINGS_CYCLE).value
+    setting = rng.choice(SETTINGS_CYCLE)
     url = f"/v1/products/{world.setting_product}/specifications/{client.own_spec}/target-customers"
     body = {"target": setting}
     response = await _call(http, ledger, "seller_write", "PUT", url, world.seller, body)
@@ -362,9 +358,7 @@ def serving(database_url: str, workers: int, max_inflight: int, log: Path) -> It
 def store_database(store: str, postgres_url: str, workdir: Path) -> Iterator[str]:
     """A new, migrated database of its own: a SQLite file, or a PostgreSQL database."""
     if store == "sqlite":
-        url = f"sqlite:///{workdir / 'load.db'}"
-        migrate(url)
-        yield url
+        yield f"sqlite:///{workdir / 'load.db'}"
         return
     name = f"offerscope_load_{uuid.uuid4().hex[:10]}"
     admin_engine = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
@@ -372,7 +366,6 @@ def store_database(store: str, postgres_url: str, workdir: Path) -> Iterator[str
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = postgres_url.rsplit("/", 1)[0] + "/" + name
     try:
-        migrate(url)
         yield url
     finally:
         with admin_engine.connect() as connection:
@@ -459,9 +452,9 @@ def run_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="offerscope-load-") as tmp:
         workdir = Path(tmp)
         with store_database(store, args.postgres_url, workdir) as url:
-            db = Database.connect(url, pool_size=2)
-            world = seed(db, args.clients)
-            db.dispose()
+            offerscope = Offerscope(url, pool_size=2)  # migrates the new database first
+            world = seed(offerscope, args.clients)
+            offerscope.close()
             workers = 1 if store == "sqlite" else args.workers
             with serving(url, workers, args.max_inflight, workdir / "server.log") as base_url:
                 ledger = asyncio.run(run_clients(base_url, world, args.duration, args.timeout))

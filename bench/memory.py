@@ -6,13 +6,11 @@ and its list entries with the bytes their bitmaps take.
 
 from __future__ import annotations
 
-import gc
 import json
 import sys
 from pathlib import Path
 
-from offerscope.index.index import DecisionIndex
-from offerscope.storage.unit_of_work import Database
+from bench.offerscope_api import measure_index
 
 
 def rss_bytes() -> int:
@@ -23,27 +21,5 @@ def rss_bytes() -> int:
     return 0
 
 
-def measure(url: str) -> dict[str, int]:
-    db = Database.connect(url, pool_size=2)
-    with db.reading() as uow:  # connect and warm the driver before the baseline
-        uow.session.connection()
-    gc.collect()
-    before = rss_bytes()
-    index = DecisionIndex(db)
-    index.rebuild()
-    gc.collect()
-    after = rss_bytes()
-    stats = index.stats()
-    index.close()
-    db.dispose()
-    return {
-        "rss_growth": after - before,
-        "accounts": stats.accounts,
-        "specifications": stats.specifications,
-        "list_entries": stats.list_entries,
-        "list_bytes": stats.list_bytes,
-    }
-
-
 if __name__ == "__main__":
-    print(json.dumps(measure(sys.argv[1])))
+    print(json.dumps(measure_index(sys.argv[1], rss_bytes)))

@@ -50,7 +50,7 @@ from typing import Any, Literal
 from bench import spicedb_setup
 from bench.memory import rss_bytes
 from bench.peers import NO_ACCOUNT, NO_SPEC, REFUSAL, Answer
-from bench.run import Report, Row, chunks, disagreements
+from bench.report import Report, Row, chunks, disagreements
 from bench.world import World
 
 AccountTypes = Literal["caveat", "relationships"]

@@ -4,31 +4,13 @@ Scale 1: 200,000 accounts, 2,000 products with 1-6 specifications each, every pr
 and every specification setting R2 allows, about 100,000 specified-user entries, 300,000
 orders (a tenth refunded). The same seed always makes the same world.
 
-The world is written to the database directly (bulk inserts, explicit keys), then a `rebuild`
-change tells every index to read it afresh.
+`bench.offerscope_api.Offerscope.write_world` stores it (bulk inserts, explicit keys).
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
-
-from offerscope.storage import changes
-from offerscope.storage.bulk import BulkIo
-from offerscope.storage.tables import (
-    AccountRow,
-    ListEntryRow,
-    ListRow,
-    OrderRow,
-    ProductAssociationRow,
-    ProductRow,
-    SellerRow,
-    SpecificationAssociationRow,
-    SpecificationRow,
-)
-from offerscope.storage.unit_of_work import Database
 
 # R2, written out from SPEC.md for the generator (settings a specification may take).
 ALLOWED = {
@@ -193,92 +175,3 @@ def checks(world: World, count: int, seed: int = 7) -> list[tuple[str, str]]:
         account_pk = rng.choice(pool) if pool else rng.randint(1, n_accounts)
         pairs.append((world.accounts[account_pk - 1][0], spec.specification_id))
     return pairs
-
-
-def write(db: Database, world: World) -> None:
-    """Store the world with its own keys, in one transaction, and tell every index."""
-    now = datetime.now(UTC)
-    with db.writing() as uow:
-        bulk = BulkIo(uow.session)
-
-        def put(table: Any, columns: tuple[str, ...], rows: list[tuple[object, ...]]) -> None:
-            for start in range(0, len(rows), 50_000):
-                bulk.insert(table.__table__, columns, rows[start : start + 50_000])
-
-        created = bulk.stored(AccountRow.__table__.c.created_at, now)
-        put(
-            AccountRow,
-            ("pk", "account_id", "account_name", "account_type", "created_at"),
-            [(pk, *account, created) for pk, account in enumerate(world.accounts, 1)],
-        )
-        put(
-            SellerRow,
-            ("pk", "seller_id", "name", "created_at"),
-            [(n + 1, f"slr_{n:08x}", f"Seller {n}", created) for n in range(world.sellers)],
-        )
-        put(
-            ProductRow,
-            ("pk", "product_id", "seller_pk", "name", "target", "version", "created_at"),
-            [
-                (p.pk, p.product_id, p.seller + 1, f"Product {p.pk}", p.target, 1, created)
-                for p in world.products.values()
-            ],
-        )
-        put(
-            SpecificationRow,
-            ("pk", "specification_id", "product_pk", "name", "setting", "created_at"),
-            [
-                (s.pk, s.specification_id, s.product, f"Spec {s.pk}", s.setting, created)
-                for s in world.specs.values()
-            ],
-        )
-        # Every product and specification has its list: a product's list has the product's
-        # key, a specification's the specification's key past the last product's.
-        offset = max(world.products, default=0)
-        put(ListRow, ("pk", "product_pk"), [(p.pk, p.pk) for p in world.products.values()])
-        put(
-            ListRow,
-            ("pk", "specification_pk"),
-            [(offset + s.pk, s.pk) for s in world.specs.values()],
-        )
-        name = {pk: account[1] for pk, account in enumerate(world.accounts, 1)}
-        put(
-            ListEntryRow,
-            ("list_pk", "account_pk", "entered_name", "added_at"),
-            [
-                *((p.pk, a, name[a], created) for p in world.products.values() for a in p.users),
-                *(
-                    (offset + s.pk, a, name[a], created)
-                    for s in world.specs.values()
-                    for a in s.users
-                ),
-            ],
-        )
-        put(
-            ProductAssociationRow,
-            ("product_pk", "associated_product_pk", "added_at"),
-            [(p.pk, q, created) for p in world.products.values() for q in p.associated],
-        )
-        put(
-            SpecificationAssociationRow,
-            ("specification_pk", "associated_specification_pk", "added_at"),
-            [(s.pk, t, created) for s in world.specs.values() for t in s.associated],
-        )
-        put(
-            OrderRow,
-            (
-                "pk",
-                "order_id",
-                "account_pk",
-                "specification_pk",
-                "product_pk",
-                "status",
-                "created_at",
-            ),
-            [
-                (n, f"ord_{n:010x}", a, s, p, status, created)
-                for n, (a, s, p, status) in enumerate(world.orders, 1)
-            ],
-        )
-        uow.record_change(changes.Rebuild())
-        uow.commit()

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 from bench.peers import PlainPython
-from bench.run import Report, main
+from bench.report import Report
+from bench.run import main
 from bench.spicedb import SpiceDB, bench_spicedb
 from bench.spicedb_setup import Unavailable, available
 from bench.world import checks, generate
@@ -66,6 +67,7 @@ def test_the_benchmark_with_spicedb_agrees_with_offerscope(tmp_path: Path) -> No
             "--repeat", "1",
             "--import-rows", "1000",
             "--no-http",
+            "--no-load",
             "--no-postgres",
             "--spicedb",
             "--spicedb-sample", "300",

@@ -1,0 +1,153 @@
+"""Figures beside the decisions: writes, the catalog, index memory, and imports (goal 6)."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.goals import Goal
+from bench.offerscope_api import Offerscope
+from bench.report import Report, timed_ms
+from bench.world import World
+
+ROOT = Path(__file__).resolve().parents[1]
+IMPORT_GOAL_ROWS = 1_000_000
+IMPORT_GOAL_S = 10.0
+
+
+def bench_writes(report: Report, store: Offerscope, world: World) -> None:
+    """What one write costs end to end: its transaction, the change log, the index update."""
+    store.build_index()
+    seller = "slr_00000000"
+    own = [p for p in world.products.values() if p.seller == 0]
+    listed = next(p for p in own if p.target == "specified")
+    members = set(listed.users)
+    outsiders = [pk for pk in range(1, len(world.accounts) + 1) if pk not in members][:100]
+    adding = iter(world.accounts[pk - 1] for pk in outsiders)
+    removing = iter(world.accounts[pk - 1][0] for pk in outsiders)
+    toggled = next(p for p in own if p.target == "all")
+    targets = iter(["enterprise", "all"] * 50)
+    buyer = world.accounts[0][0]
+    place_order = store.order_placer(buyer)
+    decide, _ = store.index_deciders()
+    spec_id = next(  # one the buyer may buy, on a product whose target stays as it is
+        s.specification_id
+        for s in world.specs.values()
+        if s.product != toggled.pk and decide(buyer, s.specification_id).allowed
+    )
+
+    def add() -> None:
+        account_id, name, _ = next(adding)
+        store.add_specified_user(seller, listed.product_id, account_id, name)
+
+    def remove() -> None:
+        store.remove_specified_user(seller, listed.product_id, next(removing))
+
+    def retarget() -> None:
+        store.set_product_target(seller, toggled.product_id, next(targets), reset=True)
+
+    def order() -> None:
+        place_order(spec_id)
+
+    accounts = f"{len(world.accounts):,} accounts"
+    for what, action in (
+        ("add one specified user", add),
+        ("remove one specified user", remove),
+        (f"change a product's target ({accounts})", retarget),
+        ("place an order (R11 decided from SQL)", order),
+    ):
+        report.figures.append(
+            (f"write: {what}, index update included", f"{timed_ms(action, 100):.2f} ms")
+        )
+
+
+def bench_catalog(report: Report, store: Offerscope, world: World, repeat: int) -> None:
+    buyer = world.accounts[1][0]
+    count = store.catalog_specifications(buyer)
+    spent = statistics.median(
+        timed_ms(lambda: store.catalog_specifications(buyer), 1) for _ in range(repeat)
+    )
+    report.figures.append(
+        (
+            "catalog: one buyer, every specification (service, pages of 1,000 products)",
+            f"{spent:.1f} ms for {count:,} specifications"
+            f" = {spent * 10_000 / count:.1f} ms per 10,000",
+        )
+    )
+
+
+def write_csvs(directory: Path, rows: int) -> tuple[Path, Path]:
+    accounts, users = directory / "accounts.csv", directory / "users.csv"
+    with accounts.open("w") as a, users.open("w") as u:
+        a.write("account_id,account_name,account_type\n")
+        u.write("account_id,account_name\n")
+        for n in range(1, rows + 1):
+            a.write(f"{n:032x},member_{n:08d},{'enterprise' if n % 3 == 0 else 'individual'}\n")
+            u.write(f"{n:032x},member_{n:08d}\n")
+    return accounts, users
+
+
+def bench_import(report: Report, url: str, label: str, files: tuple[Path, Path], rows: int) -> None:
+    """Import `rows` accounts, then `rows` specified users, into an empty database."""
+    store = Offerscope(url, pool_size=2)
+    try:
+        store.build_index()  # as in a server: the import's index update is part of the time
+        seller = store.create_seller("Importer")
+        product, (spec,) = store.create_product(seller, "Imported", ["Only"])
+        store.set_product_target(seller, product, "specified")
+        started = time.perf_counter()
+        store.import_accounts(files[0])
+        accounts_s = time.perf_counter() - started
+        started = time.perf_counter()
+        imported = store.import_specified_users(seller, product, files[1])
+        users_s = time.perf_counter() - started
+        assert imported == rows, imported
+        # the index has them all
+        assert store.check_with_freshness(f"{rows:032x}", spec).allowed
+    finally:
+        store.close()
+    report.figures.append(
+        (f"import {rows:,} specified users from CSV ({label})", f"{users_s:.1f} s")
+    )
+    report.figures.append((f"import {rows:,} accounts from CSV ({label})", f"{accounts_s:.1f} s"))
+    for what, seconds in (("specified users", users_s), ("accounts", accounts_s)):
+        per_goal = seconds * IMPORT_GOAL_ROWS / rows
+        report.goals.append(
+            Goal(
+                6,
+                f"import {IMPORT_GOAL_ROWS:,} {what} from CSV, {label}",
+                per_goal,
+                "s",
+                IMPORT_GOAL_S,
+                "at_most",
+                note=""
+                if rows == IMPORT_GOAL_ROWS
+                else f"extrapolated from {rows:,} rows ({seconds:.2f} s)",
+                at_goal_conditions=rows == IMPORT_GOAL_ROWS,
+            )
+        )
+
+
+def bench_memory(report: Report, url: str, label: str) -> None:
+    measured = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "bench.memory", url],
+            capture_output=True,
+            check=True,
+            text=True,
+            cwd=ROOT,
+        ).stdout
+    )
+    entries = measured["list_entries"]
+    per_entry = measured["list_bytes"] / max(entries, 1)
+    report.figures.append(
+        (
+            f"index memory ({label}: {measured['accounts']:,} accounts, {entries:,} list entries)",
+            f"{measured['rss_growth'] / 2**20:.1f} MB resident in all; lists "
+            f"{per_entry:.3g} bytes per entry = {per_entry * 1e6 / 2**20:.3g} MB per 1M entries",
+        )
+    )

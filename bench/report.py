@@ -1,0 +1,98 @@
+"""What a run collects and how it is timed: rows of the decisions table, other figures, extra
+tables (HTTP, load), the goals, and the helpers every part times with."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from bench.goals import Goal
+
+T = TypeVar("T")
+
+
+@dataclass
+class Row:
+    """One line of the decisions table."""
+
+    name: str
+    mode: str  # "single" or "batch"
+    checks: int
+    rate: float
+    disagreements: int
+    note: str = ""
+
+
+@dataclass
+class Table:
+    """A table of its own in the printed report (HTTP runs, load runs)."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    scale: float
+    rows: list[Row] = field(default_factory=list)
+    figures: list[tuple[str, str]] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    goals: list[Goal] = field(default_factory=list)
+    # Raw measurements (every wrk run, every audit) for --json.
+    details: dict[str, Any] = field(default_factory=dict)
+    # Failures that must fail the run: lost writes, 5xx, wrong answers over HTTP.
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def disagreements(self) -> int:
+        return sum(row.disagreements for row in self.rows)
+
+    def rate(self, name: str, mode: str) -> float | None:
+        return next((r.rate for r in self.rows if r.name == name and r.mode == mode), None)
+
+
+def median_rate(run: Callable[[], None], count: int, repeat: int) -> float:
+    """Decisions per second: `count` decisions per `run()`, the median of `repeat` runs."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return count / statistics.median(times)
+
+
+def timed_ms(action: Callable[[], object], times: int) -> float:
+    """Median milliseconds of one call."""
+    spent = []
+    for _ in range(times):
+        start = time.perf_counter()
+        action()
+        spent.append(time.perf_counter() - start)
+    return statistics.median(spent) * 1000
+
+
+def disagreements(expected: Sequence[object], got: Sequence[object], name: str) -> int:
+    wrong = [(i, e, g) for i, (e, g) in enumerate(zip(expected, got, strict=True)) if e != g]
+    for i, e, g in wrong[:5]:
+        print(f"!!! {name} DISAGREES on check {i}: offerscope {e}, {name} {g}", file=sys.stderr)
+    return len(wrong)
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+_STARTED = time.monotonic()
+
+
+def say(message: str) -> None:
+    """Progress on stderr, so that stdout holds the report alone; with the time so far, so that
+    a slow part shows."""
+    print(f"[{time.monotonic() - _STARTED:6.1f} s] {message}", file=sys.stderr, flush=True)
