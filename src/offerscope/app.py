@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from offerscope import __version__, console
 from offerscope.api import app as api
 from offerscope.api.dry_run import DryRunMiddleware
+from offerscope.api.fast_decisions import FastDecisions
 from offerscope.api.idempotency import IdempotencyMiddleware
 from offerscope.api.limits import BodyLimitMiddleware
 from offerscope.api.metrics import Metrics, MetricsMiddleware
@@ -57,6 +58,8 @@ def create_app(settings: Settings, backend: Backend | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         unlimited_suffixes=api.UPLOAD_SUFFIXES,  # streamed to disk, capped there
     )
+    # Checkout's hot path, before the body limit and FastAPI (it keeps to the same limit).
+    app.add_middleware(FastDecisions, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(OverloadMiddleware, max_inflight=settings.max_inflight)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app

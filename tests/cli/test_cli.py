@@ -214,3 +214,14 @@ def test_r14_a_dry_run_token_is_never_issued(runner: CliRunner, sqlite_url: str)
     result = _run(runner, sqlite_url, "token", "create", "--role", "operator", "--dry-run")
     assert result.exit_code == 0, result.output
     assert "none was" in result.output and "osk_" not in result.output
+
+
+def test_a_revoked_token_authenticates_no_more(
+    runner: CliRunner, sqlite_url: str, db: Database
+) -> None:
+    issued = _last_line(_run(runner, sqlite_url, "token", "create", "--role", "operator").stdout)
+    assert tokens.authenticate(db, issued) is not None
+    assert _run(runner, sqlite_url, "token", "revoke", issued).exit_code == 0
+    assert tokens.authenticate(db, issued) is None
+    again = _run(runner, sqlite_url, "token", "revoke", issued)
+    assert again.exit_code == 1 and "token_not_found" in again.output

@@ -13,7 +13,7 @@ from offerscope.domain.limits import MAX_PAGE
 from offerscope.index.index import DecisionIndex
 from offerscope.services.actors import Actor, Role
 from offerscope.services.guessing import FailedAuthLimiter
-from offerscope.services.tokens import authenticate
+from offerscope.services.tokens import authenticate_fresh
 from offerscope.storage.unit_of_work import Database
 from offerscope.web.errors import HttpError
 
@@ -45,10 +45,12 @@ def client_address(request: Request) -> str:
 
 def _actor(
     request: Request,
-    db: Db,
+    index: Index,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
-    actor = authenticate(db, credentials.credentials) if credentials else None
+    # From memory: the index knows every token, as fresh as its decisions (one shared read
+    # of the revision, no token query).
+    actor = authenticate_fresh(index, credentials.credentials) if credentials else None
     if actor is None:
         if credentials is not None:  # a guess: counted, and 429 once over the limit
             limiter: FailedAuthLimiter = request.app.state.auth_limiter

@@ -127,15 +127,19 @@ def document(openapi: dict[str, Any]) -> dict[str, Any]:
         "schema": {"type": "boolean", "default": False},
         "description": "R14: judge the write exactly, change nothing, answer its impact.",
     }
-    answer = {
-        "description": "A dry run: what the write would do (R14).",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DryRun"}}},
-    }
+    dry = {"$ref": "#/components/schemas/DryRun"}
     for path, operations in openapi.get("paths", {}).items():
         if not path.startswith("/v1/"):
             continue
         for method, operation in operations.items():
-            if method.upper() in WRITES:
-                operation.setdefault("parameters", []).append(parameter)
-                operation.setdefault("responses", {}).setdefault("200", answer)
+            if method.upper() not in WRITES:
+                continue
+            operation.setdefault("parameters", []).append(parameter)
+            answer = operation.setdefault("responses", {}).setdefault(
+                "200", {"description": "A dry run: what the write would do (R14)."}
+            )
+            content = answer.setdefault("content", {}).setdefault("application/json", {})
+            # A write that answers 200 itself answers either its own body or a dry run's.
+            own = content.get("schema")
+            content["schema"] = {"anyOf": [own, dry]} if own else dry
     return openapi

@@ -37,14 +37,23 @@ class Metrics:
             registry=self.registry,
         )
 
+    def count(self, decisions: Iterable[Decision]) -> None:
+        """The decisions made, by R12 reason."""
+        for reason, count in _tally(decisions).items():
+            self.decisions.labels(reason).inc(count)
+
 
 def count_decisions(request: Request, decisions: Iterable[Decision]) -> None:
     metrics: Metrics = request.app.state.metrics
+    metrics.count(decisions)
+
+
+def _tally(decisions: Iterable[Decision]) -> dict[str, int]:
     tally: dict[str, int] = {}
     for decision in decisions:
-        tally[decision.reason.value] = tally.get(decision.reason.value, 0) + 1
-    for reason, count in tally.items():
-        metrics.decisions.labels(reason).inc(count)
+        reason = decision.reason.value
+        tally[reason] = tally.get(reason, 0) + 1
+    return tally
 
 
 class MetricsMiddleware:

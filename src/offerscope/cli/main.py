@@ -118,6 +118,20 @@ def token_create(
     print(token)
 
 
+@token_app.command("revoke")
+def token_revoke(
+    token: Annotated[str, typer.Argument(help="The token to revoke.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Revoke a token: it stops working on every server process at once, and so do the
+    console sessions signed in with it."""
+    _, db = _open(database_url)
+    if not tokens.revoke_token(db, token.strip()):
+        err.print("[red]error[/red] (token_not_found): No token is this one.", highlight=False)
+        raise typer.Exit(code=1)
+    out.print("Revoked.")
+
+
 @app.command("demo")
 def demo_command(database_url: DatabaseUrl = None) -> None:
     """Load the demo marketplace and print sign-in tokens."""

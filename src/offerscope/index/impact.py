@@ -37,6 +37,8 @@ from offerscope.storage.changes import (
     Rebuild,
     SellerSet,
     SpecificationSet,
+    TokenRevoked,
+    TokenSet,
 )
 from offerscope.storage.lists import ENTRIES
 from offerscope.storage.tables import AccountRow
@@ -252,8 +254,8 @@ class Overlay(View):
                 self._set_accounts([(pk, account_type)])
             case AccountsReloaded(first_pk, last_pk):
                 self._set_accounts(self._read_accounts(first_pk, last_pk))
-            case SellerSet():
-                pass
+            case SellerSet() | TokenSet() | TokenRevoked():
+                pass  # no decision reads them
             case ProductSet(pk, product_id, seller_pk, name, target, list_pk):
                 self._set_product(pk, product_id, seller_pk, name, Target(target), list_pk)
             case SpecificationSet(pk, spec_id, product_pk, name, setting, list_pk):

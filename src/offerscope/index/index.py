@@ -31,6 +31,7 @@ from offerscope.storage.changes import (
     Rebuild,
     needs_database,
 )
+from offerscope.storage.tokens import TokenHolder
 from offerscope.storage.unit_of_work import Database
 
 _log = logging.getLogger(__name__)
@@ -210,6 +211,11 @@ class DecisionIndex:
                     )
                 )
             return rows, (page[-1] if more and page else None)
+
+    def token_holder(self, token_hash: str) -> TokenHolder | None:
+        """Whom a token speaks for, as of the last refresh (tokens are changes too)."""
+        state = self._state or self._current()
+        return state.tokens.get(token_hash)
 
     # --- R14: impacts and audience sizes ---------------------------------------------------
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from offerscope.index.state import IndexState, fill_list
-from offerscope.storage import changelog
+from offerscope.storage import changelog, tokens
 from offerscope.storage.bulk import BulkIo
 from offerscope.storage.lists import ENTRIES
 from offerscope.storage.tables import (
@@ -70,6 +70,7 @@ def build(uow: UnitOfWork) -> IndexState:
     _load_lists(session, state)
     _load_links(session, state)
     _load_purchases(session, state)
+    state.tokens = tokens.all_holders(session)
     state.compile_all()
     return state
 

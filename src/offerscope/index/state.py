@@ -33,7 +33,10 @@ from offerscope.storage.changes import (
     Rebuild,
     SellerSet,
     SpecificationSet,
+    TokenRevoked,
+    TokenSet,
 )
+from offerscope.storage.tokens import TokenHolder
 
 
 @dataclass(slots=True)
@@ -91,6 +94,9 @@ class IndexState:
         self.product_buyer_sets: dict[int, BitMap] = {}
         self.specification_buyer_sets: dict[int, BitMap] = {}
         self.checks: dict[str, Check[int]] = {}
+        # Token digest -> whom it speaks for: requests authenticate from memory, kept as fresh
+        # as decisions by the same revisions.
+        self.tokens: dict[str, TokenHolder] = {}
         self.unknown: Check[int] = compile_offer(None, _Audiences(self))
         # Specifications whose check a change made stale: compiled once the whole revision is
         # in, so that no check ever sees half of one (a target change and its resets).
@@ -247,6 +253,10 @@ class IndexState:
                 self.set_link(owner, owner_pk, other_pk, present)
             case PurchaseCounted(account_pk, specification_pk, product_pk, delta):
                 self.add_purchases(account_pk, specification_pk, product_pk, delta)
+            case TokenSet(token_hash, role, seller_pk, seller_id, account_pk, account_id):
+                self.tokens[token_hash] = (role, seller_pk, seller_id, account_pk, account_id)
+            case TokenRevoked(token_hash):
+                self.tokens.pop(token_hash, None)
             case AccountsReloaded() | ListReloaded() | Rebuild():
                 raise ValueError(f"{change!r} reads the database: apply it with a session")
             case _:

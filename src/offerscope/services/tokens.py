@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Protocol
 
 from offerscope.domain.errors import Invalid
 from offerscope.domain.names import normalize_account_id
 from offerscope.services.actors import Actor, Role
 from offerscope.services.ids import utcnow
-from offerscope.storage import accounts, sellers, tokens
+from offerscope.storage import accounts, changes, sellers, tokens
 from offerscope.storage.tokens import TokenHolder
 from offerscope.storage.unit_of_work import Database
 
@@ -41,6 +42,7 @@ def create_token(
     with db.writing() as uow:
         session = uow.session
         seller_pk = account_pk = None
+        account_key: str | None = None
         if role is Role.SELLER:
             if not seller_id:
                 raise Invalid(
@@ -59,15 +61,48 @@ def create_token(
                 raise Invalid(
                     "account_not_found", "No customer account has this ID.", field="account_id"
                 )
-            account_pk = account.pk
+            account_pk, account_key = account.pk, account.account_id
         elif seller_id or account_id:
             raise Invalid(
                 "invalid_request", "An operator token names neither a seller nor an account."
             )
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        tokens.add_token(session, hash_token(token), role.value, seller_pk, account_pk, utcnow())
+        digest = hash_token(token)
+        tokens.add_token(session, digest, role.value, seller_pk, account_pk, utcnow())
+        account_key = (
+            normalize_account_id(account_id) if account_pk is not None and account_id else None
+        )
+        uow.record_change(
+            changes.TokenSet(digest, role.value, seller_pk, seller_id, account_pk, account_key)
+        )
         uow.commit()
         return token
+
+
+def revoke_token(db: Database, token: str) -> bool:
+    """Revoke a token: it and its console sessions end on every process. Whether it existed."""
+    digest = hash_token(token)
+    with db.writing() as uow:
+        if not tokens.delete_token(uow.session, digest):
+            return False
+        uow.record_change(changes.TokenRevoked(digest))
+        uow.commit()
+        return True
+
+
+class TokenIndex(Protocol):
+    """Tokens from memory (the decision index), as fresh as its decisions."""
+
+    def refresh(self) -> TokenIndex: ...
+
+    def token_holder(self, token_hash: str) -> TokenHolder | None: ...
+
+
+def authenticate_fresh(index: TokenIndex, token: str) -> Actor | None:
+    """`authenticate` from memory, after the index has caught up with every commit."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    return actor_of(index.refresh().token_holder(hash_token(token)))
 
 
 def authenticate(db: Database, token: str) -> Actor | None:

@@ -105,6 +105,23 @@ class PurchaseCounted:
 
 
 @dataclass(frozen=True, slots=True)
+class TokenSet:
+    """A token issued: its digest and whom it speaks for (authentication from memory)."""
+
+    token_hash: str
+    role: str
+    seller_pk: int | None
+    seller_id: str | None
+    account_pk: int | None
+    account_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRevoked:
+    token_hash: str
+
+
+@dataclass(frozen=True, slots=True)
 class Rebuild:
     """Anything else (data loaded behind the use cases' back): build the index anew."""
 
@@ -119,6 +136,8 @@ Change = (
     | ListReloaded
     | LinkEdited
     | PurchaseCounted
+    | TokenSet
+    | TokenRevoked
     | Rebuild
 )
 
@@ -132,6 +151,8 @@ _KINDS: dict[str, type[Change]] = {
     "list_reloaded": ListReloaded,
     "link": LinkEdited,
     "purchase": PurchaseCounted,
+    "token": TokenSet,
+    "token_revoked": TokenRevoked,
     "rebuild": Rebuild,
 }
 _TAGS: dict[type[Change], str] = {kind: tag for tag, kind in _KINDS.items()}
@@ -150,6 +171,8 @@ def needs_database(change: Change) -> bool:
             | ListEdited()
             | LinkEdited()
             | PurchaseCounted()
+            | TokenSet()
+            | TokenRevoked()
         ):
             return False
         case _:

@@ -35,6 +35,33 @@ def _holder(
     return None if row is None else (row[0], row[1], row[2], row[3], row[4])
 
 
+def all_holders(session: Session) -> dict[str, TokenHolder]:
+    """Every token's digest and whom it speaks for (the decision index keeps them)."""
+    rows = session.execute(
+        select(
+            TokenRow.token_hash,
+            TokenRow.role,
+            TokenRow.seller_pk,
+            SellerRow.seller_id,
+            TokenRow.account_pk,
+            AccountRow.account_id,
+        )
+        .outerjoin(SellerRow, SellerRow.pk == TokenRow.seller_pk)
+        .outerjoin(AccountRow, AccountRow.pk == TokenRow.account_pk)
+    )
+    return {row[0]: (row[1], row[2], row[3], row[4], row[5]) for row in rows}
+
+
+def delete_token(session: Session, token_hash: str) -> bool:
+    """Delete a token and the web sessions signed in with it; whether there was one."""
+    found = token_pk(session, token_hash)
+    if found is None:
+        return False
+    session.execute(delete(WebSessionRow).where(WebSessionRow.token_pk == found))
+    session.execute(delete(TokenRow).where(TokenRow.pk == found))
+    return True
+
+
 def holder_of_token(session: Session, token_hash: str) -> TokenHolder | None:
     """Whom the token with this digest speaks for."""
     return _holder(session, TokenRow.token_hash == token_hash)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from offerscope.api import schemas
-from offerscope.api.decision_json import batch_response
+from offerscope.api.decision_json import batch_response, decision_body
 from offerscope.api.deps import CheckedText, Db, Index, Operator
 from offerscope.api.metrics import count_decisions
 from offerscope.services import accounts, decisions, orders, sellers, tokens
@@ -59,13 +59,11 @@ def refund_order(order_id: str, db: Db, _: Operator) -> schemas.Order:
 
 
 @router.post("/decisions", response_model=schemas.DecisionBody)
-def decide(
-    body: schemas.DecisionRequest, request: Request, index: Index, _: Operator
-) -> schemas.DecisionBody:
+def decide(body: schemas.DecisionRequest, request: Request, index: Index, _: Operator) -> Response:
     """R12: may this account buy this specification, and if not, why?"""
     decision = decisions.check(index, body.account_id, body.specification_id)
     count_decisions(request, [decision])
-    return schemas.DecisionBody.of(decision)
+    return Response(decision_body(decision), media_type="application/json")
 
 
 @router.post("/decisions/batch", response_model=schemas.BatchResponse)
