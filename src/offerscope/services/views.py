@@ -14,8 +14,21 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
+    """One page of a list, and where it stands in the whole where that is known.
+
+    `start` counts the items before this page; `total` is every item when it was asked for
+    (`partial_total`: a search's best matches only, more that merely contain it may follow).
+    `looked_in_part`: a search ended this page where it stopped looking, so the page may be
+    short, and the next page looks further.
+    """
+
     items: list[T]
     next_cursor: str | None
+    previous_cursor: str | None = None
+    start: int | None = None
+    total: int | None = None
+    partial_total: bool = False
+    looked_in_part: bool = False
 
 
 @dataclass(frozen=True)
