@@ -56,11 +56,12 @@ def list_target_customers(
     limit: int = DEFAULT_PAGE,
     cursor: str | None = None,
     search: str = "",
+    count: bool = False,
 ) -> Page[TargetCustomersView]:
     """A page of the seller's products with their target customers (the console's table)."""
     with db.reading() as uow:
-        rows, specs, following = product_page(uow, actor, limit, cursor, search)
-        return Page([target_view(p, specs[p.pk]) for p in rows], following)
+        found = product_page(uow, actor, limit, cursor, search, count)
+        return found.page([target_view(p, found.specifications[p.pk]) for p in found.rows])
 
 
 def get_target_customers(db: Database, actor: Actor, product_id: str) -> TargetCustomersView:

@@ -138,10 +138,28 @@ class OrderView:
 
 
 @dataclass(frozen=True)
+class OrderLineView:
+    """An order as its buyer sees it: with the names of what it bought."""
+
+    order: OrderView
+    specification_name: str
+    product_name: str
+
+
+@dataclass(frozen=True)
 class CheckResult:
     account_id: str
     specification_id: str
     decision: Decision
+
+
+@dataclass(frozen=True)
+class BuyFirstView:
+    """A purchase that would admit a refused buyer: a product, or one of its specifications."""
+
+    product_id: str
+    product_name: str
+    specification_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +168,7 @@ class CatalogSpecification:
     name: str
     effective_target: Target
     decision: Decision
+    buy_first: list[BuyFirstView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
