@@ -78,3 +78,9 @@ def shown_version(page: Page) -> str:
     value = page.locator("input[name='version']").first.get_attribute("value")
     assert value
     return value
+
+
+def position(first: int, last: int, total: int | None = None) -> str:
+    """A pager's position line, as the console writes it ("41 to 60 of 1,234", with an en dash)."""
+    shown = f"{first:,}\N{EN DASH}{last:,}"
+    return shown if total is None else f"{shown} of {total:,}"

@@ -47,6 +47,7 @@ def _double_click(button: Locator, posted: str) -> int:
     page = button.page
     held: list[Route] = []
     page.route(posted, lambda route: held.append(route))
+    button.scroll_into_view_if_needed()  # the mouse clicks where the button is on screen
     box = button.bounding_box()
     assert box is not None
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from offerscope.domain.errors import Invalid
 from offerscope.domain.targets import AccountType, Setting, Target
 from offerscope.services import accounts, associations, specified_users, targets
-from tests.console.support import Seller, Site, flash, product_row, sign_in
+from tests.console.support import Seller, Site, flash, position, product_row, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -138,7 +138,7 @@ def test_seed_step_remove_a_user_after_confirmation(site: Site, page: Page) -> N
 
     row.get_by_role("link", name="Remove").click()
     page.get_by_role("button", name="Remove").click()
-    expect(flash(page)).to_contain_text(f"Removed {bob.account_id}")
+    expect(flash(page)).to_contain_text(f"Removed bob_li_01 ({bob.account_id})")
     expect(row).to_have_count(0)
     assert not specified_users.list_specified_users(
         site.db, seller.actor, product.product_id
@@ -310,11 +310,16 @@ def test_user_list_pages_searches_shows_renames_and_inactive_lists(site: Site, p
     # SPEC.md §2: the name entered, and the current name beside it where they differ.
     expect(rows.first).to_contain_text("user_000")
     expect(rows.first).to_contain_text("now named renamed_user")
-    page.get_by_role("link", name="Next page").click()
+    users = page.get_by_role("navigation", name="Pages of users")
+    expect(users.locator(".position")).to_have_text(position(1, 50, 55))
+    users.get_by_role("link", name="Next").click()
     expect(rows).to_have_count(5)
     expect(rows.last).to_contain_text("user_054")
+    expect(users.locator(".position")).to_have_text(position(51, 55, 55))
+    users.get_by_role("link", name="Previous").click()
+    expect(rows).to_have_count(50)
 
-    page.get_by_label("Search users").fill("user_042")
+    page.get_by_label("Search users").fill("USER_042")
     page.get_by_role("button", name="Search").click()
     expect(rows).to_have_count(1)
     expect(rows).to_contain_text(listed[42].account_id)
@@ -335,10 +340,10 @@ def test_product_table_searches_and_pages_by_cursor(site: Site, page: Page) -> N
 
     rows = page.locator("table.products > tbody.product")
     expect(rows).to_have_count(20)
-    page.get_by_role("link", name="Next page").click()
+    page.get_by_role("link", name="Next").click()
     expect(rows).to_have_count(5)
     expect(rows.last).to_contain_text("Widget 24")
-    expect(page.get_by_role("link", name="Next page")).to_have_count(0)
+    expect(page.get_by_role("link", name="Next")).to_have_count(0)
 
     page.get_by_label("Search products").fill("widget 1")
     page.get_by_role("button", name="Search").click()

@@ -18,7 +18,13 @@ from offerscope.services.history import record
 from offerscope.services.ids import utcnow
 from offerscope.services.ownership import owner
 from offerscope.services.paging import keyset_cursors, read_position
-from offerscope.services.views import AddedUser, Page, SpecifiedUsersView, SpecifiedUserView
+from offerscope.services.views import (
+    AddedUser,
+    Page,
+    RemovedUser,
+    SpecifiedUsersView,
+    SpecifiedUserView,
+)
 from offerscope.storage import accounts, changes, lists
 from offerscope.storage.tables import AccountRow, ListEntryRow
 from offerscope.storage.unit_of_work import Database
@@ -117,8 +123,9 @@ def add_specified_user(
 
 def remove_specified_user(
     db: Database, actor: Actor, product_id: str, specification_id: str | None, account_id: str
-) -> None:
-    """R5: remove an account from a list; 404 if it is not on it."""
+) -> RemovedUser:
+    """R5: remove an account from a list; 404 if it is not on it. The answer names it as the
+    list did."""
     key = account_id_key(account_id)
     with db.writing() as uow:
         found = owner(uow, actor, product_id, specification_id, lock=True)
@@ -141,3 +148,4 @@ def remove_specified_user(
             before=entry.entered_name,
         )
         uow.commit()
+        return RemovedUser(key, entry.entered_name)

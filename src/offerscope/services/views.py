@@ -103,6 +103,12 @@ class AddedUser:
 
 
 @dataclass(frozen=True)
+class RemovedUser:
+    account_id: str
+    account_name: str  # as it was entered on the list
+
+
+@dataclass(frozen=True)
 class AssociatedView:
     id: str
     name: str
