@@ -147,11 +147,11 @@ def database(postgres: str | None) -> Iterator[str]:
         admin.dispose()
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--postgres", help="an admin URL: a database is made and dropped")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     with database(args.postgres) as url:
         migrate(url)
         db = Database.connect(url)
