@@ -289,6 +289,38 @@ def test_r5_list_search_by_id_current_name_or_entered_name(api: Api) -> None:
     assert len(found("")) == 3
 
 
+def test_list_search_by_start_or_part_of_names_and_ids_in_any_case(api: Api) -> None:
+    seller = new_seller(api)
+    product = new_product(api, seller, target=Target.SPECIFIED)
+    alice = new_account(api, name="alice_wang")
+    bob = new_account(api, name="bob_li")
+    malice = new_account(api, name="Malice_9")
+    for account in (alice, bob, malice):
+        list_user(api, seller, product, None, account)
+    path = f"/v1/products/{product.product_id}/specified-users"
+
+    def found(q: str) -> list[str]:
+        """Every match, following the cursors."""
+        names, params = [], {"q": q}
+        while True:
+            page = ok(seller.http.get(path, params=params))
+            names += [u["account_name"] for u in page["items"]]
+            if page["next_cursor"] is None:
+                return names
+            params = {"q": q, "cursor": page["next_cursor"]}
+
+    assert found("bob") == ["bob_li"]  # the start of a name
+    assert found("ALICE_WANG") == ["alice_wang"]  # any case
+    assert found(bob["account_id"][:-6]) == ["alice_wang", "bob_li", "Malice_9"]  # ID start
+    assert found("_li") == ["bob_li"]  # a part, where nothing starts with it
+    # Names that start with the search come first, on a page of their own (found through an
+    # index, fast on any list); those that merely contain it follow on the next page.
+    first = ok(seller.http.get(path, params={"q": "alice"}))
+    assert [u["account_name"] for u in first["items"]] == ["alice_wang"]
+    assert found("alice") == ["alice_wang", "Malice_9"]
+    assert found("%") == [] and found("_") == ["alice_wang", "bob_li", "Malice_9"]
+
+
 def test_r5_current_and_entered_name_after_a_rename(api: Api) -> None:
     seller = new_seller(api)
     product = new_product(api, seller, "Spec", target=Target.SPECIFIED)

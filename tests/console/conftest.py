@@ -82,9 +82,14 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium.close()
 
 
-@pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+# The widths the console is laid out for and checked at: a laptop and a phone.
+WIDTHS = {"desktop": (1366, 768), "phone": (390, 844)}
+
+
+def _page_of(
+    browser: Browser, request: pytest.FixtureRequest, width: int, height: int
+) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": width, "height": height})
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
@@ -94,3 +99,21 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
         page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
     context.close()
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    yield from _page_of(browser, request, 1280, 900)
+
+
+@pytest.fixture(params=list(WIDTHS))
+def width(request: pytest.FixtureRequest) -> str:
+    """Each layout test runs at every width of WIDTHS: "desktop", then "phone"."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def sized_page(browser: Browser, request: pytest.FixtureRequest, width: str) -> Iterator[Page]:
+    """A page at the width the test is running at (see `width`)."""
+    yield from _page_of(browser, request, *WIDTHS[width])

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from axe_playwright_python.sync_playwright import Axe
 from fastapi import FastAPI
 from playwright.sync_api import Locator, Page, expect
 
@@ -78,3 +81,56 @@ def shown_version(page: Page) -> str:
     value = page.locator("input[name='version']").first.get_attribute("value")
     assert value
     return value
+
+
+def position(first: int, last: int, total: int | None = None) -> str:
+    """A pager's position line, as the console writes it ("41 to 60 of 1,234", with an en dash)."""
+    shown = f"{first:,}\N{EN DASH}{last:,}"
+    return shown if total is None else f"{shown} of {total:,}"
+
+
+# --- looking at a page as a person (and a screen reader) would ---------------------------------
+
+SCREENSHOTS = os.environ.get("OFFERSCOPE_SCREENSHOTS") == "1"
+SCREENS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screens"
+_AXE = Axe()
+
+
+def serious_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now, one line each."""
+    results = _AXE.run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(str(node["target"]) for node in v["nodes"][:3])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def sideways_overflow(page: Page) -> int:
+    """How many pixels the page is wider than the window (0: nothing to scroll sideways)."""
+    width: int = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    return width
+
+
+def in_view(locator: Locator) -> bool:
+    """Whether the element is wholly inside the window, across (and down, as scrolled)."""
+    box = locator.bounding_box()
+    size = locator.page.viewport_size
+    assert box is not None and size is not None
+    return (
+        box["x"] >= 0
+        and box["x"] + box["width"] <= size["width"]
+        and box["y"] >= 0
+        and box["y"] + box["height"] <= size["height"]
+    )
+
+
+def screenshot(page: Page, name: str) -> None:
+    """With OFFERSCOPE_SCREENSHOTS=1, the whole page as test-artifacts/screens/<name>.png, so
+    that a person can look at every page at once after a test run."""
+    if SCREENSHOTS:
+        SCREENS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENS / f"{name}.png", full_page=True)

@@ -13,7 +13,8 @@ from contextlib import suppress
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Route, expect
 
-from offerscope.services import history, orders, tokens
+from offerscope.domain.targets import Target
+from offerscope.services import history, orders, targets, tokens
 from offerscope.services.actors import Role
 from tests.console.support import Site, flash, sign_in
 
@@ -47,6 +48,7 @@ def _double_click(button: Locator, posted: str) -> int:
     page = button.page
     held: list[Route] = []
     page.route(posted, lambda route: held.append(route))
+    button.scroll_into_view_if_needed()  # the mouse clicks where the button is on screen
     box = button.bounding_box()
     assert box is not None
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -117,3 +119,52 @@ def test_the_button_is_disabled_once_the_form_is_sent(site: Site, page: Page) ->
     ok.click(force=True)  # a second click on the disabled button
     ok.evaluate("button => button.form.requestSubmit()")  # even a scripted second submit
     assert page.evaluate("window.stopped") == [False, True]
+
+
+def test_a_double_click_on_each_list_button_makes_one_change_and_says_so_in_its_list(
+    site: Site, page: Page
+) -> None:
+    """With the page's script: the dialogs need it to open (without it the server's one change
+    per form is what `test_once` shows)."""
+    seller = site.seller()
+    private = site.product(seller, "Private Preview", "Preview")
+    backup = site.product(seller, "Backup Plus", "Daily")
+    site.product(seller, "CloudDB", "Basic")
+    targets.set_product_target(site.db, seller.actor, private.product_id, Target.SPECIFIED)
+    targets.set_product_target(site.db, seller.actor, backup.product_id, Target.ASSOCIATED)
+    bob = site.account("bob_li_01")
+    sign_in(page, site, seller.token)
+    expected = 1
+
+    page.goto(site.url(f"/console/products/{private.product_id}"))
+    page.get_by_role("button", name="Add User").click()
+    page.get_by_label("Account Name").fill("bob_li_01")
+    page.get_by_label("Account ID").fill(bob.account_id)
+    ok = page.locator("#add-user-dialog").get_by_role("button", name="OK")
+    assert _double_click(ok, "**/users") == expected
+    expect(page.locator("#users .flash")).to_contain_text("Added bob_li_01")
+    page.locator(f"tr[data-account-id='{bob.account_id}']").get_by_role("link").click()
+    remove = page.get_by_role("button", name="Remove")
+    assert _double_click(remove, "**/remove") == expected
+    expect(page.locator("#users .flash")).to_contain_text("Removed bob_li_01")
+
+    page.goto(site.url(f"/console/products/{backup.product_id}"))
+    page.get_by_role("button", name="Associate Product").click()
+    page.get_by_label("CloudDB").check()
+    add = page.locator("#associate-dialog").get_by_role("button", name="Add")
+    assert _double_click(add, "**/associations") == expected
+    expect(page.locator("#associations .flash")).to_contain_text("Associated: CloudDB")
+    unlink = page.get_by_role("button", name="Remove CloudDB")
+    assert _double_click(unlink, "**/remove") == expected
+    expect(page.locator("#associations .flash")).to_contain_text(
+        "Removed the association with CloudDB"
+    )
+
+    actions = [
+        e.action for e in history.product_history(site.db, seller.actor, private.product_id).items
+    ]
+    assert actions.count("specified_user_added") == actions.count("specified_user_removed") == 1
+    actions = [
+        e.action for e in history.product_history(site.db, seller.actor, backup.product_id).items
+    ]
+    assert actions.count("association_added") == actions.count("association_removed") == 1

@@ -11,8 +11,17 @@ from playwright.sync_api import Page, expect
 
 from offerscope.domain.errors import Invalid
 from offerscope.domain.targets import AccountType, Setting, Target
-from offerscope.services import accounts, associations, specified_users, targets
-from tests.console.support import Seller, Site, flash, product_row, sign_in
+from offerscope.services import accounts, associations, history, specified_users, targets
+from tests.console.support import (
+    Seller,
+    Site,
+    flash,
+    in_view,
+    position,
+    product_row,
+    sideways_overflow,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -138,7 +147,7 @@ def test_seed_step_remove_a_user_after_confirmation(site: Site, page: Page) -> N
 
     row.get_by_role("link", name="Remove").click()
     page.get_by_role("button", name="Remove").click()
-    expect(flash(page)).to_contain_text(f"Removed {bob.account_id}")
+    expect(flash(page)).to_contain_text(f"Removed bob_li_01 ({bob.account_id})")
     expect(row).to_have_count(0)
     assert not specified_users.list_specified_users(
         site.db, seller.actor, product.product_id
@@ -310,11 +319,16 @@ def test_user_list_pages_searches_shows_renames_and_inactive_lists(site: Site, p
     # SPEC.md §2: the name entered, and the current name beside it where they differ.
     expect(rows.first).to_contain_text("user_000")
     expect(rows.first).to_contain_text("now named renamed_user")
-    page.get_by_role("link", name="Next page").click()
+    users = page.get_by_role("navigation", name="Pages of users")
+    expect(users.locator(".position")).to_have_text(position(1, 50, 55))
+    users.get_by_role("link", name="Next").click()
     expect(rows).to_have_count(5)
     expect(rows.last).to_contain_text("user_054")
+    expect(users.locator(".position")).to_have_text(position(51, 55, 55))
+    users.get_by_role("link", name="Previous").click()
+    expect(rows).to_have_count(50)
 
-    page.get_by_label("Search users").fill("user_042")
+    page.get_by_label("Search users").fill("USER_042")
     page.get_by_role("button", name="Search").click()
     expect(rows).to_have_count(1)
     expect(rows).to_contain_text(listed[42].account_id)
@@ -335,10 +349,10 @@ def test_product_table_searches_and_pages_by_cursor(site: Site, page: Page) -> N
 
     rows = page.locator("table.products > tbody.product")
     expect(rows).to_have_count(20)
-    page.get_by_role("link", name="Next page").click()
+    page.get_by_role("link", name="Next").click()
     expect(rows).to_have_count(5)
     expect(rows.last).to_contain_text("Widget 24")
-    expect(page.get_by_role("link", name="Next page")).to_have_count(0)
+    expect(page.get_by_role("link", name="Next")).to_have_count(0)
 
     page.get_by_label("Search products").fill("widget 1")
     page.get_by_role("button", name="Search").click()
@@ -372,3 +386,122 @@ def test_r13_history_lists_changes_newest_first(site: Site, page: Page) -> None:
     expect(rows.nth(1)).to_contain_text("All users")
     expect(rows.nth(1)).to_contain_text("Enterprise users")
     expect(rows.nth(2)).to_contain_text("Product created")
+
+
+def test_user_search_finds_the_start_or_a_part_of_a_name_or_id_in_any_case(
+    site: Site, page: Page
+) -> None:
+    seller = site.seller()
+    product = site.product(seller, "Private Preview", "Preview")
+    pid = product.product_id
+    targets.set_product_target(site.db, seller.actor, pid, Target.SPECIFIED)
+    bob = accounts.register_account(
+        site.db, "3d4e5f60718293a4b5c6d7e8f90a1b2c", "bob_li", AccountType.INDIVIDUAL
+    )
+    listed = [bob, site.account("alice_wang"), site.account("carol_bobby")]
+    for account in listed:
+        specified_users.add_specified_user(
+            site.db, seller.actor, pid, None, account.account_id, account.account_name
+        )
+    sign_in(page, site, seller.token)
+    page.goto(site.url(f"/console/products/{pid}"))
+    rows = page.locator("table.users tbody tr")
+
+    def search(text: str) -> None:
+        page.get_by_label("Search users").fill(text)
+        page.get_by_role("button", name="Search").click()
+
+    search("bob")  # the start of a name first; the page after holds names that contain it
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("bob_li")
+    page.get_by_role("navigation", name="Pages of users").get_by_role("link", name="Next").click()
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("carol_bobby")
+    search("ALICE_WANG")  # any case
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("alice_wang")
+    search("3d4e5f")  # the start of an ID
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("bob_li")
+    assert "users_q=3d4e5f" in page.url
+
+
+def test_add_user_and_remove_say_so_in_view_naming_the_account(
+    site: Site, sized_page: Page, width: str
+) -> None:
+    seller = site.seller()
+    product = site.product(seller, "Private Preview", *(f"Spec {n}" for n in range(8)))
+    targets.set_product_target(site.db, seller.actor, product.product_id, Target.SPECIFIED)
+    bob = site.account("bob_li_01")
+    page = sized_page
+    sign_in(page, site, seller.token)
+    page.goto(site.url(f"/console/products/{product.product_id}"))
+
+    page.get_by_role("button", name="Add User").click()
+    dialog = page.get_by_role("dialog", name="Add User")
+    dialog.get_by_label("Account Name").fill("bob_li_01")
+    dialog.get_by_label("Account ID").fill(bob.account_id)
+    dialog.get_by_role("button", name="OK").click()
+    added = page.locator("#users .flash")
+    expect(added).to_have_text(f"Added bob_li_01 ({bob.account_id}) to the specified users.")
+    assert in_view(added), width  # where the eye is after the page lands on the list
+
+    page.locator(f"tr[data-account-id='{bob.account_id}']").get_by_role(
+        "link", name="Remove"
+    ).click()
+    page.get_by_role("button", name="Remove").click()
+    removed = page.locator("#users .flash")
+    expect(removed).to_have_text(f"Removed bob_li_01 ({bob.account_id}) from the specified users.")
+    assert in_view(removed), width
+    page.go_back()  # Back to the confirmation: it is read again, and says the account is gone
+    expect(page.get_by_text("This account is not on the specified-user list.")).to_be_visible()
+    entries = [
+        e.action for e in history.product_history(site.db, seller.actor, product.product_id).items
+    ]
+    assert entries.count("specified_user_removed") == 1
+
+
+def test_history_names_people_and_products_with_short_ids_and_filters(
+    site: Site, sized_page: Page, width: str
+) -> None:
+    seller = site.seller("Northwind Cloud Apps")
+    cloud = site.product(seller, "CloudDB", "Basic", "Beta")
+    backup = site.product(seller, "Backup Plus", "Daily")
+    basic, beta = (s.specification_id for s in cloud.specifications)
+    targets.set_product_target(site.db, seller.actor, backup.product_id, Target.ASSOCIATED)
+    associations.add_associations(
+        site.db, seller.actor, backup.product_id, None, [cloud.product_id]
+    )
+    targets.set_product_target(site.db, seller.actor, cloud.product_id, Target.ENTERPRISE)
+    targets.set_specification_setting(
+        site.db, seller.actor, cloud.product_id, beta, Setting.SPECIFIED
+    )
+    acme = site.account("acme_corp", AccountType.ENTERPRISE)
+    specified_users.add_specified_user(
+        site.db, seller.actor, cloud.product_id, beta, acme.account_id, "acme_corp"
+    )
+    page = sized_page
+    sign_in(page, site, seller.token)
+    page.goto(site.url(f"/console/products/{backup.product_id}/history"))
+    rows = page.locator("table.history tbody tr")
+    expect(rows.first).to_contain_text("Northwind Cloud Apps")  # who, by name
+    assert "seller:" not in page.locator("table.history").inner_text()
+    expect(rows.first).to_contain_text("CloudDB")  # the associated product, by name
+    short = rows.first.locator(".short-id code")
+    expect(short).to_have_attribute("title", cloud.product_id)  # whole on hover
+    expect(rows.first.get_by_role("button", name=f"Copy ID {cloud.product_id}")).to_be_visible()
+
+    page.goto(site.url(f"/console/products/{cloud.product_id}/history"))
+    expect(rows).to_have_count(4)
+    page.get_by_label("Specification").select_option(label="Beta")
+    page.get_by_role("button", name="Filter").click()
+    expect(rows).to_have_count(2)  # Beta's setting, and acme added to its list
+    assert f"specification={beta}" in page.url
+    page.get_by_label("Account").fill("ACME_CORP")
+    page.get_by_role("button", name="Filter").click()
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("User added")
+    page.get_by_label("Specification").select_option(label="Basic")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text("No change matches these filters.")).to_be_visible()
+    assert basic in page.url and sideways_overflow(page) == 0

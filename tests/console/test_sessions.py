@@ -9,13 +9,13 @@ def test_a_session_round_trips_with_its_flash_message() -> None:
     codec = SessionCodec("secret", "console")
     session = Session.fresh()
     session.session_key = "ab" * 32
-    session.flash_message("success", "Saved.")
+    session.flash_message("success", "Saved.", near="users")
     loaded, state = codec.loads(codec.dumps(session))
     assert state is State.VALID and loaded is not None
     assert (loaded.csrf, loaded.session_key, loaded.flash) == (
         session.csrf,
         session.session_key,
-        ("success", "Saved."),
+        ("success", "Saved.", "users"),  # shown in the part of the page it is about
     )
 
 

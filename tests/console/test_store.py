@@ -8,7 +8,14 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from offerscope.domain.targets import AccountType, Setting, Target
 from offerscope.services import associations, decisions, orders, targets, tokens
 from offerscope.services.actors import Role
-from tests.console.support import Site, csrf_token, flash, sign_in
+from tests.console.support import (
+    Site,
+    csrf_token,
+    flash,
+    position,
+    sideways_overflow,
+    sign_in,
+)
 from tests.support import index_of
 
 pytestmark = pytest.mark.browser
@@ -36,7 +43,7 @@ def test_a_purchase_unlocks_the_associated_product_at_once(site: Site, page: Pag
     # R12: Buy is disabled, with the decision's sentence as the reason.
     buy_daily = _card(page, daily).get_by_role("button", name="Buy")
     expect(buy_daily).to_be_disabled()
-    expect(_card(page, daily).locator(".reason")).to_have_text(refusal.message)
+    expect(_card(page, daily).locator(".reason p").first).to_have_text(refusal.message)
     expect(_card(page, basic).locator(".reason")).to_have_count(0)
 
     _card(page, basic).get_by_role("button", name="Buy").click()
@@ -114,3 +121,116 @@ def test_my_credentials_shows_the_account_name_and_id_ready_to_copy(
         assert page.evaluate("navigator.clipboard.readText()") == acme.account_id
     finally:
         context.close()
+
+
+def test_each_refusal_says_what_would_make_buying_possible(site: Site, page: Page) -> None:
+    seller = site.seller("Northwind")
+    cloud = site.product(seller, "CloudDB", "Basic", "Beta")
+    backup = site.product(seller, "Backup Plus", "Daily")
+    suite = site.product(seller, "Enterprise Suite", "Gold")
+    basic, beta = (s.specification_id for s in cloud.specifications)
+    targets.set_specification_setting(
+        site.db, seller.actor, cloud.product_id, beta, Setting.SPECIFIED
+    )
+    targets.set_product_target(site.db, seller.actor, backup.product_id, Target.ASSOCIATED)
+    associations.add_associations(
+        site.db, seller.actor, backup.product_id, None, [cloud.product_id]
+    )
+    targets.set_product_target(site.db, seller.actor, suite.product_id, Target.ENTERPRISE)
+    bob = site.account("bob_li_01")
+    sign_in(page, site, site.buyer_token(bob), portal="store")
+    index = index_of(site.db)
+
+    # Specified users: send the name and ID from My Credentials to the seller, named.
+    card = _card(page, beta)
+    expect(card.locator(".reason p").first).to_have_text(
+        decisions.check(index, bob.account_id, beta).message  # R12's sentence, unchanged
+    )
+    expect(card).to_contain_text("send your account name and ID")
+    expect(card).to_contain_text("to the seller, Northwind")
+    expect(card.get_by_role("link", name="My Credentials")).to_have_attribute(
+        "href", "/store/credentials"
+    )
+    # A type the product is not sold to: which type this account has.
+    gold = suite.specifications[0].specification_id
+    expect(_card(page, gold)).to_contain_text("yours is Individual")
+    # Associated product buyers: the products to buy first, as links into the store.
+    daily = backup.specifications[0].specification_id
+    _card(page, daily).get_by_role("link", name="CloudDB").click()
+    expect(page.locator("section.product-card")).to_have_count(1)  # the catalog, found
+    _card(page, basic).get_by_role("button", name="Buy").click()
+    expect(flash(page)).to_contain_text("is placed (CloudDB: Basic)")
+    page.goto(site.url("/store"))
+    expect(_card(page, daily).get_by_role("button", name="Buy")).to_be_enabled()
+
+
+def test_a_refused_buy_names_what_was_refused_and_shows_its_card(site: Site, page: Page) -> None:
+    seller = site.seller()
+    suite = site.product(seller, "Enterprise Suite", "Standard")
+    targets.set_product_target(site.db, seller.actor, suite.product_id, Target.ENTERPRISE)
+    spec = suite.specifications[0].specification_id
+    alice = site.account("alice_wang", AccountType.INDIVIDUAL)
+    sign_in(page, site, site.buyer_token(alice), portal="store")
+    page.request.post(  # a forged order (the button is disabled): the rule refuses it
+        site.url("/store/orders"),
+        form={"csrf_token": csrf_token(page), "specification_id": spec},
+    )
+    page.goto(site.url(f"/store?q={spec}"))
+    response = page.request.post(
+        site.url("/store/orders"),
+        form={"csrf_token": csrf_token(page), "specification_id": spec},
+    )
+    assert "Enterprise Suite: Standard could not be bought" in response.text()
+    assert "yours is Individual" in response.text()  # its card, with what would help
+
+
+def test_the_store_searches_its_catalog(site: Site, page: Page) -> None:
+    seller = site.seller("Northwind")
+    site.product(seller, "CloudDB", "Basic")
+    backup = site.product(seller, "Backup Plus", "Daily")
+    site.product(site.seller("Contoso"), "Mail Relay", "Small")
+    sign_in(page, site, site.buyer_token(site.account("alice_wang")), portal="store")
+    cards = page.locator("section.product-card")
+    expect(cards).to_have_count(3)
+    for search, found in [("backup", 1), ("DAILY", 1), ("contoso", 1), ("northwind", 2)]:
+        page.get_by_label("Search the catalog").fill(search)
+        page.get_by_role("button", name="Search").click()
+        expect(cards).to_have_count(found)
+    page.get_by_label("Search the catalog").fill(backup.product_id)
+    page.get_by_role("button", name="Search").click()
+    expect(cards).to_have_count(1)
+    expect(cards).to_contain_text("Backup Plus")
+    page.get_by_label("Search the catalog").fill("nothing like it")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_text("Nothing in the catalog matches")).to_be_visible()
+
+
+def test_my_orders_lists_orders_with_their_status_refunded_included(
+    site: Site, sized_page: Page, width: str
+) -> None:
+    seller = site.seller()
+    cloud = site.product(seller, "CloudDB", "Basic", "Pro")
+    basic, pro = (s.specification_id for s in cloud.specifications)
+    alice = site.account("alice_wang")
+    buyer = tokens.authenticate(site.db, site.buyer_token(alice))
+    assert buyer is not None
+    first = orders.place_order(site.db, buyer, basic)
+    orders.place_order(site.db, buyer, pro)
+    orders.refund_order(site.db, first.order_id)
+    sign_in(sized_page, site, site.buyer_token(alice), portal="store")
+    sized_page.get_by_role("navigation", name="Store").get_by_role("link", name="My Orders").click()
+    rows = sized_page.locator("table.orders tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("Pro")  # newest first
+    expect(rows.nth(0).locator(".status")).to_have_text("Paid")
+    expect(rows.nth(1)).to_contain_text("CloudDB")
+    expect(rows.nth(1).locator(".status")).to_have_text("Refunded")
+    expect(sized_page.locator(".pager .position")).to_have_text(position(1, 2, 2))
+    assert sideways_overflow(sized_page) == 0
+
+
+def test_my_credentials_says_the_account_type_as_the_console_does(site: Site, page: Page) -> None:
+    alice = site.account("alice_wang", AccountType.INDIVIDUAL)
+    sign_in(page, site, site.buyer_token(alice), portal="store")
+    page.goto(site.url("/store/credentials"))
+    expect(page.get_by_text("Account type: Individual")).to_be_visible()

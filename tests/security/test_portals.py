@@ -67,6 +67,7 @@ PORTAL_MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/store/logout"): "form",
     ("GET", "/store"): "page",
     ("POST", "/store/orders"): "form",
+    ("GET", "/store/orders"): "page",
     ("GET", "/store/credentials"): "page",
     ("GET", "/store/{rest:path}"): "not found",
 }

@@ -10,7 +10,7 @@ import pytest
 from offerscope.domain.decision import ACCOUNT_NOT_FOUND, SPECIFICATION_NOT_FOUND, Decision
 from offerscope.domain.errors import Invalid
 from offerscope.domain.limits import MAX_BATCH
-from offerscope.index.index import CatalogRow
+from offerscope.index.index import CatalogPage
 from offerscope.services import decisions
 
 
@@ -34,9 +34,15 @@ class FakeIndex:
         return [self.decide(a, s) for a, s in checks]
 
     def catalog(
-        self, account_pk: int | None, *, after: int | None, limit: int
-    ) -> tuple[list[CatalogRow], int | None]:
-        return [], None
+        self,
+        account_pk: int | None,
+        *,
+        limit: int,
+        after: int | None = None,
+        before: int | None = None,
+        search: str = "",
+    ) -> CatalogPage:
+        return CatalogPage([], 0, 0, False, False)
 
 
 def test_a_check_refreshes_the_index_before_it_decides() -> None:

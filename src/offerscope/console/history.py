@@ -7,10 +7,19 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response
 
 from offerscope.console.seller import OwnerRef
-from offerscope.console.web import ConsoleRoute, SellerSession, cursor_param, get_db, href, render
+from offerscope.console.web import (
+    ConsoleRoute,
+    PageLinks,
+    SellerSession,
+    cursor_param,
+    get_db,
+    render,
+    search_param,
+    size_param,
+)
 from offerscope.domain.targets import LABELS
 from offerscope.services import targets
-from offerscope.services.history import product_history
+from offerscope.services.history import names_in_history, product_history
 from offerscope.services.views import HistoryEntryView
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
@@ -41,7 +50,7 @@ TARGET_ACTIONS = frozenset(
 
 
 def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _shown(entry: HistoryEntryView, value: str | None) -> str:
@@ -53,12 +62,32 @@ def _shown(entry: HistoryEntryView, value: str | None) -> str:
 
 @router.get("/products/{product_id}/history")
 def history(request: Request, product_id: str, actor: SellerSession) -> Response:
-    """R13: the product's changes, newest first."""
+    """R13: the product's changes, newest first; narrowed to a specification or an account."""
     db = get_db(request)
     view = targets.get_target_customers(db, actor, product_id)
-    cursor = cursor_param(request, "cursor")
-    page = product_history(db, actor, product_id, limit=HISTORY_PAGE, cursor=cursor)
+    spec_names = {s.specification_id: s.name for s in view.specifications}
+    chosen = request.query_params.get("specification", "")
+    specification = chosen if chosen in spec_names else None
+    account = search_param(request, "account")
+    size = size_param(request, "size", HISTORY_PAGE)
+    page = product_history(
+        db,
+        actor,
+        product_id,
+        limit=size,
+        cursor=cursor_param(request, "cursor"),
+        specification_id=specification,
+        account=account,
+        count=True,
+    )
     ref = OwnerRef(product_id)
+    names = names_in_history(db, actor, page.items)
+    links = PageLinks(
+        f"{ref.path}/history",
+        "changes",
+        HISTORY_PAGE,
+        keep={"specification": specification or "", "account": account},
+    )
     context = {
         "ref": ref,
         "view": view,
@@ -66,10 +95,12 @@ def history(request: Request, product_id: str, actor: SellerSession) -> Response
         "actions": ACTIONS,
         "when": _when,
         "shown": _shown,
-        "spec_names": {s.specification_id: s.name for s in view.specifications},
-        "next_href": href(f"{ref.path}/history", cursor=page.next_cursor)
-        if page.next_cursor
-        else None,
-        "first_href": f"{ref.path}/history" if cursor else None,
+        "spec_names": spec_names,
+        "actor_names": names.actors,
+        "product_names": names.products,
+        "specification": specification or "",
+        "account": account,
+        "size": str(size) if size != HISTORY_PAGE else "",
+        "paging": links.pager(page, size),
     }
     return render(request, "history.html", context)

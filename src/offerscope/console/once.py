@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session as DbSession
 from starlette.concurrency import run_in_threadpool
 
-from offerscope.console.sessions import Session
+from offerscope.console.sessions import Session, flash_of
 from offerscope.domain.errors import Conflict, OfferscopeError
 from offerscope.services import idempotency
 from offerscope.services.idempotency import Attempt, Claim, StoredAnswer
@@ -43,9 +43,9 @@ def _claim_waiting(db: Database, attempt: Attempt, lease: timedelta) -> Claim | 
 
 
 def _replayed(answer: StoredAnswer, session: Session) -> Response:
-    message = json.loads(answer.body or b"null")
-    if isinstance(message, list) and len(message) == 2:
-        session.flash_message(str(message[0]), str(message[1]))
+    message = flash_of(json.loads(answer.body or b"null"))
+    if message is not None:
+        session.flash_message(*message)
     return RedirectResponse(answer.headers.get("location", "/"), status_code=303)
 
 

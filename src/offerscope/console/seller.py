@@ -20,14 +20,15 @@ from offerscope.console.auth import add_sign_in
 from offerscope.console.web import (
     CONSOLE,
     ConsoleRoute,
+    PageLinks,
     SellerSession,
     cursor_param,
     flash,
     get_db,
-    href,
     redirect,
     render,
     search_param,
+    size_param,
 )
 from offerscope.domain.errors import Conflict, Invalid, NotFound, PreconditionFailed
 from offerscope.domain.targets import LABELS, Setting, Target
@@ -101,21 +102,18 @@ def console_home() -> Response:
 def product_table(request: Request, actor: SellerSession) -> Response:
     """The Target Customers tab: every product, each expanding into its specifications."""
     search = search_param(request, "q")
-    cursor = cursor_param(request, "cursor")
+    size = size_param(request, "size", PRODUCTS_PAGE)
     page = targets.list_target_customers(
-        get_db(request), actor, limit=PRODUCTS_PAGE, cursor=cursor, search=search
+        get_db(request),
+        actor,
+        limit=size,
+        cursor=cursor_param(request, "cursor"),
+        search=search,
+        count=True,
     )
+    links = PageLinks(CONSOLE.home, "products", PRODUCTS_PAGE, keep={"q": search})
     return render(
-        request,
-        "products.html",
-        {
-            "page": page,
-            "q": search,
-            "next_href": href(CONSOLE.home, q=search, cursor=page.next_cursor)
-            if page.next_cursor
-            else None,
-            "first_href": href(CONSOLE.home, q=search) if cursor else None,
-        },
+        request, "products.html", {"page": page, "q": search, "paging": links.pager(page, size)}
     )
 
 
@@ -170,14 +168,25 @@ def owner_page(
     view = targets.get_target_customers(db, actor, ref.product_id)
     spec = specification_of(view, ref)
     users_q = search_param(request, "users_q")
+    users_size = size_param(request, "users_size", USERS_PAGE)
     users = specified_users.list_specified_users(
         db,
         actor,
         ref.product_id,
         ref.specification_id,
-        limit=USERS_PAGE,
+        limit=users_size,
         cursor=cursor_param(request, "users_cursor"),
         search=users_q,
+        count=True,
+    )
+    users_links = PageLinks(
+        ref.path,
+        "users",
+        USERS_PAGE,
+        cursor_name="users_cursor",
+        size_name="users_size",
+        anchor="users",
+        keep={"users_q": users_q},
     )
     associated = associations.list_associations(db, actor, ref.product_id, ref.specification_id)
     candidates_q = search_param(request, "candidates_q")
@@ -200,12 +209,8 @@ def owner_page(
         "forms": forms,
         "users": users,
         "users_q": users_q,
-        "users_next": href(ref.path, "users", users_q=users_q, users_cursor=users.page.next_cursor)
-        if users.page.next_cursor
-        else None,
-        "users_first": href(ref.path, "users", users_q=users_q)
-        if cursor_param(request, "users_cursor")
-        else None,
+        "users_size": str(users_size) if users_size != USERS_PAGE else "",
+        "users_paging": users_links.pager(users.page, users_size),
         "associated": associated,
         "candidates": candidates,
         "candidates_q": candidates_q,

@@ -67,9 +67,10 @@ def _add_user(
         return owner_page(request, actor, ref, Forms(user=FormState(values, errors)), 422)
     user = added.user
     if added.created:
-        flash(request, f"Added {user.account_name} ({user.account_id}) to the specified users.")
+        text, kind = f"Added {user.account_name} ({user.account_id}) to the specified users.", ""
     else:
-        flash(request, f"{user.account_name} ({user.account_id}) is already on the list.", "info")
+        text, kind = f"{user.account_name} ({user.account_id}) is already on the list.", "info"
+    flash(request, text, kind or "success", near="users")
     return redirect(f"{ref.path}#users")
 
 
@@ -113,10 +114,11 @@ def _confirm_remove_user(
 
 
 def _remove_user(request: Request, actor: Actor, ref: OwnerRef, account_id: str) -> Response:
-    specified_users.remove_specified_user(
+    removed = specified_users.remove_specified_user(
         get_db(request), actor, ref.product_id, ref.specification_id, account_id
     )
-    flash(request, f"Removed {account_id} from the specified users.")
+    text = f"Removed {removed.account_name} ({removed.account_id}) from the specified users."
+    flash(request, text, near="users")
     return redirect(f"{ref.path}#users")
 
 
@@ -165,15 +167,18 @@ def _associate(request: Request, actor: Actor, ref: OwnerRef, ids: list[str] | N
         forms = Forms(associate=FormState(errors={"ids": error.message}))
         return owner_page(request, actor, ref, forms, status_of(error))
     names = {item.id: item.name for item in result.items}
-    flash(request, "Associated: " + ", ".join(names.get(i, i) for i in dict.fromkeys(chosen)))
+    text = "Associated: " + ", ".join(names.get(i, i) for i in dict.fromkeys(chosen))
+    flash(request, text, near="associations")
     return redirect(f"{ref.path}#associations")
 
 
 def _remove_association(request: Request, actor: Actor, ref: OwnerRef, other: str) -> Response:
-    associations.remove_association(
+    removed = associations.remove_association(
         get_db(request), actor, ref.product_id, ref.specification_id, other
     )
-    flash(request, f"Removed the association with {other}.")
+    flash(
+        request, f"Removed the association with {removed.name} ({removed.id}).", near="associations"
+    )
     return redirect(f"{ref.path}#associations")
 
 

@@ -14,7 +14,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -31,6 +31,15 @@ class State(StrEnum):
     INVALID = "invalid"
 
 
+class Flash(NamedTuple):
+    """A message for the next page: its kind (success, info, error), its words, and the id of
+    the part of the page it is about ("" for the top of the page), shown where the eye is."""
+
+    kind: str
+    text: str
+    near: str = ""
+
+
 @dataclass
 class Session:
     """One browser's session with one portal; `dirty` when the cookie must be sent again."""
@@ -38,7 +47,7 @@ class Session:
     csrf: str
     expires_at: int
     session_key: str | None = None
-    flash: tuple[str, str] | None = None
+    flash: Flash | None = None
     dirty: bool = False
 
     @classmethod
@@ -53,12 +62,12 @@ class Session:
             candidate.encode(), self.csrf.encode()
         )
 
-    def flash_message(self, kind: str, text: str) -> None:
+    def flash_message(self, kind: str, text: str, near: str = "") -> None:
         """A message for the next page this browser shows (after a redirect)."""
-        self.flash = (kind, text)
+        self.flash = Flash(kind, text, near)
         self.dirty = True
 
-    def pop_flash(self) -> tuple[str, str] | None:
+    def pop_flash(self) -> Flash | None:
         message, self.flash = self.flash, None
         if message is not None:
             self.dirty = True
@@ -117,6 +126,12 @@ def _session_of(payload: Any) -> Session | None:
     if key is not None and not isinstance(key, str):
         return None
     message = None
-    if isinstance(flash, list) and len(flash) == 2 and all(isinstance(x, str) for x in flash):
-        message = (flash[0], flash[1])
+    message = flash_of(flash)
     return Session(csrf=csrf, expires_at=expires_at, session_key=key, flash=message)
+
+
+def flash_of(value: Any) -> Flash | None:
+    """A flash read back from a cookie or a stored answer: two or three strings."""
+    if isinstance(value, list) and len(value) in (2, 3) and all(isinstance(x, str) for x in value):
+        return Flash(*value)
+    return None

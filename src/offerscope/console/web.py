@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
@@ -35,6 +35,7 @@ from offerscope.index.index import DecisionIndex
 from offerscope.services import accounts, idempotency, sellers, web_sessions
 from offerscope.services.actors import Actor, Role
 from offerscope.services.idempotency import Attempt
+from offerscope.services.views import Page
 from offerscope.settings import Settings
 from offerscope.storage.unit_of_work import Database
 from offerscope.web.errors import status_of
@@ -99,6 +100,7 @@ class WebState:
         env.globals["LABELS"] = LABELS
         env.globals["form_key"] = lambda: secrets.token_urlsafe(16)
         env.filters["q"] = _quote
+        env.filters["num"] = "{:,}".format
         templates = Jinja2Templates(env=env, context_processors=[_page_context])
         codecs = {p.name: SessionCodec(secret, p.name) for p in PORTALS}
         lease = timedelta(seconds=settings.idempotency_lease_seconds)
@@ -184,9 +186,80 @@ def href(path: str, anchor: str = "", **query: str | None) -> str:
     return path + (f"?{urlencode(params)}" if params else "") + (f"#{anchor}" if anchor else "")
 
 
-def flash(request: Request, text: str, kind: str = "success") -> None:
-    """A message for the page the browser shows next (after the redirect)."""
-    session_of(request).flash_message(kind, text)
+def flash(request: Request, text: str, kind: str = "success", near: str = "") -> None:
+    """A message for the page the browser shows next (after the redirect); `near` names the
+    part of that page it is about, where it is then shown (the top of the page without)."""
+    session_of(request).flash_message(kind, text, near)
+
+
+# --- paging -----------------------------------------------------------------------------------
+
+PAGE_SIZES = (10, 20, 50, 100)
+
+
+def size_param(request: Request, name: str, default: int) -> int:
+    """A page size from the query string: one of PAGE_SIZES, else `default`."""
+    value = request.query_params.get(name, "")
+    return int(value) if value in {str(size) for size in PAGE_SIZES} else default
+
+
+@dataclass(frozen=True)
+class Pager:
+    """What the `pager` macro shows under a list: the position, Previous and Next, and the
+    choice of page size; every link keeps the page's other query parameters."""
+
+    label: str  # what is paged, for screen readers ("users")
+    first: int  # the position of the first item shown, from 1 (0: none shown)
+    last: int
+    total: int | None
+    partial: bool  # `total` counts the best matches of a search only
+    looked_in_part: bool  # a search's page ended where it stopped looking
+    previous_href: str | None
+    next_href: str | None
+    sizes: list[tuple[int, str, bool]]  # (size, link, chosen)
+
+
+@dataclass(frozen=True)
+class PageLinks:
+    """How a list's page links are made: its path and anchor, its parameter names, the query
+    to keep, and the default page size."""
+
+    path: str
+    label: str
+    default_size: int
+    cursor_name: str = "cursor"
+    size_name: str = "size"
+    anchor: str = ""
+    keep: dict[str, str] = field(default_factory=dict)
+
+    def pager(self, page: Page[Any], size: int) -> Pager:
+        chosen = {self.size_name: str(size) if size != self.default_size else None}
+        start = page.start or 0
+        shown = len(page.items)
+        return Pager(
+            label=self.label,
+            first=start + 1 if shown else 0,
+            last=start + shown,
+            total=page.total,
+            partial=page.partial_total,
+            looked_in_part=page.looked_in_part,
+            previous_href=self._link(page.previous_cursor, chosen),
+            next_href=self._link(page.next_cursor, chosen),
+            sizes=[
+                (
+                    n,
+                    self._href({self.size_name: str(n) if n != self.default_size else None}),
+                    n == size,
+                )
+                for n in PAGE_SIZES
+            ],
+        )
+
+    def _link(self, cursor: str | None, chosen: dict[str, str | None]) -> str | None:
+        return self._href({**chosen, self.cursor_name: cursor}) if cursor else None
+
+    def _href(self, query: dict[str, str | None]) -> str:
+        return href(self.path, self.anchor, **{**self.keep, **query})
 
 
 # --- who is signed in -------------------------------------------------------------------------

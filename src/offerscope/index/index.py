@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from offerscope.domain.decision import Decision
+from offerscope.domain.decision import Decision, Level, Reason
 from offerscope.domain.impact import Impact
 from offerscope.domain.names import account_id_key
 from offerscope.index import impact, loader
@@ -38,12 +38,22 @@ _log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class Buyable:
+    """Something a buyer may buy to be admitted: a product, or one specification of it."""
+
+    product_id: str
+    product_name: str
+    specification_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CatalogRow:
-    """One product of a buyer's catalog: its specifications, each with the buyer's decision."""
+    """One product of a buyer's catalog: its specifications, each with the buyer's decision
+    and, where a purchase would admit the buyer, what to buy first."""
 
     product: ProductEntry
     seller_name: str
-    specifications: list[tuple[SpecificationEntry, Decision]]
+    specifications: list[tuple[SpecificationEntry, Decision, list[Buyable]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,31 +196,30 @@ class DecisionIndex:
             ]
 
     def catalog(
-        self, account_pk: int | None, *, after: int | None, limit: int
-    ) -> tuple[list[CatalogRow], int | None]:
-        """A page of products in creation order with this buyer's decisions; the next cursor."""
+        self,
+        account_pk: int | None,
+        *,
+        limit: int,
+        after: int | None = None,
+        before: int | None = None,
+        search: str = "",
+    ) -> CatalogPage:
+        """A page of products in creation order with this buyer's decisions: the first, those
+        after the product key `after` or those before `before`; with `search`, only products
+        whose name, seller's name or a specification's name contains it, or whose ID or a
+        specification's ID starts with it, in any case."""
         with self._lock:
             state = self._current()
-            order = state.product_order
-            start = 0 if after is None else bisect.bisect_right(order, after)
-            page = order[start : start + limit]
-            more = start + limit < len(order)
-            unknown = state.unknown
-            rows = []
-            for product_pk in page:
-                product = state.products[product_pk]
-                specs = [state.specifications[pk] for pk in product.specifications]
-                rows.append(
-                    CatalogRow(
-                        product,
-                        state.sellers.get(product.seller_pk, ""),
-                        [
-                            (spec, state.checks.get(spec.specification_id, unknown)(account_pk))
-                            for spec in specs
-                        ],
-                    )
-                )
-            return rows, (page[-1] if more and page else None)
+            order = _matching(state, search.strip().lower())
+            if before is not None:
+                end = bisect.bisect_left(order, before)
+                start = max(end - limit, 0)
+            else:
+                start = 0 if after is None else bisect.bisect_right(order, after)
+                end = start + limit
+            page = order[start:end]
+            rows = [_catalog_row(state, pk, account_pk) for pk in page]
+            return CatalogPage(rows, start, len(order), start > 0, end < len(order))
 
     def token_holder(self, token_hash: str) -> TokenHolder | None:
         """Whom a token speaks for, as of the last refresh (tokens are changes too)."""
@@ -249,6 +258,59 @@ class DecisionIndex:
                 list_entries=state.list_entries(),
                 list_bytes=state.list_bytes(),
             )
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogPage:
+    """A page of the catalog, where it starts among `total` products, and what lies beyond."""
+
+    rows: list[CatalogRow]
+    start: int
+    total: int
+    more_before: bool
+    more_after: bool
+
+
+def _matching(state: IndexState, term: str) -> list[int]:
+    """The keys of the products a search finds, in creation order (all without one)."""
+    if not term:
+        return state.product_order
+    found = []
+    for pk in state.product_order:
+        product = state.products[pk]
+        specs = [state.specifications[s] for s in product.specifications]
+        names = [product.name, state.sellers.get(product.seller_pk, ""), *(s.name for s in specs)]
+        ids = [product.product_id, *(s.specification_id for s in specs)]
+        if any(term in name.lower() for name in names) or any(i.startswith(term) for i in ids):
+            found.append(pk)
+    return found
+
+
+def _catalog_row(state: IndexState, product_pk: int, account_pk: int | None) -> CatalogRow:
+    product = state.products[product_pk]
+    decided = []
+    for spec_pk in product.specifications:
+        spec = state.specifications[spec_pk]
+        decision = state.checks.get(spec.specification_id, state.unknown)(account_pk)
+        decided.append((spec, decision, _to_buy_first(state, product, spec, decision)))
+    return CatalogRow(product, state.sellers.get(product.seller_pk, ""), decided)
+
+
+def _to_buy_first(
+    state: IndexState, product: ProductEntry, spec: SpecificationEntry, decision: Decision
+) -> list[Buyable]:
+    """What a refused buyer could buy to be admitted, when a purchase is what is missing:
+    the associated products (or the product's associated specifications) of the level that
+    refused, in creation order."""
+    if decision.reason is not Reason.NO_ASSOCIATED_PURCHASE:
+        return []
+    if decision.level is Level.PRODUCT:
+        linked = sorted(pk for pk in product.associated if pk in state.products)
+        return [Buyable(state.products[pk].product_id, state.products[pk].name) for pk in linked]
+    specs = sorted(pk for pk in spec.associated if pk in state.specifications)
+    return [
+        Buyable(product.product_id, product.name, state.specifications[pk].name) for pk in specs
+    ]
 
 
 def _account_by_key(state: IndexState, account_id: str) -> int | None:

@@ -85,7 +85,8 @@ def add_associations(
 
 def remove_association(
     db: Database, actor: Actor, product_id: str, specification_id: str | None, other_id: str
-) -> None:
+) -> AssociatedView:
+    """R7, R8: remove an association; the answer names what is no longer associated."""
     with db.writing() as uow:
         found = owner(uow, actor, product_id, specification_id, lock=True)
         other_pk = associations.siblings(
@@ -108,4 +109,6 @@ def remove_association(
             specification_id=found.spec_id,
             subject=other_id,
         )
+        removed = AssociatedView(other_id, associations.name_of(uow.session, found.links, other_pk))
         uow.commit()
+        return removed

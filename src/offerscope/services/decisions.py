@@ -11,7 +11,7 @@ from offerscope.domain.decision import Decision, decide
 from offerscope.domain.limits import MAX_BATCH, check_count
 from offerscope.domain.names import account_id_key
 from offerscope.domain.targets import AccountType
-from offerscope.index.index import CatalogRow
+from offerscope.index.index import CatalogPage
 from offerscope.services.views import CheckResult
 from offerscope.storage.accounts import find_account
 from offerscope.storage.facts import SqlBuyerFacts, load_offer
@@ -30,8 +30,14 @@ class Decider(Protocol):
     def decide_many(self, checks: Iterable[tuple[str, str]]) -> list[Decision]: ...
 
     def catalog(
-        self, account_pk: int | None, *, after: int | None, limit: int
-    ) -> tuple[list[CatalogRow], int | None]: ...
+        self,
+        account_pk: int | None,
+        *,
+        limit: int,
+        after: int | None = None,
+        before: int | None = None,
+        search: str = "",
+    ) -> CatalogPage: ...
 
 
 def check(index: Decider, account_id: str, specification_id: str) -> Decision:

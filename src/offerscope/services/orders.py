@@ -8,8 +8,8 @@ from offerscope.domain.limits import DEFAULT_PAGE, check_page_size
 from offerscope.services.actors import Actor
 from offerscope.services.decisions import decide_in
 from offerscope.services.ids import new_id, utcnow
-from offerscope.services.paging import int_cursor, next_cursor
-from offerscope.services.views import OrderView, Page
+from offerscope.services.paging import keyset_cursors, read_position
+from offerscope.services.views import OrderLineView, OrderView, Page
 from offerscope.storage import changes, orders, products
 from offerscope.storage.tables import OrderRow
 from offerscope.storage.unit_of_work import Database
@@ -56,13 +56,39 @@ def list_orders(
     db: Database, actor: Actor, *, limit: int = DEFAULT_PAGE, cursor: str | None = None
 ) -> Page[OrderView]:
     """A buyer's own orders, newest first."""
+    lines = order_lines(db, actor, limit=limit, cursor=cursor)
+    assert actor.account_id is not None
+    items = [line.order for line in lines.items]
+    return Page(items, lines.next_cursor, lines.previous_cursor, lines.start, lines.total)
+
+
+def order_lines(
+    db: Database,
+    actor: Actor,
+    *,
+    limit: int = DEFAULT_PAGE,
+    cursor: str | None = None,
+    count: bool = False,
+) -> Page[OrderLineView]:
+    """A buyer's own orders, newest first, with what each bought by name (My Orders)."""
     limit = check_page_size(limit)
-    before = int_cursor(cursor)
+    position = read_position(cursor, orders.NEWEST_FIRST)
     assert actor.account_id is not None
     with db.reading() as uow:
-        rows, more = orders.orders_page(uow.session, actor.account_pk, before=before, limit=limit)
-        items = [_view(o, actor.account_id, s, p) for o, s, p in rows]
-        return Page(items, next_cursor(rows[-1][0].pk if rows else None, more))
+        lines, keyset = orders.orders_page(
+            uow.session, actor.account_pk, limit=limit, after=position.after, before=position.before
+        )
+        items = [
+            OrderLineView(
+                _view(line.order, actor.account_id, line.specification_id, line.product_id),
+                line.specification_name,
+                line.product_name,
+            )
+            for line in lines
+        ]
+        following, previous, start = keyset_cursors(keyset, position)
+        total = orders.count_orders(uow.session, actor.account_pk) if count else None
+        return Page(items, following, previous, start, total)
 
 
 def refund_order(db: Database, order_id: str) -> OrderView:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from offerscope.domain.errors import Invalid
+from offerscope.storage.paging import KeysetPage, Mark, Phase, fits
 
 # Positions are surrogate keys: 32-bit INTEGER columns. A position outside them was never
 # given out, and the database would refuse to compare with it rather than find nothing.
@@ -51,3 +54,74 @@ def int_cursor(cursor: str | None) -> int | None:
 def next_cursor(last_key: int | None, more: bool) -> str | None:
     """The cursor of the page after one that ended at `last_key`, if more follow."""
     return encode_cursor(last_key) if more and last_key is not None else None
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a page starts, from its cursor: after a row (Next), before one (Previous), or at
+    the start; and how many rows come before it (None where an older cursor did not say)."""
+
+    after: Mark | None = None
+    before: Mark | None = None
+    offset: int | None = 0
+
+
+def _invalid_cursor() -> Invalid:
+    return Invalid("invalid_request", "The cursor is not one this server gave out.", field="cursor")
+
+
+def read_position(cursor: str | None, phases: Sequence[Phase]) -> Position:
+    """The position a cursor of `keyset_cursors` stands for, checked against `phases`.
+
+    A bare number is the cursor of earlier releases: the page after that key of the first
+    phase, at an offset it did not record.
+    """
+    raw = decode_cursor(cursor)
+    if raw is None:
+        return Position()
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        position = Position(after=Mark(0, (raw,)), offset=None)
+    elif isinstance(raw, dict) and set(raw) in ({"a", "o"}, {"b", "o"}, {"a"}):
+        way = "a" if "a" in raw else "b"
+        if not (raw.get("o") is None or _is_offset(raw["o"])):
+            raise _invalid_cursor()
+        mark = raw.get(way)
+        if not isinstance(mark, list) or not mark or not isinstance(mark[0], int):
+            raise _invalid_cursor()
+        found = Mark(mark[0], tuple(mark[1:]))
+        position = Position(
+            after=found if way == "a" else None,
+            before=found if way == "b" else None,
+            offset=raw.get("o"),
+        )
+    else:
+        raise _invalid_cursor()
+    mark = position.after or position.before
+    if mark is None or not fits(phases, mark):
+        raise _invalid_cursor()
+    return position
+
+
+def _is_offset(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_POSITION
+
+
+def keyset_cursors(
+    page: KeysetPage, position: Position
+) -> tuple[str | None, str | None, int | None]:
+    """The cursors of the pages after and before `page`, and how many rows precede it."""
+    count = len(page.marks)
+    start: int | None = position.offset
+    if position.before is not None:
+        start = 0 if page.before is None else (None if start is None else max(start - count, 0))
+    following = previous = None
+    if page.after is not None:
+        ahead = {"a": _listed(page.after)}
+        following = encode_cursor(ahead if start is None else {**ahead, "o": start + count})
+    if page.before is not None and start is not None:
+        previous = encode_cursor({"b": _listed(page.before), "o": start})
+    return following, previous, start
+
+
+def _listed(mark: Mark) -> list[Any]:
+    return [mark.phase, *mark.key]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
 
 from offerscope.domain.limits import DEFAULT_PAGE, MAX_SPECIFICATIONS, check_count, check_page_size
 from offerscope.domain.names import check_display_name
@@ -11,11 +13,13 @@ from offerscope.services.actors import Actor
 from offerscope.services.history import record
 from offerscope.services.ids import new_id, utcnow
 from offerscope.services.ownership import own_product
-from offerscope.services.paging import int_cursor, next_cursor
+from offerscope.services.paging import keyset_cursors, read_position
 from offerscope.services.views import Page, ProductView, SpecificationView
 from offerscope.storage import changes, lists, products
 from offerscope.storage.tables import ProductRow, SpecificationRow
 from offerscope.storage.unit_of_work import Database, UnitOfWork
+
+T = TypeVar("T")
 
 
 def product_view(product: ProductRow, specs: list[SpecificationRow]) -> ProductView:
@@ -90,16 +94,40 @@ def record_index_changes(
         )
 
 
+@dataclass(frozen=True)
+class ProductRows:
+    """A page of the seller's products with their specifications, and where it stands."""
+
+    rows: list[ProductRow]
+    specifications: dict[int, list[SpecificationRow]]
+    next_cursor: str | None
+    previous_cursor: str | None
+    start: int | None
+    total: int | None
+
+    def page(self, items: list[T]) -> Page[T]:
+        """These rows' page, as `items`."""
+        return Page(items, self.next_cursor, self.previous_cursor, self.start, self.total)
+
+
 def product_page(
-    uow: UnitOfWork, actor: Actor, limit: int, cursor: str | None, search: str
-) -> tuple[list[ProductRow], dict[int, list[SpecificationRow]], str | None]:
+    uow: UnitOfWork, actor: Actor, limit: int, cursor: str | None, search: str, count: bool
+) -> ProductRows:
     """One page of the seller's products in creation order, with their specifications."""
     limit = check_page_size(limit)
-    rows, more = products.product_page(
-        uow.session, actor.seller_pk, after=int_cursor(cursor), limit=limit, search=search.strip()
+    position = read_position(cursor, products.BY_CREATION)
+    rows, keyset = products.product_page(
+        uow.session,
+        actor.seller_pk,
+        search=search,
+        limit=limit,
+        after=position.after,
+        before=position.before,
     )
     specs = products.specifications_of(uow.session, [p.pk for p in rows])
-    return rows, specs, next_cursor(rows[-1].pk if rows else None, more)
+    following, previous, start = keyset_cursors(keyset, position)
+    total = products.count_products(uow.session, actor.seller_pk, search) if count else None
+    return ProductRows(rows, specs, following, previous, start, total)
 
 
 def list_products(
@@ -109,11 +137,13 @@ def list_products(
     limit: int = DEFAULT_PAGE,
     cursor: str | None = None,
     search: str = "",
+    count: bool = False,
 ) -> Page[ProductView]:
-    """The seller's products in creation order; `search` matches name or product ID."""
+    """The seller's products in creation order; `search` matches a part of the name or the
+    start of the product ID, in any case. `count` adds the total."""
     with db.reading() as uow:
-        rows, specs, following = product_page(uow, actor, limit, cursor, search)
-        return Page([product_view(p, specs[p.pk]) for p in rows], following)
+        found = product_page(uow, actor, limit, cursor, search, count)
+        return found.page([product_view(p, found.specifications[p.pk]) for p in found.rows])
 
 
 def get_product(db: Database, actor: Actor, product_id: str) -> ProductView:

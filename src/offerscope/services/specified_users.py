@@ -18,8 +18,14 @@ from offerscope.services.actors import Actor
 from offerscope.services.history import record
 from offerscope.services.ids import utcnow
 from offerscope.services.ownership import Owner, owner
-from offerscope.services.paging import int_cursor, next_cursor
-from offerscope.services.views import AddedUser, Page, SpecifiedUsersView, SpecifiedUserView
+from offerscope.services.paging import keyset_cursors, read_position
+from offerscope.services.views import (
+    AddedUser,
+    Page,
+    RemovedUser,
+    SpecifiedUsersView,
+    SpecifiedUserView,
+)
 from offerscope.storage import accounts, changes, lists
 from offerscope.storage.tables import AccountRow, ListEntryRow
 from offerscope.storage.unit_of_work import Database
@@ -60,18 +66,31 @@ def list_specified_users(
     limit: int = DEFAULT_PAGE,
     cursor: str | None = None,
     search: str = "",
+    count: bool = False,
 ) -> SpecifiedUsersView:
-    """A page of a list in the order entries were keyed; `search` matches ID or either name."""
+    """A page of a list in the order accounts were registered. With `search`, the entries whose
+    names or ID start with it come first (in name, then ID order), then those containing it;
+    in any case. `count` adds the total (an indexed count: the list's, or the best matches')."""
     limit = check_page_size(limit)
-    after = int_cursor(cursor)
     with db.reading() as uow:
         found = owner(uow, actor, product_id, specification_id, lock=False)
-        rows, more = lists.entries_page(
-            uow.session, found.list_pk, after=after, limit=limit, search=search.strip()
+        query = lists.entries_query(uow.session, found.list_pk, search)
+        position = read_position(cursor, query.phases)
+        rows, keyset = lists.entries_page(
+            uow.session, query, limit=limit, after=position.after, before=position.before
         )
-        items = [user_view(entry, account, found) for entry, account in rows]
-        following = next_cursor(rows[-1][0].account_pk if rows else None, more)
-        return SpecifiedUsersView(Page(items, following), list_is_active(found.setting))
+        following, previous, start = keyset_cursors(keyset, position)
+        total = lists.count_matches(uow.session, query) if count else None
+        page = Page(
+            [user_view(entry, account, found) for entry, account in rows],
+            following,
+            previous,
+            start,
+            total,
+            partial_total=query.searching,
+            looked_in_part=keyset.short,
+        )
+        return SpecifiedUsersView(page, list_is_active(found.setting))
 
 
 def add_specified_user(
@@ -114,8 +133,9 @@ def add_specified_user(
 
 def remove_specified_user(
     db: Database, actor: Actor, product_id: str, specification_id: str | None, account_id: str
-) -> None:
-    """R5: remove an account from a list; 404 if it is not on it."""
+) -> RemovedUser:
+    """R5: remove an account from a list; 404 if it is not on it. The answer names it as the
+    list did."""
     key = account_id_key(account_id)
     with db.writing() as uow:
         found = owner(uow, actor, product_id, specification_id, lock=True)
@@ -138,3 +158,4 @@ def remove_specified_user(
             before=entry.entered_name,
         )
         uow.commit()
+        return RemovedUser(key, entry.entered_name)

@@ -74,12 +74,15 @@ def list_target_customers(
     cursor: str | None = None,
     search: str = "",
     sizes: AudienceCounter | None = None,
+    count: bool = False,
 ) -> Page[TargetCustomersView]:
     """A page of the seller's products with their target customers (the console's table),
     and with `sizes`, how many accounts may buy each now."""
     with db.reading() as uow:
-        rows, specs, following = product_page(uow, actor, limit, cursor, search)
-        return Page([target_view(p, specs[p.pk], sizes=sizes) for p in rows], following)
+        found = product_page(uow, actor, limit, cursor, search, count)
+        return found.page(
+            [target_view(p, found.specifications[p.pk], sizes=sizes) for p in found.rows]
+        )
 
 
 def get_target_customers(

@@ -14,8 +14,21 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
+    """One page of a list, and where it stands in the whole where that is known.
+
+    `start` counts the items before this page; `total` is every item when it was asked for
+    (`partial_total`: a search's best matches only, more that merely contain it may follow).
+    `looked_in_part`: a search ended this page where it stopped looking, so the page may be
+    short, and the next page looks further.
+    """
+
     items: list[T]
     next_cursor: str | None
+    previous_cursor: str | None = None
+    start: int | None = None
+    total: int | None = None
+    partial_total: bool = False
+    looked_in_part: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,12 @@ class AddedUser:
 
 
 @dataclass(frozen=True)
+class RemovedUser:
+    account_id: str
+    account_name: str  # as it was entered on the list
+
+
+@dataclass(frozen=True)
 class AssociatedView:
     id: str
     name: str
@@ -130,10 +149,28 @@ class OrderView:
 
 
 @dataclass(frozen=True)
+class OrderLineView:
+    """An order as its buyer sees it: with the names of what it bought."""
+
+    order: OrderView
+    specification_name: str
+    product_name: str
+
+
+@dataclass(frozen=True)
 class CheckResult:
     account_id: str
     specification_id: str
     decision: Decision
+
+
+@dataclass(frozen=True)
+class BuyFirstView:
+    """A purchase that would admit a refused buyer: a product, or one of its specifications."""
+
+    product_id: str
+    product_name: str
+    specification_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +179,7 @@ class CatalogSpecification:
     name: str
     effective_target: Target
     decision: Decision
+    buy_first: list[BuyFirstView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

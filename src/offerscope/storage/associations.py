@@ -92,6 +92,11 @@ def siblings(
     return {public_id: pk for public_id, pk in rows}
 
 
+def name_of(session: Session, links: Links, pk: int) -> str:
+    """The name of one linked thing (a product or a specification)."""
+    return session.scalar(select(links.things.c.name).where(links.things.c.pk == pk)) or ""
+
+
 def add_link(session: Session, links: Links, owner_pk: int, other_pk: int, now: datetime) -> None:
     session.execute(
         insert(links.table).values(

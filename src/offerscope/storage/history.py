@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from offerscope.storage.paging import paginate
+from offerscope.storage.paging import KeysetPage, Mark, Phase, keyset_page
 from offerscope.storage.tables import HistoryRow
 
 
@@ -37,10 +37,49 @@ def append(
     return row
 
 
-def history_page(
-    session: Session, product_pk: int, *, before: int | None, limit: int
-) -> tuple[list[HistoryRow], bool]:
-    """A page of a product's history, newest first, starting before the entry `before`."""
+NEWEST_FIRST = [Phase(None, (HistoryRow.pk,), (int,), descending=True)]
+
+# Entries about one account: its subject is the account ID, its before or after the name.
+ACCOUNT_ACTIONS = ("specified_user_added", "specified_user_removed")
+
+
+def _entries(
+    product_pk: int, specification_id: str | None, account: str | None
+) -> Select[HistoryRow]:
+    """A product's history; with `specification_id` that specification's entries only; with
+    `account` (a lower-case ID or name) the entries about that account only."""
     query = select(HistoryRow).where(HistoryRow.product_pk == product_pk)
-    rows, more = paginate(session, query, HistoryRow.pk, after=before, limit=limit, descending=True)
-    return [row[0] for row in rows], more
+    if specification_id is not None:
+        query = query.where(HistoryRow.specification_id == specification_id)
+    if account:
+        named = or_(
+            func.lower(HistoryRow.before) == account, func.lower(HistoryRow.after) == account
+        )
+        query = query.where(
+            HistoryRow.action.in_(ACCOUNT_ACTIONS), or_(HistoryRow.subject == account, named)
+        )
+    return query
+
+
+def history_page(
+    session: Session,
+    product_pk: int,
+    *,
+    specification_id: str | None = None,
+    account: str | None = None,
+    limit: int,
+    after: Mark | None = None,
+    before: Mark | None = None,
+) -> tuple[list[HistoryRow], KeysetPage]:
+    """A page of a product's history (see `_entries`), newest first."""
+    query = _entries(product_pk, specification_id, account)
+    page = keyset_page(session, query, NEWEST_FIRST, limit=limit, after=after, before=before)
+    return [row[0] for row in page.rows], page
+
+
+def count_entries(
+    session: Session, product_pk: int, specification_id: str | None, account: str | None
+) -> int:
+    """How many entries `history_page` pages through (index `ix_history_product_pk_pk`)."""
+    counted = _entries(product_pk, specification_id, account).with_only_columns(func.count())
+    return session.scalar(counted) or 0

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Table, and_, delete, func, not_, or_, select
+from sqlalchemy.orm import QueryableAttribute, Session
 
-from offerscope.storage.paging import paginate
+from offerscope.storage.paging import KeysetPage, Mark, Phase, Window, keyset_page
 from offerscope.storage.tables import AccountRow, ListEntryRow, ListRow
 
 ENTRIES = cast(Table, ListEntryRow.__table__)
@@ -28,24 +30,142 @@ def list_of(
     return found
 
 
-def entries_page(
-    session: Session, list_pk: int, *, after: int | None, limit: int, search: str
-) -> tuple[list[tuple[ListEntryRow, AccountRow]], bool]:
-    """A page of a list in the order accounts were registered, with each entry's account;
-    `search` matches the ID (in lower case), the account's name or the name entered."""
-    query = (
-        select(ListEntryRow, AccountRow)
-        .join(AccountRow, AccountRow.pk == ListEntryRow.account_pk)
-        .where(ListEntryRow.list_pk == list_pk)
+def _name_key(session: Session) -> ColumnElement[str]:
+    """The name entered, lower-cased, as `ix_list_entries_list_pk_name_key` holds it."""
+    key = func.lower(ListEntryRow.entered_name)
+    return key.collate("C") if session.get_bind().dialect.name == "postgresql" else key
+
+
+def _starting(
+    column: ColumnElement[str] | QueryableAttribute[str], prefix: str
+) -> ColumnElement[bool]:
+    """`column` starts with `prefix`: one range of an index in code-point order."""
+    above = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(column >= prefix, column < above)
+
+
+BY_REGISTRATION = Phase(None, (ListEntryRow.account_pk,), (int,))
+
+
+# The most entries one request's fallback looks through (tens of milliseconds on either store).
+FALLBACK_WINDOW = 20_000
+
+
+def _search_phases(session: Session, list_pk: int, term: str) -> tuple[list[Phase], int]:
+    """A search's parts, best matches first; and how many of them `count_matches` counts
+    (all but the fallback).
+
+    1. the name entered starts with `term` (in name order: one range of the list's index);
+    2. the account's current name is `term` (a renamed account: one row of an index);
+    3. the account ID starts with `term` (one range of the accounts' unique index);
+    4. the fallback: either name or the ID contains `term`, read in the list's order until a
+       page is full or FALLBACK_WINDOW entries have been looked through (then the page ends
+       short, and the next looks on from there).
+    Parts 2 and 3 find their accounts first and then look each up on the list, so that their
+    cost follows the matches, whatever the planner knows of the tables. Every part leaves out
+    what an earlier one has shown. `term` is lower case and not empty.
+    """
+    name_key = _name_key(session)
+    named = _starting(name_key, term)
+    renamed = ListEntryRow.account_pk.in_(
+        select(AccountRow.pk).where(func.lower(AccountRow.account_name) == term)
     )
-    if search:
-        query = query.where(
-            (AccountRow.account_id == search.lower())
-            | (AccountRow.account_name == search)
-            | (ListEntryRow.entered_name == search)
+    phases = [
+        Phase(named, (name_key, ListEntryRow.account_pk), (str, int)),
+        Phase(and_(renamed, not_(named)), (ListEntryRow.account_pk,), (int,)),
+    ]
+    shown = or_(named, renamed)
+    if HEX.fullmatch(term):  # only then can an account ID start with it
+        by_id = ListEntryRow.account_pk.in_(
+            select(AccountRow.pk).where(_starting(AccountRow.account_id, term))
         )
-    rows, more = paginate(session, query, ListEntryRow.account_pk, after=after, limit=limit)
-    return [(row[0], row[1]) for row in rows], more
+        phases.append(Phase(and_(by_id, not_(shown)), (ListEntryRow.account_pk,), (int,)))
+        shown = or_(shown, by_id)
+    counted = len(phases)
+    # The account's names, looked up row by row: a subquery in the condition keeps both
+    # planners reading the list in order within the window (a join would let PostgreSQL
+    # read the accounts from their first).
+    account = (
+        select(func.lower(AccountRow.account_name) + " " + AccountRow.account_id)
+        .where(AccountRow.pk == ListEntryRow.account_pk)
+        .scalar_subquery()
+    )
+    containing = or_(
+        func.lower(ListEntryRow.entered_name).contains(term, autoescape=True),
+        account.contains(term, autoescape=True),
+    )
+    keys = select(ListEntryRow.account_pk).where(ListEntryRow.list_pk == list_pk)
+    fallback = Phase(
+        and_(containing, not_(shown)),
+        (ListEntryRow.account_pk,),
+        (int,),
+        window=Window(keys, FALLBACK_WINDOW),
+    )
+    return [*phases, fallback], counted
+
+
+HEX = re.compile(r"[0-9a-f]{1,32}")
+
+
+@dataclass(frozen=True)
+class EntriesQuery:
+    """What a page of a list is read from: the list, its search term (lower case), its parts."""
+
+    list_pk: int
+    term: str
+    phases: list[Phase]
+    counted: int  # the first `counted` phases are what `count_matches` counts
+
+    @property
+    def searching(self) -> bool:
+        return bool(self.term)
+
+
+def entries_query(session: Session, list_pk: int, search: str) -> EntriesQuery:
+    """A list in the order accounts were registered; with `search`, its matches (see
+    `_search_phases`): the start of either name or of the ID, or a part of them, any case."""
+    term = search.strip().lower()
+    if not term:
+        return EntriesQuery(list_pk, "", [BY_REGISTRATION], 1)
+    phases, counted = _search_phases(session, list_pk, term)
+    return EntriesQuery(list_pk, term, phases, counted)
+
+
+def entries_page(
+    session: Session,
+    query: EntriesQuery,
+    *,
+    limit: int,
+    after: Mark | None = None,
+    before: Mark | None = None,
+) -> tuple[list[tuple[ListEntryRow, AccountRow]], KeysetPage]:
+    """A page of the list's entries, each with its account (read after the page, by key)."""
+    entries = select(ListEntryRow).where(ListEntryRow.list_pk == query.list_pk)
+    page = keyset_page(session, entries, query.phases, limit=limit, after=after, before=before)
+    rows: list[ListEntryRow] = [row[0] for row in page.rows]
+    accounts = {
+        account.pk: account
+        for account in session.scalars(
+            select(AccountRow).where(AccountRow.pk.in_([row.account_pk for row in rows]))
+        )
+    }
+    return [(row, accounts[row.account_pk]) for row in rows], page
+
+
+def count_matches(session: Session, query: EntriesQuery) -> int:
+    """The entries of the list, or those a search's counted parts hold: indexed counts.
+
+    The whole list counts the entries of its primary key's range; a search counts the index
+    ranges its first parts read, so the cost grows with the matches, not with the list.
+    None of them needs the accounts' rows themselves.
+    """
+    total = 0
+    for phase in query.phases[: query.counted]:
+        counting = select(func.count()).select_from(ListEntryRow)
+        if phase.where is not None:
+            counting = counting.where(phase.where)
+        total += session.scalar(counting.where(ListEntryRow.list_pk == query.list_pk)) or 0
+    return total
 
 
 def entry(session: Session, list_pk: int, account_pk: int) -> ListEntryRow | None:

@@ -3,12 +3,13 @@ seller changes on PostgreSQL."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from offerscope.storage.paging import paginate
+from offerscope.storage.paging import KeysetPage, Mark, Phase, keyset_page
 from offerscope.storage.tables import (
     AccountRow,
     OrderRow,
@@ -59,18 +60,47 @@ def add_order(
     return row
 
 
+NEWEST_FIRST = [Phase(None, (OrderRow.pk,), (int,), descending=True)]
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """An order with the public IDs and names of what it bought."""
+
+    order: OrderRow
+    specification_id: str
+    specification_name: str
+    product_id: str
+    product_name: str
+
+
 def orders_page(
-    session: Session, account_pk: int | None, *, before: int | None, limit: int
-) -> tuple[list[tuple[OrderRow, str, str]], bool]:
-    """A page of a buyer's orders, newest first, with each one's specification and product ID."""
+    session: Session,
+    account_pk: int | None,
+    *,
+    limit: int,
+    after: Mark | None = None,
+    before: Mark | None = None,
+) -> tuple[list[OrderLine], KeysetPage]:
+    """A page of a buyer's orders, newest first (index `ix_orders_account_pk_pk`)."""
     query = (
-        select(OrderRow, SpecificationRow.specification_id, ProductRow.product_id)
+        select(
+            OrderRow,
+            SpecificationRow.specification_id,
+            SpecificationRow.name,
+            ProductRow.product_id,
+            ProductRow.name,
+        )
         .join(SpecificationRow, SpecificationRow.pk == OrderRow.specification_pk)
         .join(ProductRow, ProductRow.pk == OrderRow.product_pk)
         .where(OrderRow.account_pk == account_pk)
     )
-    rows, more = paginate(session, query, OrderRow.pk, after=before, limit=limit, descending=True)
-    return [(row[0], row[1], row[2]) for row in rows], more
+    page = keyset_page(session, query, NEWEST_FIRST, limit=limit, after=after, before=before)
+    return [OrderLine(*row) for row in page.rows], page
+
+
+def count_orders(session: Session, account_pk: int | None) -> int:
+    return session.scalar(select(func.count()).where(OrderRow.account_pk == account_pk)) or 0
 
 
 def order_to_refund(session: Session, order_id: str) -> tuple[OrderRow, str, str, str] | None:

@@ -6,13 +6,13 @@ list always exists for its owner.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from offerscope.storage.paging import paginate
+from offerscope.storage.paging import KeysetPage, Mark, Phase, keyset_page
 from offerscope.storage.tables import ListRow, ProductRow, SellerRow, SpecificationRow
 
 
@@ -60,21 +60,49 @@ def specifications_of(
     return by_product
 
 
-def product_page(
-    session: Session, seller_pk: int | None, *, after: int | None, limit: int, search: str
-) -> tuple[list[ProductRow], bool]:
-    """A page of the seller's products in creation order; `search` matches a part of the
-    name (any case) or the whole product ID."""
+def _seller_products(seller_pk: int | None, search: str) -> Select[ProductRow]:
+    """The seller's products; with `search`, those whose name contains it or whose ID starts
+    with it, in any case (a seller's own products: a few thousand at most)."""
     query = select(ProductRow).where(ProductRow.seller_pk == seller_pk)
-    if search:
+    term = search.strip().lower()
+    if term:
         query = query.where(
             or_(
-                func.lower(ProductRow.name).contains(search.lower(), autoescape=True),
-                ProductRow.product_id == search,
+                func.lower(ProductRow.name).contains(term, autoescape=True),
+                func.lower(ProductRow.product_id).startswith(term, autoescape=True),
             )
         )
-    rows, more = paginate(session, query, ProductRow.pk, after=after, limit=limit)
-    return [row[0] for row in rows], more
+    return query
+
+
+BY_CREATION = [Phase(None, (ProductRow.pk,), (int,))]
+
+
+def product_page(
+    session: Session,
+    seller_pk: int | None,
+    *,
+    search: str,
+    limit: int,
+    after: Mark | None = None,
+    before: Mark | None = None,
+) -> tuple[list[ProductRow], KeysetPage]:
+    """A page of the seller's products in creation order (see `_seller_products`)."""
+    page = keyset_page(
+        session,
+        _seller_products(seller_pk, search),
+        BY_CREATION,
+        limit=limit,
+        after=after,
+        before=before,
+    )
+    return [row[0] for row in page.rows], page
+
+
+def count_products(session: Session, seller_pk: int | None, search: str) -> int:
+    """How many products `product_page` pages through (index `ix_products_seller_pk_pk`)."""
+    counted = _seller_products(seller_pk, search).with_only_columns(func.count())
+    return session.scalar(counted) or 0
 
 
 def add_product(
@@ -137,3 +165,17 @@ def keys_of_specification(session: Session, specification_id: str) -> tuple[int,
         .where(SpecificationRow.specification_id == specification_id)
     ).one_or_none()
     return None if found is None else (found[0], found[1], found[2])
+
+
+def names_of_own(
+    session: Session, seller_pk: int | None, product_ids: Collection[str]
+) -> dict[str, str]:
+    """The names of the seller's products with these IDs (others' stay unnamed: R9)."""
+    if not product_ids:
+        return {}
+    rows = session.execute(
+        select(ProductRow.product_id, ProductRow.name).where(
+            ProductRow.seller_pk == seller_pk, ProductRow.product_id.in_(product_ids)
+        )
+    )
+    return {product_id: name for product_id, name in rows}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import select
@@ -23,3 +24,13 @@ def seller_pk(session: Session, seller_id: str) -> int | None:
 
 def seller_name(session: Session, pk: int) -> str | None:
     return session.scalar(select(SellerRow.name).where(SellerRow.pk == pk))
+
+
+def names_by_id(session: Session, seller_ids: Collection[str]) -> dict[str, str]:
+    """The names of the sellers with these public IDs."""
+    if not seller_ids:
+        return {}
+    rows = session.execute(
+        select(SellerRow.seller_id, SellerRow.name).where(SellerRow.seller_id.in_(seller_ids))
+    )
+    return {seller_id: name for seller_id, name in rows}

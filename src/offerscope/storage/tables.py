@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql import func
 
 from offerscope.domain.decision import OrderStatus, counts_as_purchase
 
@@ -62,6 +63,8 @@ class AccountRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     __table_args__ = (
         CheckConstraint("account_type in ('enterprise', 'individual')", name="account_type"),
+        # A list's search by an account's current name, in any case (`storage.lists`).
+        Index("ix_accounts_lower_account_name", func.lower(account_name)),
     )
 
 
@@ -132,8 +135,23 @@ class ListEntryRow(Base):
     account_pk: Mapped[int] = mapped_column(ForeignKey("accounts.pk"), primary_key=True)
     entered_name: Mapped[str] = mapped_column(String(32))
     added_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    # Which lists hold an account: a buyer's facts, an account's removal.
-    __table_args__ = (Index("ix_list_entries_account_pk", "account_pk"),)
+    __table_args__ = (
+        # Which lists hold an account: a buyer's facts, an account's removal.
+        Index("ix_list_entries_account_pk", "account_pk"),
+        # A list's search by the start of a name, in any case: one range of this index, in
+        # name order (then registration order). PostgreSQL compares in code-point order
+        # ("C"), as SQLite does, so that a prefix is one range whatever the database's
+        # collation (`storage.lists`).
+        Index(
+            "ix_list_entries_list_pk_name_key", "list_pk", func.lower(entered_name), "account_pk"
+        ).ddl_if(dialect="sqlite"),
+        Index(
+            "ix_list_entries_list_pk_name_key",
+            "list_pk",
+            func.lower(entered_name).collate("C"),
+            "account_pk",
+        ).ddl_if(dialect="postgresql"),
+    )
 
 
 class ProductAssociationRow(Base):

@@ -22,33 +22,42 @@
     }
   }
 
-  // My Credentials: copy a value, and say so for screen readers.
+  // Copy a value (My Credentials' fields, an ID shown short), and say so for screen readers.
+  function say(text) {
+    var status = document.querySelector(".copy-status") || document.getElementById("live");
+    if (status) { status.textContent = text; }
+  }
+
   function copyValue(button) {
     var input = document.getElementById(button.getAttribute("data-copy"));
-    var status = document.querySelector(".copy-status");
     if (!input) { return; }
     var label = document.querySelector("label[for='" + input.id + "']");
-    var done = function () {
-      if (status) { status.textContent = (label ? label.textContent : "Value") + " copied."; }
-    };
+    copyText(input.value, (label ? label.textContent : "Value") + " copied.", function () {
+      input.select();
+    });
+  }
+
+  function copyText(text, done, fallback) {
     if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(input.value).then(done, function () {
-        input.select();
-        if (status) { status.textContent = "Press Ctrl+C (or Cmd+C) to copy."; }
+      navigator.clipboard.writeText(text).then(function () { say(done); }, function () {
+        if (fallback) { fallback(); }
+        say("Press Ctrl+C (or Cmd+C) to copy.");
       });
     } else {
-      input.select();
-      if (document.execCommand && document.execCommand("copy")) { done(); }
+      say("Select the text and press Ctrl+C (or Cmd+C) to copy.");
     }
   }
 
   document.addEventListener("click", function (event) {
-    var target = event.target.closest("[data-toggle-row], [data-open-dialog], [data-close-dialog], [data-copy]");
+    var target = event.target.closest("[data-toggle-row], [data-open-dialog], [data-close-dialog], [data-copy], [data-copy-text]");
     if (!target) { return; }
     if (target.hasAttribute("data-toggle-row")) { toggleRow(target); }
     else if (target.hasAttribute("data-open-dialog")) { openDialog(target.getAttribute("data-open-dialog")); }
     else if (target.hasAttribute("data-close-dialog")) { target.closest("dialog").close(); }
     else if (target.hasAttribute("data-copy")) { copyValue(target); }
+    else if (target.hasAttribute("data-copy-text")) {
+      copyText(target.getAttribute("data-copy-text"), "Copied " + target.getAttribute("data-copy-text") + ".");
+    }
   });
 
   // A form is sent once: a second click while it is on its way does nothing (the server also
@@ -86,5 +95,12 @@
     // A dialog whose form came back with errors opens again, errors beside its fields.
     var dialogs = document.querySelectorAll("dialog[data-open-on-load]");
     for (var i = 0; i < dialogs.length; i++) { openDialog(dialogs[i].id); }
+    // A message about one part of the page (after Add User, Remove, Associate) is shown in
+    // that part: bring it into view and give it focus, so that it is read first.
+    var near = document.querySelector("[data-flash]");
+    if (near && !dialogs.length) {
+      near.scrollIntoView({ block: "center" });
+      near.focus({ preventScroll: true });
+    }
   });
 })();
