@@ -244,10 +244,14 @@ def test_r4_product_change_confirms_before_resetting_specifications(site: Site, 
     assert [s.setting for s in view.specifications] == [Setting.SAME_AS_PRODUCT] * 2
 
 
-def _refusal(site: Site, seller: Seller, product_id: str, spec_id: str, *who: str) -> str:
+def _refusal(
+    site: Site, seller: Seller, product_id: str, spec_id: str, account_id: str, name: str
+) -> str:
     """The domain's own words for refusing this account: what the page must show."""
     with pytest.raises(Invalid) as refused:
-        specified_users.add_specified_user(site.db, seller.actor, product_id, spec_id, *who)
+        specified_users.add_specified_user(
+            site.db, seller.actor, product_id, spec_id, account_id, name
+        )
     return refused.value.message
 
 

@@ -178,8 +178,8 @@ def test_an_export_imports_again_into_another_list(db: Database) -> None:
         specified_users.add_specified_user(db, seller, product_id, None, *account(n))
     exported = "".join(exports.export_specified_users(db, seller, product_id, None))
     assert exported.splitlines() == [
-        "account_id,account_name",
-        *(",".join(account(n)) for n in (1, 3, 4)),
+        "account_id,account_name,valid_from,valid_until",
+        *(",".join(account(n)) + ",," for n in (1, 3, 4)),
     ]
     targets.set_product_target(db, seller, product_id, Target.ALL)
     targets.set_specification_setting(db, seller, product_id, spec, Setting.SPECIFIED)
@@ -188,6 +188,97 @@ def test_an_export_imports_again_into_another_list(db: Database) -> None:
     )
     assert report.imported == 3
     assert list_ids(db, seller, product_id, spec) == [account(n)[0] for n in (1, 3, 4)]
+
+
+# --- R16: windows in files --------------------------------------------------------------------
+
+PAST, FUTURE = "2020-01-01T00:00:00Z", "2099-01-01T00:00:00Z"
+
+
+def test_r16_an_import_with_windows_round_trips_through_an_export(db: Database) -> None:
+    register(db, 4)
+    seller, product_id, (spec,) = specified_product(db)
+    rows = [
+        ",".join(account(1)) + f",,{FUTURE}",  # active until 2099
+        ",".join(account(2)) + f",{FUTURE},",  # scheduled
+        ",".join(account(3)) + f",{PAST},2021-06-30T12:30:00+02:00",  # expired, another zone
+        ",".join(account(4)) + ",,",  # always
+    ]
+    source = csv_bytes("account_id,account_name,valid_from,valid_until", *rows)
+    report = imports.import_specified_users(db, seller, product_id, None, source)
+    assert (report.imported, report.errors) == (4, [])
+    allowed = [
+        decisions.check(index_of(db), account(n)[0], spec).reason.value for n in (1, 2, 3, 4)
+    ]
+    assert allowed == [
+        "allowed",
+        "specified_user_not_yet_valid",
+        "specified_user_expired",
+        "allowed",
+    ]
+    exported = "".join(exports.export_specified_users(db, seller, product_id, None))
+    assert exported.splitlines()[1:] == [
+        rows[0],
+        rows[1],
+        ",".join(account(3)) + f",{PAST},2021-06-30T10:30:00Z",  # kept in UTC
+        rows[3],
+    ]
+    # The export imports again into another list, windows and all.
+    targets.set_product_target(db, seller, product_id, Target.ALL)
+    targets.set_specification_setting(db, seller, product_id, spec, Setting.SPECIFIED)
+    again = imports.import_specified_users(
+        db, seller, product_id, spec, io.BytesIO(exported.encode())
+    )
+    assert again.imported == 4
+    copied = "".join(exports.export_specified_users(db, seller, product_id, spec))
+    assert copied == exported
+    page = specified_users.list_specified_users(db, seller, product_id, spec, limit=10)
+    assert [u.status.value for u in page.page.items] == ["active", "scheduled", "expired", "active"]
+
+
+def test_r16_an_import_replaces_the_window_of_a_listed_account(db: Database) -> None:
+    register(db, 3)
+    seller, product_id, (spec,) = specified_product(db)
+    for n in (1, 2):
+        specified_users.add_specified_user(db, seller, product_id, None, *account(n))
+    source = csv_bytes(
+        ",".join(account(1)) + f",,{PAST}",  # listed: its window closes
+        ",".join(account(2)) + ",,",  # listed, same (no) window: unchanged
+        ",".join(account(3)) + f",,{FUTURE}",  # new
+        ",".join(account(3)) + f",,{PAST}",  # the file's own second row: the first wins
+    )
+    report = imports.import_specified_users(db, seller, product_id, None, source)
+    assert (report.imported, report.unchanged, report.windows_changed) == (1, 2, 1)
+    reasons = [decisions.check(index_of(db), account(n)[0], spec).reason.value for n in (1, 2, 3)]
+    assert reasons == ["specified_user_expired", "allowed", "allowed"]
+    entry = history.product_history(db, seller, product_id, limit=1).items[0]
+    assert entry.action == "specified_users_imported"
+    assert entry.after == "1; 1 windows changed"
+
+
+@pytest.mark.parametrize(
+    ("row", "code"),
+    [
+        (",,tomorrow", "invalid_window"),
+        (f",{FUTURE},{PAST}", "invalid_window"),
+        (",2027-01-01T00:00:00,", "invalid_window"),  # no zone
+        (",,", None),  # both ends open: fine
+        (",x", "invalid_request"),  # three values
+    ],
+)
+def test_r16_bad_windows_are_row_errors_and_import_nothing(
+    db: Database, row: str, code: str | None
+) -> None:
+    register(db, 2)
+    seller, product_id, _ = specified_product(db)
+    source = csv_bytes(",".join(account(1)) + ",,", ",".join(account(2)) + row)
+    if code is None:
+        assert imports.import_specified_users(db, seller, product_id, None, source).imported == 2
+        return
+    with pytest.raises(Invalid) as raised:
+        imports.import_specified_users(db, seller, product_id, None, source)
+    assert [(e["line"], e["code"]) for e in raised.value.details["errors"]] == [(2, code)]
+    assert list_ids(db, seller, product_id) == []
 
 
 def test_a_large_import_reloads_the_list_on_other_processes(
@@ -200,11 +291,14 @@ def test_a_large_import_reloads_the_list_on_other_processes(
     other = Database.connect(database_url, pool_size=2)
     try:
         assert not decisions.check(index_of(other), account(5)[0], spec).allowed
-        source = csv_bytes(*(",".join(account(n)) for n in range(1, 6)))
-        imports.import_specified_users(db, seller, product_id, None, source)
+        rows = [",".join(account(n)) + ",," for n in range(1, 5)]
+        rows.append(",".join(account(5)) + f",,{PAST}")  # R16: read again with its window
+        imports.import_specified_users(db, seller, product_id, None, csv_bytes(*rows))
         assert all(
-            decisions.check(index_of(other), account(n)[0], spec).allowed for n in range(1, 6)
+            decisions.check(index_of(other), account(n)[0], spec).allowed for n in range(1, 5)
         )
+        expired = decisions.check(index_of(other), account(5)[0], spec)
+        assert expired.reason.value == "specified_user_expired"
         assert index_of(other).stats().list_entries == 5
     finally:
         other.dispose()
@@ -293,10 +387,36 @@ def test_cli_users_import_and_export(runner: CliRunner, sqlite_url: str, tmp_pat
     exported = runner.invoke(cli, ["users", "export", "--product", product_id, *url])
     assert exported.exit_code == 0
     assert exported.stdout.splitlines() == [
-        "account_id,account_name",
-        *(",".join(account(n)) for n in (1, 2, 3)),
+        "account_id,account_name,valid_from,valid_until",
+        *(",".join(account(n)) + ",," for n in (1, 2, 3)),
     ]
     assert seller.seller_id
+
+
+def test_r16_cli_users_add_with_a_window(runner: CliRunner, sqlite_url: str) -> None:
+    db = Database.connect(sqlite_url)
+    try:
+        register(db, 1)
+        _, product_id, (spec,) = specified_product(db)
+    finally:
+        db.dispose()
+    url = ["--database-url", sqlite_url]
+    who = [*account(1), "--product", product_id, *url]
+    bad = runner.invoke(cli, ["users", "add", *who, "--until", "soon"])
+    assert bad.exit_code != 0 and "valid_until is not a time" in bad.output
+    dry = runner.invoke(cli, ["users", "add", *who, "--until", FUTURE, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "Dry run" in dry.output and "until 2099-01-01 00:00 UTC" in dry.output
+    added = runner.invoke(cli, ["users", "add", *who, "--until", FUTURE])
+    assert added.exit_code == 0, added.output
+    assert "Added" in added.output and "active" in added.output
+    closed = runner.invoke(
+        cli, ["users", "add", *who, "--from", PAST, "--until", "2021-01-01T00:00:00Z"]
+    )
+    assert closed.exit_code == 0, closed.output
+    assert "Already listed" in closed.output and "expired" in closed.output
+    checked = runner.invoke(cli, ["check", account(1)[0], spec, *url])
+    assert "specified_user_expired" in checked.output
 
 
 def test_cli_accounts_import_and_export(runner: CliRunner, sqlite_url: str, tmp_path: Path) -> None:
@@ -324,11 +444,13 @@ def http(db: Database) -> Iterator[tuple[httpx.Client, httpx.Client, Database]]:
     app = placeholder_app()
     app.state.backend = backend_of(db)
     with live_server(app) as base_url:
+        # Uploads of tens of thousands of rows: more than httpx's 5 s on a busy machine.
         operator = httpx.Client(
             base_url=base_url,
             headers={"Authorization": f"Bearer {tokens.create_token(db, Role.OPERATOR)}"},
+            timeout=60,
         )
-        seller = httpx.Client(base_url=base_url)
+        seller = httpx.Client(base_url=base_url, timeout=60)
         yield operator, seller, db
         operator.close()
         seller.close()
@@ -364,6 +486,7 @@ def test_http_streamed_upload_past_the_json_body_limit(
     assert response.json() == {
         "imported": count,
         "unchanged": 0,
+        "windows_changed": 0,
         "error_count": 0,
         "error_counts": {},
         "errors": [],
@@ -372,7 +495,8 @@ def test_http_streamed_upload_past_the_json_body_limit(
     exported = client.get(f"/v1/products/{product_id}/specified-users/export")
     assert exported.status_code == 200
     assert exported.headers["content-type"].startswith("text/csv")
-    assert exported.text == "account_id,account_name\n" + users
+    windowless = "".join(f"{n:032x},member_{n:05d},,\n" for n in range(1, count + 1))
+    assert exported.text == "account_id,account_name,valid_from,valid_until\n" + windowless
     check = operator.post(
         "/v1/decisions", json={"account_id": f"{count:032x}", "specification_id": spec}
     )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 from offerscope.domain.decision import Offer, decide
 from offerscope.domain.limits import check_page_size
 from offerscope.domain.targets import AccountType, Setting, Target, effective_target
+from offerscope.domain.windows import EntryStatus, Lapse, Window, lapse_of
 from offerscope.services.actors import Actor
 from offerscope.services.paging import encode_cursor, int_cursor
 from offerscope.services.views import CatalogProduct, CatalogSpecification, Page
@@ -86,19 +89,31 @@ def load_offers(session: Session, product_pks: Iterable[int]) -> list[Offer]:
 
 @dataclass(frozen=True)
 class PreloadedBuyerFacts:
-    """Everything about one account that any decision could ask, read up front."""
+    """Everything about one account that any decision could ask, read up front, at `now`."""
 
     account_type: AccountType
-    product_lists: frozenset[str]
-    specification_lists: frozenset[str]
+    product_lists: dict[str, Window]  # the account's entries, by the list owner's ID
+    specification_lists: dict[str, Window]
     bought_products: frozenset[str]
     bought_specifications: frozenset[str]
+    now: datetime
+
+    def _counts(self, entry: Window | None) -> bool:
+        return entry is not None and entry.status(self.now) is EntryStatus.ACTIVE
 
     def on_product_list(self, product_id: str) -> bool:
-        return product_id in self.product_lists
+        return self._counts(self.product_lists.get(product_id))
 
     def on_specification_list(self, specification_id: str) -> bool:
-        return specification_id in self.specification_lists
+        return self._counts(self.specification_lists.get(specification_id))
+
+    def product_list_lapse(self, product_id: str) -> tuple[Lapse, datetime] | None:
+        entry = self.product_lists.get(product_id)
+        return None if entry is None else lapse_of([entry], self.now)
+
+    def specification_list_lapse(self, specification_id: str) -> tuple[Lapse, datetime] | None:
+        entry = self.specification_lists.get(specification_id)
+        return None if entry is None else lapse_of([entry], self.now)
 
     def bought_any_product(self, product_ids: frozenset[str]) -> bool:
         return not self.bought_products.isdisjoint(product_ids)
@@ -107,25 +122,32 @@ class PreloadedBuyerFacts:
         return not self.bought_specifications.isdisjoint(specification_ids)
 
 
-def preload_buyer(session: Session, account: AccountRow) -> PreloadedBuyerFacts:
+def _entries(
+    session: Session, owner_id: Any, owner_pk: Any, list_owner: Any, account_pk: int
+) -> dict[str, Window]:
+    """The account's entries on lists of one kind, by the owner's public ID."""
+    rows = session.execute(
+        select(owner_id, ListEntryRow.valid_from, ListEntryRow.valid_until)
+        .join(ListRow, list_owner == owner_pk)
+        .join(ListEntryRow, ListEntryRow.list_pk == ListRow.pk)
+        .where(ListEntryRow.account_pk == account_pk)
+    )
+    return {owner: Window(start, end) for owner, start, end in rows}
+
+
+def preload_buyer(session: Session, account: AccountRow, now: datetime) -> PreloadedBuyerFacts:
     paid = (OrderRow.account_pk == account.pk) & counted_purchase()
     return PreloadedBuyerFacts(
         account_type=AccountType(account.account_type),
-        product_lists=frozenset(
-            session.scalars(
-                select(ProductRow.product_id)
-                .join(ListRow, ListRow.product_pk == ProductRow.pk)
-                .join(ListEntryRow, ListEntryRow.list_pk == ListRow.pk)
-                .where(ListEntryRow.account_pk == account.pk)
-            )
+        product_lists=_entries(
+            session, ProductRow.product_id, ProductRow.pk, ListRow.product_pk, account.pk
         ),
-        specification_lists=frozenset(
-            session.scalars(
-                select(SpecificationRow.specification_id)
-                .join(ListRow, ListRow.specification_pk == SpecificationRow.pk)
-                .join(ListEntryRow, ListEntryRow.list_pk == ListRow.pk)
-                .where(ListEntryRow.account_pk == account.pk)
-            )
+        specification_lists=_entries(
+            session,
+            SpecificationRow.specification_id,
+            SpecificationRow.pk,
+            ListRow.specification_pk,
+            account.pk,
         ),
         bought_products=frozenset(
             session.scalars(
@@ -143,13 +165,20 @@ def preload_buyer(session: Session, account: AccountRow) -> PreloadedBuyerFacts:
                 .distinct()
             )
         ),
+        now=now,
     )
 
 
 def catalog_from_database(
-    db: Database, actor: Actor, *, limit: int = 100, cursor: str | None = None
+    db: Database,
+    actor: Actor,
+    *,
+    limit: int = 100,
+    cursor: str | None = None,
+    now: datetime | None = None,
 ) -> Page[CatalogProduct]:
-    """`catalog.catalog` read straight from the tables."""
+    """`catalog.catalog` read straight from the tables, at `now` (R16; the present)."""
+    now = now or datetime.now(UTC)
     limit = check_page_size(limit)
     after = int_cursor(cursor)
     with db.reading() as uow:
@@ -176,7 +205,7 @@ def catalog_from_database(
         products = products[:limit]
         pks = [row[0] for row in products]
         account = session.get(AccountRow, actor.account_pk)
-        buyer = preload_buyer(session, account) if account else None
+        buyer = preload_buyer(session, account, now) if account else None
         names: dict[str, str] = {
             spec_id: name
             for spec_id, name in session.execute(

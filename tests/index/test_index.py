@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from sqlalchemy import delete, insert, text
 
 from offerscope.domain.errors import OfferscopeError
 from offerscope.domain.targets import AccountType, Setting, Target
+from offerscope.domain.windows import Window
 from offerscope.index.index import DecisionIndex
 from offerscope.services import (
     accounts,
@@ -113,7 +114,28 @@ KINDS = [
     "refund",
     "account_type",
     "new_spec",
+    "product_user_window",
+    "spec_user_window",
 ]
+
+DAY = timedelta(days=1)
+# R16 windows around the time of the test, days from either end: (valid_from, valid_until).
+WINDOWS = [
+    (-2 * DAY, -DAY),  # expired
+    (DAY, None),  # scheduled
+    (None, DAY),  # active
+    (-DAY, None),  # active
+    (None, -DAY),  # expired
+    (-DAY, 2 * DAY),  # active
+]
+
+
+def window_of(v: int) -> Window:
+    now = datetime.now(UTC)
+    start, end = WINDOWS[v % len(WINDOWS)]
+    return Window(None if start is None else now + start, None if end is None else now + end)
+
+
 ops = st.tuples(
     st.sampled_from(KINDS),
     st.integers(0, 2),
@@ -163,6 +185,14 @@ def apply(world: World, op: Op, *, refusals: bool = False) -> None:
             orders.refund_order(db, world.orders[v % len(world.orders)])
         elif kind == "account_type":
             accounts.update_account(db, account_id, account_type=list(AccountType)[v % 2])
+        elif kind == "product_user_window":
+            specified_users.add_specified_user(
+                db, seller, product, None, account_id, name, window_of(v)
+            )
+        elif kind == "spec_user_window":
+            specified_users.add_specified_user(
+                db, seller, product, spec, account_id, name, window_of(v)
+            )
         elif kind == "new_spec" and len(specs) < 4:
             specs.append(
                 products.add_specification(db, seller, product, f"S{len(specs)}").specification_id

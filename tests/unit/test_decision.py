@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import pytest
 
@@ -17,6 +18,7 @@ from offerscope.domain.decision import (
     message_for,
 )
 from offerscope.domain.targets import AccountType, Setting, Target
+from offerscope.domain.windows import EntryStatus, Lapse, Window, lapse_of
 
 ENT = AccountType.ENTERPRISE
 IND = AccountType.INDIVIDUAL
@@ -30,12 +32,30 @@ class FakeBuyer:
     product_lists: set[str] = field(default_factory=set)
     specification_lists: set[str] = field(default_factory=set)
     orders: list[tuple[str, str, OrderStatus]] = field(default_factory=list)
+    # R16: entries with a window, by product or specification ID, judged at `now`.
+    product_windows: dict[str, Window] = field(default_factory=dict)
+    specification_windows: dict[str, Window] = field(default_factory=dict)
+    now: datetime = datetime(2027, 1, 1, tzinfo=UTC)
 
     def on_product_list(self, product_id: str) -> bool:
+        window = self.product_windows.get(product_id)
+        if window is not None:
+            return window.status(self.now) is EntryStatus.ACTIVE
         return product_id in self.product_lists
 
     def on_specification_list(self, specification_id: str) -> bool:
+        window = self.specification_windows.get(specification_id)
+        if window is not None:
+            return window.status(self.now) is EntryStatus.ACTIVE
         return specification_id in self.specification_lists
+
+    def product_list_lapse(self, product_id: str) -> tuple[Lapse, datetime] | None:
+        window = self.product_windows.get(product_id)
+        return None if window is None else lapse_of([window], self.now)
+
+    def specification_list_lapse(self, specification_id: str) -> tuple[Lapse, datetime] | None:
+        window = self.specification_windows.get(specification_id)
+        return None if window is None else lapse_of([window], self.now)
 
     def bought_any_product(self, product_ids: frozenset[str]) -> bool:
         # R10: buying a specification counts as buying its product; only paid orders count.
@@ -357,6 +377,8 @@ def test_r12_reason_values_are_the_spec_codes() -> None:
         "not_individual_user",
         "not_specified_user",
         "no_associated_purchase",
+        "specified_user_expired",
+        "specified_user_not_yet_valid",
     }
     assert {level.value for level in Level} == {"product", "specification"}
 

@@ -1,18 +1,21 @@
 """SPEC.md R3, R10, R12: `decide` agrees with a naive, set-based reading of R3 on random worlds.
 
 The naive side computes every audience as an explicit set of account IDs, straight from R3's
-sentences; `decide` sees the same world only through `Offer` and a `BuyerFacts` view.
+sentences; `decide` sees the same world only through `Offer` and a `BuyerFacts` view. Entries
+may carry R16 windows (whole days around the moment of deciding).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from offerscope.domain.decision import Level, Offer, OrderStatus, Reason, decide
 from offerscope.domain.targets import AccountType, Setting, Target
+from offerscope.domain.windows import Lapse, Window, lapse_of
 
 # R2, written out by hand from SPEC.md (not read from the code).
 R2_ALLOWED: dict[str, list[str]] = {
@@ -57,12 +60,35 @@ class Order:
     status: OrderStatus
 
 
+NOW = datetime(2027, 1, 1, tzinfo=UTC)
+Days = tuple[int | None, int | None]  # an R16 window in whole days from NOW; None: open
+
+
 @dataclass(frozen=True)
 class World:
     accounts: dict[str, str]  # account_id -> account type
     products: dict[str, Product]
     specs: dict[str, Spec]
     orders: tuple[Order, ...]
+    # R16: (product or specification ID, account ID) -> the window of that entry, if any.
+    windows: dict[tuple[str, str], Days] = field(default_factory=dict)
+
+    def window(self, owner_id: str, account_id: str) -> Window:
+        start, end = self.windows.get((owner_id, account_id), (None, None))
+        return Window(_day(start), _day(end))
+
+
+def _day(offset: int | None) -> datetime | None:
+    return None if offset is None else NOW + timedelta(days=offset)
+
+
+@st.composite
+def spans(draw: st.DrawFn) -> Days:
+    start = draw(st.none() | st.integers(-3, 3))
+    end = draw(st.none() | st.integers(-3, 3))
+    if start is not None and end is not None and end <= start:
+        start, end = end - 1, start + 1  # R16: a window ends after it starts
+    return start, end
 
 
 @st.composite
@@ -118,7 +144,15 @@ def worlds(draw: st.DrawFn) -> World:
             max_size=8,
         )
     )
-    return World(accounts, products, specs, tuple(orders))
+    windows: dict[tuple[str, str], Days] = {}
+    for owner_id, listed in [
+        *((p.product_id, p.specified_users) for p in products.values()),
+        *((s.specification_id, s.specified_users) for s in specs.values()),
+    ]:
+        for account_id in sorted(listed):
+            if draw(st.booleans()):
+                windows[(owner_id, account_id)] = draw(spans())
+    return World(accounts, products, specs, tuple(orders), windows)
 
 
 # --- the naive reading of R3 ----------------------------------------------------------------
@@ -139,14 +173,24 @@ def counted_buyers_of_products(world: World, product_ids: frozenset[str]) -> set
     return counted_buyers_of_specs(world, spec_ids)
 
 
-def audience_of(world: World, value: str, listed: frozenset[str], bought: set[str]) -> set[str]:
+def counting(world: World, owner_id: str, listed: frozenset[str]) -> set[str]:
+    """R16: the listed accounts whose entry's window holds NOW (valid_from <= NOW < until)."""
+    found = set()
+    for account_id in listed:
+        start, end = world.windows.get((owner_id, account_id), (None, None))
+        if (start is None or start <= 0) and (end is None or end > 0):
+            found.add(account_id)
+    return found
+
+
+def audience_of(world: World, value: str, listed: set[str], bought: set[str]) -> set[str]:
     everyone = set(world.accounts)
     if value == "all":
         return everyone
     if value in ("enterprise", "individual"):
         return {a for a in everyone if world.accounts[a] == value}
     if value == "specified":
-        return set(listed)
+        return listed
     assert value == "associated"
     return bought
 
@@ -155,7 +199,7 @@ def product_audience(world: World, product: Product) -> set[str]:
     return audience_of(
         world,
         product.target,
-        product.specified_users,
+        counting(world, product.product_id, product.specified_users),
         counted_buyers_of_products(world, product.associated_products),
     )
 
@@ -165,9 +209,22 @@ def own_audience(world: World, spec: Spec) -> set[str]:
     return audience_of(
         world,
         spec.setting,
-        spec.specified_users,
+        counting(world, spec.specification_id, spec.specified_users),
         counted_buyers_of_specs(world, spec.associated_specifications),
     )
+
+
+def refusal(world: World, target: str, owner_id: str, listed: frozenset[str], account: str) -> str:
+    """R12 with R16: a listed account refused by its list has a window that does not hold
+    NOW: not yet open (it starts after NOW) or closed."""
+    if target == "specified" and account in listed:
+        start, _end = world.windows[(owner_id, account)]
+        return (
+            "specified_user_not_yet_valid"
+            if start is not None and start > 0
+            else ("specified_user_expired")
+        )
+    return REFUSAL[target]
 
 
 def spec_audience(world: World, spec: Spec) -> set[str]:
@@ -180,11 +237,15 @@ def spec_audience(world: World, spec: Spec) -> set[str]:
 def naive_decision(world: World, account_id: str, spec: Spec) -> tuple[bool, str, str]:
     product = world.products[spec.product_id]
     if account_id not in product_audience(world, product):
-        return False, REFUSAL[product.target], "product"
+        why = refusal(
+            world, product.target, product.product_id, product.specified_users, account_id
+        )
+        return False, why, "product"
     if spec.setting == "same_as_product":
         return True, "allowed", "product"
     if account_id not in own_audience(world, spec):
-        return False, REFUSAL[spec.setting], "specification"
+        why = refusal(world, spec.setting, spec.specification_id, spec.specified_users, account_id)
+        return False, why, "specification"
     return True, "allowed", "specification"
 
 
@@ -202,11 +263,30 @@ class WorldBuyer:
     def account_type(self) -> AccountType:
         return AccountType(self.world.accounts[self.account_id])
 
+    def _entry(self, owner_id: str, listed: frozenset[str]) -> Window | None:
+        return self.world.window(owner_id, self.account_id) if self.account_id in listed else None
+
+    def _product_entry(self, product_id: str) -> Window | None:
+        return self._entry(product_id, self.world.products[product_id].specified_users)
+
+    def _specification_entry(self, specification_id: str) -> Window | None:
+        return self._entry(specification_id, self.world.specs[specification_id].specified_users)
+
     def on_product_list(self, product_id: str) -> bool:
-        return self.account_id in self.world.products[product_id].specified_users
+        entry = self._product_entry(product_id)
+        return entry is not None and lapse_of([entry], NOW) is None
 
     def on_specification_list(self, specification_id: str) -> bool:
-        return self.account_id in self.world.specs[specification_id].specified_users
+        entry = self._specification_entry(specification_id)
+        return entry is not None and lapse_of([entry], NOW) is None
+
+    def product_list_lapse(self, product_id: str) -> tuple[Lapse, datetime] | None:
+        entry = self._product_entry(product_id)
+        return None if entry is None else lapse_of([entry], NOW)
+
+    def specification_list_lapse(self, specification_id: str) -> tuple[Lapse, datetime] | None:
+        entry = self._specification_entry(specification_id)
+        return None if entry is None else lapse_of([entry], NOW)
 
     def _paid(self) -> list[Order]:
         return [

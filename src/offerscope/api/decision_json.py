@@ -20,7 +20,8 @@ from offerscope.services.views import CheckResult
 
 @lru_cache(maxsize=64)
 def decision_body(decision: Decision) -> bytes:
-    """`schemas.DecisionBody` of one decision, as the response body."""
+    """`schemas.DecisionBody` of one decision, as the response body (R16's moments only
+    where a decision has one)."""
     return schemas.DecisionBody.of(decision).model_dump_json().encode()
 
 

@@ -11,6 +11,7 @@ from typing_extensions import TypedDict
 from offerscope.domain.decision import Decision, Level, Reason
 from offerscope.domain.limits import MAX_BATCH, MAX_IDS, MAX_SPECIFICATIONS
 from offerscope.domain.targets import AccountType, Setting, Target
+from offerscope.domain.windows import EntryStatus, Window, read_window
 from offerscope.services import views
 
 # Bounds that keep a request cheap to validate; the domain checks the exact shapes and
@@ -91,9 +92,23 @@ class SpecificationTargetSet(Request):
     target: Setting
 
 
+# RFC 3339 with a zone, as a JSON string (strict: a number is not a time); the domain reads
+# it and judges the zone and the order with sentences of its own.
+Moment = Annotated[StrictStr, Field(max_length=64, pattern=NO_NUL)]
+
+
 class SpecifiedUserAdd(Request):
     account_id: Name
     account_name: Name
+    valid_from: Moment | None = Field(
+        default=None, description="R16: the entry counts from this moment (RFC 3339, with zone)."
+    )
+    valid_until: Moment | None = Field(
+        default=None, description="R16: the entry stops counting at this moment."
+    )
+
+    def window(self) -> Window:
+        return read_window(self.valid_from, self.valid_until)
 
 
 class ProductAssociationAdd(Request):
@@ -224,6 +239,9 @@ class SpecifiedUser(Response):
     added_at: datetime
     counts: bool = Field(description="R14: whether this entry admits its account now.")
     why: str | None = Field(description="Why it does not count, when it does not.")
+    valid_from: datetime | None = Field(description="R16: counts from this moment (or always).")
+    valid_until: datetime | None = Field(description="R16: counts until this moment (or always).")
+    status: EntryStatus = Field(description="R16: active, scheduled or expired, now.")
 
 
 class SpecifiedUserPage(Response):
@@ -267,11 +285,19 @@ class HistoryPage(Response):
     next_cursor: str | None
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
 class DecisionBody(Response):
     allowed: bool
     reason: Reason
     level: Level | None
     message: str
+    # R16: only with `specified_user_expired` (when the entry stopped counting) and
+    # `specified_user_not_yet_valid` (when it starts); absent otherwise.
+    valid_until: datetime | None = Field(default=None, exclude_if=_absent)
+    valid_from: datetime | None = Field(default=None, exclude_if=_absent)
 
     @classmethod
     def of(cls, decision: Decision) -> DecisionBody:

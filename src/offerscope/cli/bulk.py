@@ -16,7 +16,8 @@ from offerscope.cli.impact import DryRunOption, print_impact
 from offerscope.cli.main import DatabaseUrl, _fail, _open, err, out
 from offerscope.domain.errors import OfferscopeError
 from offerscope.domain.impact import NO_IMPACT
-from offerscope.services import exports, imports, sellers
+from offerscope.domain.windows import ALWAYS, describe, read_window
+from offerscope.services import exports, imports, sellers, specified_users
 from offerscope.services.imports import ErrorSink, ImportReport, RowError
 from offerscope.storage.unit_of_work import dry_running
 
@@ -75,8 +76,9 @@ def _report(report: ImportReport, rejected: bool) -> None:
             "use --skip-invalid to import the valid rows only."
         )
         return
+    changed = f", windows changed {report.windows_changed}" if report.windows_changed else ""
     out.print(
-        f"Imported {report.imported}, already present {report.unchanged}, "
+        f"Imported {report.imported}, already present {report.unchanged}{changed}, "
         f"skipped {report.error_count} bad row(s).",
         highlight=False,
     )
@@ -184,7 +186,9 @@ def users_import(
     dry_run: DryRunOption = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Add `account_id,account_name` rows to a product's (specification's) list: all or none."""
+    """Add `account_id,account_name[,valid_from,valid_until]` rows to a product's
+    (specification's) list: all or none. A window (RFC 3339, either end may be empty) makes
+    an entry count only within it, and replaces the window of an account already listed."""
     _, db = _open(database_url)
 
     def run(source: IO[bytes], progress: imports.Progress, sink: ErrorSink | None) -> ImportReport:
@@ -210,7 +214,8 @@ def users_export(
     output: Output = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """A product's (specification's) list as `account_id,account_name` CSV."""
+    """A product's (specification's) list as `account_id,account_name,valid_from,valid_until`
+    CSV."""
     _, db = _open(database_url)
     try:
         seller = sellers.seller_of_product(db, product)
@@ -218,3 +223,50 @@ def users_export(
     except OfferscopeError as error:
         raise _fail(error) from error
     _write(lines, output)
+
+
+ValidFrom = Annotated[
+    str | None,
+    typer.Option(
+        "--from", help="Counts from this moment (RFC 3339 with zone, e.g. 2027-01-01T00:00:00Z)."
+    ),
+]
+ValidUntil = Annotated[
+    str | None, typer.Option("--until", help="Counts until this moment (RFC 3339 with zone).")
+]
+
+
+@users_app.command("add")
+def users_add(
+    account_id: Annotated[str, typer.Argument(help="The account's ID.")],
+    account_name: Annotated[str, typer.Argument(help="The account's name, as registered.")],
+    product: ProductOption,
+    specification: SpecificationOption = None,
+    valid_from: ValidFrom = None,
+    valid_until: ValidUntil = None,
+    dry_run: DryRunOption = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Put one account on a list (R5), counting only within --from/--until when given (R16);
+    an account already listed gets this window."""
+    _, db = _open(database_url)
+    try:
+        window = read_window(valid_from, valid_until)
+        seller = sellers.seller_of_product(db, product)
+        with dry_running() if dry_run else nullcontext() as dry:
+            added = specified_users.add_specified_user(
+                db, seller, product, specification, account_id, account_name, window
+            )
+    except OfferscopeError as error:
+        raise _fail(error) from error
+    user = added.user
+    state = "Added" if added.created else "Already listed"
+    when = "" if window == ALWAYS else f", {describe(window)}"
+    prefix = "[bold]Dry run[/bold]: " if dry is not None else ""
+    out.print(
+        f"{prefix}{state}: {user.account_name} ({user.account_id}){when}; {user.status}.",
+        soft_wrap=True,
+        highlight=False,
+    )
+    if dry is not None:
+        print_impact(dry.impact if dry.reached_commit else NO_IMPACT)

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
 from offerscope.domain.targets import AccountType, Setting, Target
+from offerscope.domain.windows import Lapse, moment_text
 
 
 class OrderStatus(StrEnum):
@@ -36,6 +38,8 @@ class Reason(StrEnum):
     NOT_INDIVIDUAL_USER = "not_individual_user"
     NOT_SPECIFIED_USER = "not_specified_user"
     NO_ASSOCIATED_PURCHASE = "no_associated_purchase"
+    SPECIFIED_USER_EXPIRED = "specified_user_expired"  # R16
+    SPECIFIED_USER_NOT_YET_VALID = "specified_user_not_yet_valid"  # R16
 
 
 class Level(StrEnum):
@@ -66,6 +70,25 @@ _MESSAGES: dict[tuple[Reason, Level | None], str] = {
     (Reason.NO_ASSOCIATED_PURCHASE, Level.SPECIFICATION): (
         "This specification is sold only to customers who have bought an associated specification."
     ),
+    # R16: the account's entry on the deciding list is outside its window; `{moment}` is when
+    # it closed or will open.
+    (Reason.SPECIFIED_USER_EXPIRED, Level.PRODUCT): (
+        "This account's access to this product as a specified user ended at {moment}."
+    ),
+    (Reason.SPECIFIED_USER_EXPIRED, Level.SPECIFICATION): (
+        "This account's access to this specification as a specified user ended at {moment}."
+    ),
+    (Reason.SPECIFIED_USER_NOT_YET_VALID, Level.PRODUCT): (
+        "This account may buy this product as a specified user from {moment}."
+    ),
+    (Reason.SPECIFIED_USER_NOT_YET_VALID, Level.SPECIFICATION): (
+        "This account may buy this specification as a specified user from {moment}."
+    ),
+}
+
+_LAPSES = {
+    Lapse.EXPIRED: Reason.SPECIFIED_USER_EXPIRED,
+    Lapse.NOT_YET_VALID: Reason.SPECIFIED_USER_NOT_YET_VALID,
 }
 
 _REFUSAL: dict[Target, Reason] = {
@@ -83,23 +106,42 @@ class Decision:
     allowed: bool
     reason: Reason
     level: Level | None
+    # R16: when the account's window on the deciding list closed (expired) or opens.
+    moment: datetime | None = None
 
     @property
     def message(self) -> str:
-        return _MESSAGES[(self.reason, self.level)]
+        text = _MESSAGES[(self.reason, self.level)]
+        return text if self.moment is None else text.format(moment=moment_text(self.moment))
 
     def summary(self) -> dict[str, object]:
-        """R12's answer as every edge gives it: allowed, reason, level and the sentence."""
-        return {
+        """R12's answer as every edge gives it: allowed, reason, level and the sentence, and
+        for R16's reasons the moment as `valid_until` (expired) or `valid_from`."""
+        answer: dict[str, object] = {
             "allowed": self.allowed,
             "reason": self.reason.value,
             "level": self.level.value if self.level else None,
             "message": self.message,
         }
+        if self.moment is not None:
+            key = "valid_until" if self.reason is Reason.SPECIFIED_USER_EXPIRED else "valid_from"
+            answer[key] = self.moment.isoformat().replace("+00:00", "Z")
+        return answer
+
+
+def lapsed(lapse: tuple[Lapse, datetime], level: Level) -> Decision:
+    """R12 with R16: the refusal of an account whose entries on the deciding list are all
+    outside their windows."""
+    why, moment = lapse
+    return Decision(False, _LAPSES[why], level, moment)
 
 
 # The decisions are few and immutable: share them rather than allocate one per check.
-_DECISIONS = {key: Decision(key[0] is Reason.ALLOWED, key[0], key[1]) for key in _MESSAGES}
+_DECISIONS = {
+    key: Decision(key[0] is Reason.ALLOWED, key[0], key[1])
+    for key in _MESSAGES
+    if key[0] not in _LAPSES.values()
+}
 ACCOUNT_NOT_FOUND = _DECISIONS[(Reason.ACCOUNT_NOT_FOUND, None)]
 SPECIFICATION_NOT_FOUND = _DECISIONS[(Reason.SPECIFICATION_NOT_FOUND, None)]
 
@@ -136,6 +178,15 @@ class BuyerFacts(Protocol):
 
     def bought_any_specification(self, specification_ids: frozenset[str]) -> bool:
         """R10: a counted purchase of any of these specifications."""
+        ...
+
+    def product_list_lapse(self, product_id: str) -> tuple[Lapse, datetime] | None:
+        """R16: why the account's entries on the product's list do not admit it now, if it
+        has entries there and all are outside their windows."""
+        ...
+
+    def specification_list_lapse(self, specification_id: str) -> tuple[Lapse, datetime] | None:
+        """R16: as `product_list_lapse`, on the specification's own list."""
         ...
 
 
@@ -223,38 +274,78 @@ def _unknown_specification(_buyer: object) -> Decision:
     return SPECIFICATION_NOT_FOUND
 
 
-def compile_offer(offer: Offer | None, audiences: Audiences[Test[B_contra]]) -> Check[B_contra]:
+LapseTest = Callable[[B_contra], "tuple[Lapse, datetime] | None"]
+"""R16: why a buyer's entries on one list, all outside their windows, do not admit it now
+(`domain.windows.lapse_of`); None if it has no such entry."""
+
+
+class Lapses(Protocol[B_contra]):
+    """How a store finds a refused buyer's entries outside their windows (R16) on a list."""
+
+    def of_product_list(self, product_id: str) -> LapseTest[B_contra]: ...
+
+    def of_specification_list(self, specification_id: str) -> LapseTest[B_contra]: ...
+
+
+Refuse = Callable[[B_contra], Decision]
+
+
+def compile_offer(
+    offer: Offer | None,
+    audiences: Audiences[Test[B_contra]],
+    lapses: Lapses[B_contra] | None = None,
+) -> Check[B_contra]:
     """R3, R12: the decision function of one specification, for any buyer of this store.
 
     The product level is judged first, then the specification's own explicit setting: a
     specification setting only ever narrows its product. `None` stands for an unknown
-    specification, which is reported before an unknown account.
+    specification, which is reported before an unknown account. With `lapses`, a refusal by a
+    specified-user list whose entries for the buyer are outside their windows says so (R16).
     """
     if offer is None:
         return _unknown_specification
     at_product, at_specification = audience_levels(offer, audiences)
     explicit = offer.setting.as_target()
     level = Level.PRODUCT if explicit is None else Level.SPECIFICATION
+    product_lapse = specification_lapse = None
+    if lapses is not None:
+        if offer.product_target is Target.SPECIFIED:
+            product_lapse = lapses.of_product_list(offer.product_id)
+        if explicit is Target.SPECIFIED:
+            specification_lapse = lapses.of_specification_list(offer.specification_id)
     return _specialise(
         at_product,
-        _refusal(offer.product_target, Level.PRODUCT),
+        _refusal(offer.product_target, Level.PRODUCT, product_lapse),
         at_specification,
-        _refusal(explicit, Level.SPECIFICATION),
+        _refusal(explicit, Level.SPECIFICATION, specification_lapse),
         _DECISIONS[(Reason.ALLOWED, level)],
     )
 
 
-def _refusal(target: Target | None, level: Level) -> Decision | None:
+def _refusal(
+    target: Target | None, level: Level, lapse: LapseTest[B_contra] | None
+) -> Refuse[B_contra] | None:
     """R12: how a target refuses at a level; None where it refuses nobody."""
     reason = _REFUSAL.get(target) if target is not None else None
-    return None if reason is None else _DECISIONS[(reason, level)]
+    if reason is None:
+        return None
+    refused = _DECISIONS[(reason, level)]
+    if lapse is None:
+        return lambda _buyer: refused
+    found_lapse = lapse
+
+    def refuse(buyer: B_contra) -> Decision:
+        why = found_lapse(buyer)
+        return refused if why is None else lapsed(why, level)
+
+    return refuse
 
 
 def _specialise(
     at_product: Test[B_contra] | None,
-    refused_at_product: Decision | None,
+    refused_at_product: Refuse[B_contra] | None,
     at_specification: Test[B_contra] | None,
-    refused_at_specification: Decision | None,
+    refused_at_specification: Refuse[B_contra] | None,
     allowed: Decision,
 ) -> Check[B_contra]:
     """One small closure per shape, so that a check runs no test it does not need.
@@ -275,7 +366,7 @@ def _specialise(
         def product_only(buyer: B_contra | None) -> Decision:
             if buyer is None:
                 return ACCOUNT_NOT_FOUND
-            return allowed if product_test(buyer) else product_refusal
+            return allowed if product_test(buyer) else product_refusal(buyer)
 
         return product_only
     spec_test, spec_refusal = at_specification, refused_at_specification
@@ -285,7 +376,7 @@ def _specialise(
         def specification_only(buyer: B_contra | None) -> Decision:
             if buyer is None:
                 return ACCOUNT_NOT_FOUND
-            return allowed if spec_test(buyer) else spec_refusal
+            return allowed if spec_test(buyer) else spec_refusal(buyer)
 
         return specification_only
     assert refused_at_product is not None
@@ -295,8 +386,8 @@ def _specialise(
         if buyer is None:
             return ACCOUNT_NOT_FOUND
         if not product_test(buyer):
-            return product_refusal
-        return allowed if spec_test(buyer) else spec_refusal
+            return product_refusal(buyer)
+        return allowed if spec_test(buyer) else spec_refusal(buyer)
 
     return both
 
@@ -327,7 +418,18 @@ class _LazyFacts:
         return lambda buyer: buyer.bought_any_specification(specification_ids)
 
 
+class _LazyLapses:
+    """`Lapses` over `BuyerFacts`: asked only when a specified-user list refuses."""
+
+    def of_product_list(self, product_id: str) -> LapseTest[BuyerFacts]:
+        return lambda buyer: buyer.product_list_lapse(product_id)
+
+    def of_specification_list(self, specification_id: str) -> LapseTest[BuyerFacts]:
+        return lambda buyer: buyer.specification_list_lapse(specification_id)
+
+
 _FACTS = _LazyFacts()
+_LAPSE_FACTS = _LazyLapses()
 
 
 def decide(offer: Offer | None, buyer: BuyerFacts | None) -> Decision:
@@ -337,7 +439,7 @@ def decide(offer: Offer | None, buyer: BuyerFacts | None) -> Decision:
     narrows its product: an account outside A(P) is refused at the product level whatever the
     specification says.
     """
-    return compile_offer(offer, _FACTS)(buyer)
+    return compile_offer(offer, _FACTS, _LAPSE_FACTS)(buyer)
 
 
 def message_for(reason: Reason, level: Level | None) -> str:

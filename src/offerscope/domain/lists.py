@@ -7,9 +7,11 @@ load anything themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from offerscope.domain.errors import Conflict, Invalid
 from offerscope.domain.targets import LABELS, AccountType, Setting, Target
+from offerscope.domain.windows import ALWAYS, EntryStatus, Window, moment_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +33,11 @@ def why_not_counted(
     account_type: AccountType,
     *,
     of_specification: bool,
+    window: Window = ALWAYS,
+    now: datetime | None = None,
 ) -> str | None:
-    """Why an entry of a list does not count now (R5 inactive, R6 type), or None if it does."""
+    """Why an entry of a list does not count at `now` (R5 inactive, R6 type, R16 window), or
+    None if it does."""
     if not list_is_active(owner_setting):
         return (
             "The list is kept but does not count: the target customers are "
@@ -44,6 +49,13 @@ def why_not_counted(
             f"This is an {account_type.value} account, and the product is sold only to "
             f"{LABELS[product_target].lower()}."
         )
+    status = window.status(now) if now is not None else EntryStatus.ACTIVE
+    if status is EntryStatus.SCHEDULED:
+        assert window.valid_from is not None
+        return f"This entry counts from {moment_text(window.valid_from)}."
+    if status is EntryStatus.EXPIRED:
+        assert window.valid_until is not None
+        return f"This entry stopped counting at {moment_text(window.valid_until)}."
     return None
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import assert_never
 
 from pyroaring import BitMap
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from offerscope.domain.decision import Offer, Test, audience_levels, compile_offer
 from offerscope.domain.impact import SAMPLE, Figure, Impact, SpecificationImpact
 from offerscope.domain.targets import AccountType, Setting, Target
-from offerscope.index.state import IndexState, ProductEntry, SpecificationEntry
+from offerscope.index.state import IndexState, ProductEntry, SpecificationEntry, span_of
 from offerscope.storage.changes import (
     AccountSet,
     AccountsReloaded,
@@ -40,15 +41,17 @@ from offerscope.storage.changes import (
     TokenRevoked,
     TokenSet,
 )
-from offerscope.storage.lists import ENTRIES
-from offerscope.storage.tables import AccountRow
+from offerscope.storage.lists import counts_at
+from offerscope.storage.tables import AccountRow, ListEntryRow
 
 
 class View:
-    """What an audience is made of, read from the index as it stands."""
+    """What an audience is made of, read from the index as it stands at one moment (`now`,
+    epoch seconds: R16's windows are judged then)."""
 
-    def __init__(self, state: IndexState) -> None:
+    def __init__(self, state: IndexState, now: float | None = None) -> None:
         self.state = state
+        self.now = state.clock() if now is None else now
 
     def everyone(self) -> BitMap:
         return self.state.everyone
@@ -69,7 +72,7 @@ class View:
         return self.state.specification_pks[specification_id]
 
     def list_members(self, list_pk: int) -> BitMap:
-        return self.state.lists.get(list_pk) or BitMap()
+        return self.state.active_members(list_pk, self.now)
 
     def product_buyers(self, pk: int) -> BitMap:
         return self.state.product_buyer_sets.get(pk) or BitMap()
@@ -197,8 +200,8 @@ def product_audience(view: View, product_pk: int) -> BitMap:
 class Overlay(View):
     """The index as a write would leave it: its changes applied copy-on-write."""
 
-    def __init__(self, state: IndexState, session: Session | None) -> None:
-        super().__init__(state)
+    def __init__(self, state: IndexState, session: Session | None, now: float) -> None:
+        super().__init__(state, now)
         self._session = session
         self._products: dict[int, ProductEntry] = {}
         self._specs: dict[int, SpecificationEntry] = {}
@@ -260,11 +263,12 @@ class Overlay(View):
                 self._set_product(pk, product_id, seller_pk, name, Target(target), list_pk)
             case SpecificationSet(pk, spec_id, product_pk, name, setting, list_pk):
                 self._set_specification(pk, spec_id, product_pk, name, Setting(setting), list_pk)
-            case ListEdited(list_pk, account_pks, present):
+            case ListEdited(list_pk, account_pks, present, valid_from, valid_until):
                 members = BitMap(self.list_members(list_pk))
-                if present:
+                span = span_of(valid_from, valid_until)
+                if present and (span is None or span[0] <= self.now < span[1]):
                     members.update(account_pks)
-                else:
+                else:  # removed, or added with a window that does not hold now (R16)
                     members.difference_update(BitMap(account_pks))
                 self._set_list(list_pk, members)
             case ListReloaded(list_pk):
@@ -392,8 +396,13 @@ class Overlay(View):
 
     def _read_list(self, list_pk: int) -> list[int]:
         assert self._session is not None, "a bulk change's impact reads its transaction"
+        now = datetime.fromtimestamp(self.now, UTC)
         return list(
-            self._session.scalars(select(ENTRIES.c.account_pk).where(ENTRIES.c.list_pk == list_pk))
+            self._session.scalars(
+                select(ListEntryRow.account_pk)
+                .where(ListEntryRow.list_pk == list_pk)
+                .where(counts_at(now))
+            )
         )
 
 
@@ -415,12 +424,13 @@ class _Tally:
 def impact(state: IndexState, changes: Sequence[Change], session: Session | None) -> Impact | None:
     """The impact of a write's changes on the index as it stands; None when it cannot be told
     without reading everything again (a rebuild)."""
-    after = Overlay(state, session)
+    moment = state.clock()  # before and after at one moment (R16)
+    after = Overlay(state, session, moment)
     for change in changes:
         after.apply(change)
     if after.unknowable:
         return None
-    before = View(state)
+    before = View(state, moment)
     tally = _Tally(BitMap(), BitMap(), BitMap())
     per_spec: list[SpecificationImpact] = []
     nobody: list[str] = []

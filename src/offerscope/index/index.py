@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import logging
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ from offerscope.domain.impact import Impact
 from offerscope.domain.names import account_id_key
 from offerscope.index import impact, loader
 from offerscope.index.probe import RevisionProbe
-from offerscope.index.state import IndexState, ProductEntry, SpecificationEntry
+from offerscope.index.state import Clock, IndexState, ProductEntry, SpecificationEntry
 from offerscope.storage import changelog
 from offerscope.storage.changes import (
     AccountsReloaded,
@@ -69,8 +70,9 @@ class IndexStats:
 class DecisionIndex:
     """In-memory R12 decisions for one database, shared by the threads of one process."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Clock = time.time) -> None:
         self._db = db
+        self._clock = clock  # R16: "now" for validity windows (a test may set the time)
         self._probe = RevisionProbe(db.engine)
         self._lock = threading.RLock()
         self._state: IndexState | None = None
@@ -108,7 +110,7 @@ class DecisionIndex:
 
     def _rebuild(self) -> None:
         with self._db.reading() as uow:
-            self._state = loader.build(uow)
+            self._state = loader.build(uow, self._clock)
         self.builds += 1
 
     def _catch_up(self, latest: int) -> None:

@@ -7,16 +7,17 @@ the change log can be replayed on top of it without counting a purchase twice.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 
 from pyroaring import BitMap
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from offerscope.index.state import IndexState, fill_list
+from offerscope.index.state import Clock, IndexState, Span, span_of
 from offerscope.storage import changelog, tokens
 from offerscope.storage.bulk import BulkIo
-from offerscope.storage.lists import ENTRIES
+from offerscope.storage.lists import ENTRIES, WINDOWED
 from offerscope.storage.tables import (
     AccountRow,
     ListEntryRow,
@@ -32,11 +33,11 @@ from offerscope.storage.tables import (
 from offerscope.storage.unit_of_work import UnitOfWork
 
 
-def build(uow: UnitOfWork) -> IndexState:
+def build(uow: UnitOfWork, clock: Clock = time.time) -> IndexState:
     """The whole index as of the revision the read transaction sees (one snapshot: readers
-    are REPEATABLE READ on PostgreSQL, see `Database`)."""
+    are REPEATABLE READ on PostgreSQL, see `Database`); `clock` tells R16's windows the time."""
     session = uow.session
-    state = IndexState(changelog.current_revision(session))
+    state = IndexState(changelog.current_revision(session), clock)
     _load_accounts(session, state, None)
     state.sellers = dict(session.execute(select(SellerRow.pk, SellerRow.name)).all())
     products = (
@@ -90,10 +91,33 @@ def _grouped(rows: list[tuple[int, int]]) -> dict[int, list[int]]:
     return groups
 
 
+def _windowed_entries(session: Session, list_pk: int | None = None) -> dict[int, dict[int, Span]]:
+    """R16: the entries with a window (of one list, or of all), per list, as epoch seconds."""
+    query = select(
+        ListEntryRow.list_pk,
+        ListEntryRow.account_pk,
+        ListEntryRow.valid_from,
+        ListEntryRow.valid_until,
+    ).where(WINDOWED)
+    if list_pk is not None:
+        query = query.where(ListEntryRow.list_pk == list_pk)
+    found: dict[int, dict[int, Span]] = defaultdict(dict)
+    for owner_pk, account_pk, valid_from, valid_until in session.execute(query):
+        span = span_of(
+            valid_from.timestamp() if valid_from else None,
+            valid_until.timestamp() if valid_until else None,
+        )
+        assert span is not None
+        found[owner_pk][account_pk] = span
+    return found
+
+
 def _load_lists(session: Session, state: IndexState) -> None:
-    rows = session.execute(select(ListEntryRow.list_pk, ListEntryRow.account_pk))
+    rows = session.execute(select(ListEntryRow.list_pk, ListEntryRow.account_pk).where(~WINDOWED))
     for list_pk, pks in _grouped(list(rows)).items():
         state.lists[list_pk] = BitMap(pks)
+    for list_pk, spans in _windowed_entries(session).items():
+        state.windows(list_pk).update(spans)
 
 
 def _load_links(session: Session, state: IndexState) -> None:
@@ -126,7 +150,11 @@ def reload_accounts(session: Session, state: IndexState, first_pk: int, last_pk:
 
 
 def reload_list(session: Session, state: IndexState, list_pk: int) -> None:
-    """A list changed in bulk (a users import), read again into the same bitmap."""
+    """A list changed in bulk (a users import), read again into the same bitmap and dict."""
     # Through the driver: a list of a million entries costs 0.2 s, not the ORM's 2 s.
     pks = BulkIo(session).column_where(ENTRIES, "account_pk", "list_pk", list_pk)
-    fill_list(state.members(list_pk), pks)
+    spans = _windowed_entries(session, list_pk).get(list_pk, {})
+    always = BitMap(pks)
+    if spans:
+        always.difference_update(BitMap(spans))
+    state.fill_list(list_pk, always, spans)

@@ -6,20 +6,29 @@ are two flag arrays indexed by account key; purchases are counts per (product, a
 (specification, account), so a refund takes one back. Each specification holds its compiled
 decision function (`domain.decision.compile_offer`); the sets and arrays it tests are edited
 in place, so only a change of target, setting or association compiles anything again.
+
+R16: entries with a validity window are kept apart from a list's bitmap, as epoch seconds
+per account, and tested against the clock when a check runs; so a window opens and closes at
+its very instant on every process with nothing applied then. A list without windowed entries
+is its bitmap's own membership test.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import assert_never
 
 from pyroaring import BitMap
 
-from offerscope.domain.decision import Check, Offer, Test, compile_offer
+from offerscope.domain.decision import Check, LapseTest, Offer, Test, compile_offer
 from offerscope.domain.targets import AccountType, Setting, Target
+from offerscope.domain.windows import Lapse, Window, lapse_of
 from offerscope.storage.changes import (
     AccountSet,
     AccountsReloaded,
@@ -63,6 +72,8 @@ class SpecificationEntry:
 
 
 Counts = dict[int, int]  # account pk -> number of paid orders
+Span = tuple[float, float]  # a window in epoch seconds, open ends as infinities
+Clock = Callable[[], float]  # epoch seconds now
 
 # A bitmap's Python object, C header and its owner's dict slot, beyond its containers.
 _BITMAP_OVERHEAD = 160
@@ -71,8 +82,9 @@ _BITMAP_OVERHEAD = 160
 class IndexState:
     """Everything one index knows. Mutated only under the index's lock."""
 
-    def __init__(self, revision: int = 0) -> None:
+    def __init__(self, revision: int = 0, clock: Clock = time.time) -> None:
         self.revision = revision
+        self.clock = clock
         self.accounts: dict[str, int] = {}
         self.account_ids: list[str | None] = []  # at a pk, its account ID (an impact's samples)
         self.sorted_account_ids: list[str] | None = None  # made when an impact needs it
@@ -87,7 +99,10 @@ class IndexState:
         self.product_pks: dict[str, int] = {}
         self.specifications: dict[int, SpecificationEntry] = {}
         self.specification_pks: dict[str, int] = {}
-        self.lists: dict[int, BitMap] = {}  # list pk -> account pks
+        self.lists: dict[int, BitMap] = {}  # list pk -> account pks of entries without window
+        self.windowed: dict[int, dict[int, Span]] = {}  # list pk -> account pk -> its window
+        # Which specifications test each list: their checks change form when windows come.
+        self.list_readers: dict[int, tuple[bool, int]] = {}  # list pk -> (of product?, pk)
         self.product_buyers: dict[int, Counts] = {}
         self.specification_buyers: dict[int, Counts] = {}
         # Who has a counted purchase (R10) of each product and specification, as sets.
@@ -122,11 +137,21 @@ class IndexState:
         )
 
     def list_entries(self) -> int:
-        return sum(len(m) for m in self.lists.values())
+        windowed = sum(len(w) for w in self.windowed.values())
+        return sum(len(m) for m in self.lists.values()) + windowed
 
     def list_bytes(self) -> int:
         """Approximate bytes the lists take: containers, plus each bitmap's own overhead."""
-        return sum(sys.getsizeof(m) + _BITMAP_OVERHEAD for m in self.lists.values())
+        bitmaps = sum(sys.getsizeof(m) + _BITMAP_OVERHEAD for m in self.lists.values())
+        return bitmaps + sum(_span_bytes(w) for w in self.windowed.values())
+
+    def active_members(self, list_pk: int, now: float) -> BitMap:
+        """R16: a list's accounts whose entry counts at `now` (a copy when any is windowed)."""
+        members = self.lists.get(list_pk) or BitMap()
+        windowed = self.windowed.get(list_pk)
+        if not windowed:
+            return members
+        return members | BitMap(pk for pk, (start, end) in windowed.items() if start <= now < end)
 
     # --- compiling -----------------------------------------------------------------------
 
@@ -135,13 +160,15 @@ class IndexState:
         audiences = _Audiences(self)
         for spec_pk in sorted(self.stale):
             spec = self.specifications[spec_pk]
-            self.checks[spec.specification_id] = compile_offer(self.offer(spec), audiences)
+            self.checks[spec.specification_id] = compile_offer(
+                self.offer(spec), audiences, audiences
+            )
         self.stale.clear()
 
     def compile_all(self) -> None:
         audiences = _Audiences(self)
         self.checks = {
-            spec.specification_id: compile_offer(self.offer(spec), audiences)
+            spec.specification_id: compile_offer(self.offer(spec), audiences, audiences)
             for spec in self.specifications.values()
         }
         self.stale.clear()
@@ -176,6 +203,7 @@ class IndexState:
                 pk, product_id, seller_pk, name, Target(target), list_pk
             )
             self.product_pks[product_id] = pk
+            self.list_readers[list_pk] = (True, pk)
             bisect.insort(self.product_order, pk)
         else:
             entry.target = Target(target)
@@ -190,6 +218,7 @@ class IndexState:
                 pk, spec_id, product_pk, name, Setting(setting), list_pk
             )
             self.specification_pks[spec_id] = pk
+            self.list_readers[list_pk] = (False, pk)
             bisect.insort(self.products[product_pk].specifications, pk)
         else:
             entry.setting = Setting(setting)
@@ -201,6 +230,56 @@ class IndexState:
         if found is None:
             found = self.lists[list_pk] = BitMap()
         return found
+
+    def windows(self, list_pk: int) -> dict[int, Span]:
+        """A list's windowed entries, edited in place: compiled checks hold the dict itself."""
+        found = self.windowed.get(list_pk)
+        if found is None:
+            found = self.windowed[list_pk] = {}
+        return found
+
+    def edit_list(
+        self, list_pk: int, account_pks: Iterable[int], present: bool, span: Span | None
+    ) -> None:
+        """Add (`present`) accounts, each with the window `span` (None: always), or remove them."""
+        members, windows = self.members(list_pk), self.windows(list_pk)
+        had_windows = bool(windows)
+        for pk in account_pks:
+            if present and span is None:
+                members.add(pk)
+                windows.pop(pk, None)
+            elif present:
+                assert span is not None
+                members.discard(pk)
+                windows[pk] = span
+            else:
+                members.discard(pk)
+                windows.pop(pk, None)
+        if had_windows != bool(windows):
+            self.list_changed_form(list_pk)
+
+    def fill_list(self, list_pk: int, always: Iterable[int], spans: dict[int, Span]) -> None:
+        """Replace a list's entries in place: compiled checks hold the bitmap and the dict."""
+        members, windows = self.members(list_pk), self.windows(list_pk)
+        had_windows = bool(windows)
+        members.clear()
+        members.update(always)
+        windows.clear()
+        windows.update(spans)
+        if had_windows != bool(windows):
+            self.list_changed_form(list_pk)
+
+    def list_changed_form(self, list_pk: int) -> None:
+        """A list gained its first windowed entry or lost its last: its readers' checks
+        take the other form (`_Audiences.list_test`)."""
+        reader = self.list_readers.get(list_pk)
+        if reader is None:
+            return
+        of_product, pk = reader
+        if of_product:
+            self.stale.update(self.products[pk].specifications)
+        else:
+            self.stale.add(pk)
 
     def set_link(self, owner: Owner, owner_pk: int, other_pk: int, present: bool) -> None:
         if owner == "product":
@@ -243,12 +322,8 @@ class IndexState:
                 self.set_product(pk, product_id, seller_pk, name, target, list_pk)
             case SpecificationSet(pk, specification_id, product_pk, name, setting, list_pk):
                 self.set_specification(pk, specification_id, product_pk, name, setting, list_pk)
-            case ListEdited(list_pk, account_pks, present):
-                members = self.members(list_pk)
-                if present:
-                    members.update(account_pks)
-                else:
-                    members.difference_update(BitMap(account_pks))
+            case ListEdited(list_pk, account_pks, present, valid_from, valid_until):
+                self.edit_list(list_pk, account_pks, present, span_of(valid_from, valid_until))
             case LinkEdited(owner, owner_pk, other_pk, present):
                 self.set_link(owner, owner_pk, other_pk, present)
             case PurchaseCounted(account_pk, specification_pk, product_pk, delta):
@@ -297,12 +372,54 @@ class _Audiences:
         return flags.__getitem__
 
     def on_product_list(self, product_id: str) -> Test[int]:
-        product = self._state.products[self._state.product_pks[product_id]]
-        return self._state.members(product.list_pk).__contains__
+        return self.list_test(self._product_list(product_id))
 
     def on_specification_list(self, specification_id: str) -> Test[int]:
-        spec = self._state.specifications[self._state.specification_pks[specification_id]]
-        return self._state.members(spec.list_pk).__contains__
+        return self.list_test(self._specification_list(specification_id))
+
+    def _product_list(self, product_id: str) -> int:
+        return self._state.products[self._state.product_pks[product_id]].list_pk
+
+    def _specification_list(self, specification_id: str) -> int:
+        return self._state.specifications[self._state.specification_pks[specification_id]].list_pk
+
+    def list_test(self, list_pk: int) -> Test[int]:
+        """R3 with R16: on the list, by an entry that counts now. A list without windowed
+        entries is its bitmap's own test (`IndexState.list_changed_form` recompiles)."""
+        contains = self._state.members(list_pk).__contains__
+        windows = self._state.windows(list_pk)
+        if not windows:
+            return contains
+        clock = self._state.clock
+
+        def on_list_now(pk: int) -> bool:
+            if contains(pk):
+                return True
+            span = windows.get(pk)
+            return span is not None and span[0] <= clock() < span[1]
+
+        return on_list_now
+
+    # --- `domain.decision.Lapses`: why a list refuses an account with windowed entries ------
+
+    def of_product_list(self, product_id: str) -> LapseTest[int]:
+        return self._lapse(self._product_list(product_id))
+
+    def of_specification_list(self, specification_id: str) -> LapseTest[int]:
+        return self._lapse(self._specification_list(specification_id))
+
+    def _lapse(self, list_pk: int) -> LapseTest[int]:
+        windows = self._state.windows(list_pk)
+        clock = self._state.clock
+
+        def lapse(pk: int) -> tuple[Lapse, datetime] | None:
+            span = windows.get(pk)
+            if span is None:
+                return None
+            now = datetime.fromtimestamp(clock(), UTC)
+            return lapse_of([Window.from_seconds(*span)], now)
+
+        return lapse
 
     def bought_any_product(self, product_ids: frozenset[str]) -> Test[int]:
         pks = self._state.product_pks
@@ -322,7 +439,17 @@ def _any_of(tables: list[Counts]) -> Test[int]:
     return lambda pk: any(pk in table for table in frozen)
 
 
-def fill_list(members: BitMap, account_pks: Iterable[int]) -> None:
-    """Replace a list's members in place: compiled checks hold the bitmap itself."""
-    members.clear()
-    members.update(account_pks)
+def span_of(valid_from: float | None, valid_until: float | None) -> Span | None:
+    """A change's window as the index keeps it; None for an entry that always counts."""
+    if valid_from is None and valid_until is None:
+        return None
+    return (
+        -math.inf if valid_from is None else valid_from,
+        math.inf if valid_until is None else valid_until,
+    )
+
+
+def _span_bytes(windows: dict[int, Span]) -> int:
+    """A windowed list's dict, its tuples and floats (small ints are shared)."""
+    per_entry = sys.getsizeof((0.0, 0.0)) + 2 * sys.getsizeof(0.0)
+    return sys.getsizeof(windows) + len(windows) * per_entry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from offerscope.domain.limits import MAX_BATCH, check_count
 from offerscope.domain.names import account_id_key
 from offerscope.domain.targets import AccountType
 from offerscope.index.index import CatalogPage
+from offerscope.services.ids import utcnow
 from offerscope.services.views import CheckResult
 from offerscope.storage.accounts import find_account
 from offerscope.storage.facts import SqlBuyerFacts, load_offer
@@ -55,15 +57,18 @@ def check_batch(index: Decider, checks: list[tuple[str, str]]) -> list[CheckResu
     ]
 
 
-def decide_in(session: Session, account_id: str, specification_id: str) -> Decision:
-    """R12 from the tables of `session`'s transaction (an order decides so, R11)."""
+def decide_in(
+    session: Session, account_id: str, specification_id: str, now: datetime | None = None
+) -> Decision:
+    """R12 from the tables of `session`'s transaction (an order decides so, R11), at `now`
+    (R16; the present moment if not given)."""
     offer = load_offer(session, specification_id)
     key = account_id_key(account_id)
     account = find_account(session, key) if offer is not None and key is not None else None
-    buyer = (
-        SqlBuyerFacts(session, account.pk, AccountType(account.account_type)) if account else None
-    )
-    return decide(offer, buyer)
+    if account is None:
+        return decide(offer, None)
+    at = now if now is not None else utcnow()
+    return decide(offer, SqlBuyerFacts(session, account.pk, AccountType(account.account_type), at))
 
 
 def check_from_database(db: Database, account_id: str, specification_id: str) -> Decision:

@@ -8,7 +8,7 @@ import io
 from collections.abc import Iterable, Iterator
 
 from offerscope.services.actors import Actor
-from offerscope.services.imports import ACCOUNT_COLUMNS, CHUNK, USER_COLUMNS
+from offerscope.services.imports import ACCOUNT_COLUMNS, CHUNK, WINDOWED_USER_COLUMNS
 from offerscope.services.ownership import owner
 from offerscope.storage import accounts, lists
 from offerscope.storage.unit_of_work import Database
@@ -37,7 +37,8 @@ def export_accounts(db: Database) -> Iterator[str]:
 def export_specified_users(
     db: Database, actor: Actor, product_id: str, specification_id: str | None
 ) -> Iterator[str]:
-    """A list as `account_id,account_name` CSV (names as entered), ready to import again.
+    """A list as `account_id,account_name,valid_from,valid_until` CSV (names as entered;
+    R16's window, empty where open), ready to import again.
 
     The owner is checked now (R9: 404 before any byte is sent); rows are read as consumed.
     """
@@ -46,6 +47,7 @@ def export_specified_users(
 
     def rows() -> Iterator[str]:
         with db.reading() as uow:
-            yield from _csv_lines(USER_COLUMNS, lists.exported(uow.session, list_pk, CHUNK))
+            rows = lists.exported(uow.session, list_pk, CHUNK)
+            yield from _csv_lines(WINDOWED_USER_COLUMNS, rows)
 
     return rows()

@@ -15,6 +15,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import IO, Any
 
 from offerscope.domain.errors import Invalid, OfferscopeError
@@ -30,6 +31,7 @@ from offerscope.domain.names import (
     parse_account_type,
 )
 from offerscope.domain.targets import AccountType, Target
+from offerscope.domain.windows import ALWAYS, Window, read_window
 from offerscope.services.accounts import account_exists, name_taken
 from offerscope.services.actors import Actor
 from offerscope.services.history import record
@@ -45,6 +47,8 @@ CHUNK = 10_000
 RELOAD_THRESHOLD = 10_000
 ACCOUNT_COLUMNS = ("account_id", "account_name", "account_type")
 USER_COLUMNS = ("account_id", "account_name")
+# R16: a list's rows may carry a window; a file has the two columns or the four throughout.
+WINDOWED_USER_COLUMNS = (*USER_COLUMNS, "valid_from", "valid_until")
 
 _TYPES = {kind.value: kind for kind in AccountType}
 
@@ -83,6 +87,7 @@ class ImportReport:
 
     imported: int = 0
     unchanged: int = 0
+    windows_changed: int = 0  # R16: accounts already listed, now with another window
     error_count: int = 0
     error_counts: dict[str, int] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
@@ -127,9 +132,10 @@ def _rejected(report: ImportReport) -> Invalid:
 
 
 def _chunks(
-    source: IO[bytes], header: tuple[str, ...], progress: Progress | None
+    source: IO[bytes], headers: tuple[tuple[str, ...], ...], progress: Progress | None
 ) -> Iterator[list[tuple[int, list[str]]]]:
-    """(line number, fields) of each non-blank record, CHUNK at a time; a header is skipped.
+    """(line number, fields) of each non-blank record, CHUNK at a time; a header (one of
+    `headers`) is skipped.
 
     A UTF-8 byte order mark is forgiven; a byte that is not UTF-8 fails its row's checks.
     """
@@ -141,7 +147,7 @@ def _chunks(
         for fields in _parsed(reader):
             if not fields or (len(fields) == 1 and not fields[0].strip()):
                 continue
-            if reader.line_num == 1 and tuple(f.strip().lower() for f in fields) == header:
+            if reader.line_num == 1 and tuple(f.strip().lower() for f in fields) in headers:
                 continue
             chunk.append((reader.line_num, fields))
             if len(chunk) == CHUNK:
@@ -181,11 +187,13 @@ def _report_progress(source: IO[bytes], progress: Progress | None, reported: int
     return position
 
 
-def _shape(fields: list[str], header: tuple[str, ...]) -> None:
-    if len(fields) != len(header):
+def _shape(fields: list[str], *headers: tuple[str, ...]) -> None:
+    if all(len(fields) != len(header) for header in headers):
+        shapes = " or ".join(",".join(header) for header in headers)
         raise Invalid(
             "invalid_request",
-            f"A row has {len(header)} comma-separated values: {','.join(header)}.",
+            f"A row has {' or '.join(str(len(h)) for h in headers)} comma-separated values: "
+            f"{shapes}.",
         )
 
 
@@ -209,9 +217,16 @@ class _UserImport:
 
     owner: Owner
     existing: set[int]
+    windows: dict[int, Window]  # R16: the windows of the entries that have one, by account
     bulk: BulkIo
     report: ImportReport = field(default_factory=ImportReport)
-    added: list[int] = field(default_factory=list)
+    added: dict[Window, list[int]] = field(default_factory=dict)  # new entries, by window
+    fresh: set[int] = field(default_factory=set)  # the accounts this file adds
+    rewindowed: dict[int, Window] = field(default_factory=dict)  # listed, now another window
+
+    @property
+    def added_count(self) -> int:
+        return sum(len(pks) for pks in self.added.values())
 
     @property
     def product_target(self) -> Target | None:
@@ -230,7 +245,9 @@ def import_specified_users(
     progress: Progress | None = None,
     errors: ErrorSink | None = None,
 ) -> ImportReport:
-    """R5, R6: add every `account_id,account_name` row of a CSV to a list, or none of them.
+    """R5, R6: add every `account_id,account_name` row of a CSV to a list, or none of them;
+    R16: rows of `account_id,account_name,valid_from,valid_until` carry a window (either end
+    may be empty), which replaces the window of an account already listed.
 
     `errors` receives every bad row; the report keeps only the first ones.
     """
@@ -238,8 +255,9 @@ def import_specified_users(
         found = owner(uow, actor, product_id, specification_id, lock=True)
         check_list_open(found.setting)
         existing = lists.member_pks(uow.session, found.list_pk)
-        job = _UserImport(found, existing, BulkIo(uow.session), ImportReport(sink=errors))
-        for chunk in _chunks(source, USER_COLUMNS, progress):
+        windows = lists.entry_windows(uow.session, found.list_pk)
+        job = _UserImport(found, existing, windows, BulkIo(uow.session), ImportReport(sink=errors))
+        for chunk in _chunks(source, (USER_COLUMNS, WINDOWED_USER_COLUMNS), progress):
             rows = _judge_users(job, chunk)
             if skip_invalid or not job.report.error_count:
                 _insert_users(job, rows)
@@ -249,23 +267,28 @@ def import_specified_users(
         return job.report
 
 
-def _judge_users(job: _UserImport, chunk: list[tuple[int, list[str]]]) -> list[tuple[int, str]]:
-    """The chunk's new (account pk, entered name) rows; bad rows go to the report."""
+NewEntry = tuple[int, str, Window]  # account pk, name as entered, window
+
+
+def _judge_users(job: _UserImport, chunk: list[tuple[int, list[str]]]) -> list[NewEntry]:
+    """The chunk's new entries; bad rows go to the report, new windows of listed accounts
+    to `job.rewindowed`."""
     report = job.report
     bad: list[RowError] = []
-    shaped: list[tuple[int, list[str], str, str]] = []
+    shaped: list[tuple[int, list[str], str, str, Window]] = []
     for line, fields in chunk:
         try:
-            _shape(fields, USER_COLUMNS)
-            shaped.append(
-                (line, fields, normalize_account_id(fields[0]), normalize_account_name(fields[1]))
-            )
+            _shape(fields, USER_COLUMNS, WINDOWED_USER_COLUMNS)
+            account_id = normalize_account_id(fields[0])
+            name = normalize_account_name(fields[1])
+            window = read_window(*fields[2:]) if len(fields) == 4 else ALWAYS
+            shaped.append((line, fields, account_id, name, window))
         except OfferscopeError as error:
             bad.append(row_error(line, fields, error))
     by_id = _registered(job.bulk, "account_id", {row[2] for row in shaped})
     target = job.product_target
-    new: list[tuple[int, str]] = []
-    for line, fields, account_id, name in shaped:
+    new: list[NewEntry] = []
+    for line, fields, account_id, name, window in shaped:
         found = by_id.get(account_id)
         try:
             account = match_account(name, found[1] if found else None)
@@ -277,32 +300,54 @@ def _judge_users(job: _UserImport, chunk: list[tuple[int, list[str]]]) -> list[t
         assert found is not None
         pk = found[0]
         if pk in job.existing:  # R5: already on the list (or earlier in the file)
-            report.unchanged += 1
+            _listed_again(job, pk, window)
             continue
         job.existing.add(pk)
-        job.added.append(pk)
-        new.append((pk, name))
+        job.fresh.add(pk)
+        job.added.setdefault(window, []).append(pk)
+        new.append((pk, name, window))
     report.add_errors(bad)
     return new
 
 
-def _insert_users(job: _UserImport, rows: list[tuple[int, str]]) -> None:
+def _listed_again(job: _UserImport, pk: int, window: Window) -> None:
+    """R16: a row for an account already listed replaces its window; the same window (or
+    a second row for an account the file adds) changes nothing."""
+    if pk in job.fresh or job.windows.get(pk, ALWAYS) == window:
+        job.report.unchanged += 1
+        return
+    job.windows[pk] = window
+    job.rewindowed[pk] = window
+    job.report.windows_changed = len(job.rewindowed)
+
+
+def _insert_users(job: _UserImport, rows: list[NewEntry]) -> None:
     list_pk = job.owner.list_pk
-    added_at = job.bulk.stored(lists.ENTRIES.c.added_at, utcnow())
-    job.bulk.insert(
+    bulk = job.bulk
+    added_at = bulk.stored(lists.ENTRIES.c.added_at, utcnow())
+    moment = lists.ENTRIES.c.valid_from
+
+    def stored(value: datetime | None) -> Any:
+        return None if value is None else bulk.stored(moment, value)
+
+    bulk.insert(
         lists.ENTRIES,
-        ("list_pk", "account_pk", "entered_name", "added_at"),
-        [(list_pk, pk, name, added_at) for pk, name in rows],
+        ("list_pk", "account_pk", "entered_name", "added_at", "valid_from", "valid_until"),
+        [
+            (list_pk, pk, name, added_at, stored(w.valid_from), stored(w.valid_until))
+            for pk, name, w in rows
+        ],
     )
 
 
 def _finish_users(uow: UnitOfWork, actor: Actor, job: _UserImport) -> None:
     """R13: one history entry for the whole import; the index learns of the new entries."""
     found = job.owner
-    count = len(job.added)
+    count = job.added_count
     job.report.imported = count
-    if count == 0:
+    if count == 0 and not job.rewindowed:
         return
+    lists.set_windows(uow.session, found.list_pk, job.rewindowed)
     record(
         uow,
         actor,
@@ -310,12 +355,18 @@ def _finish_users(uow: UnitOfWork, actor: Actor, job: _UserImport) -> None:
         "specified_users_imported",
         specification_id=found.spec_id,
         subject=f"{count} accounts",
-        after=str(count),
+        after=str(count)
+        if not job.rewindowed
+        else f"{count}; {len(job.rewindowed)} windows changed",
     )
-    if count > RELOAD_THRESHOLD:
+    if count + len(job.rewindowed) > RELOAD_THRESHOLD:
         uow.record_change(changes.ListReloaded(found.list_pk))
     else:
-        uow.record_change(changes.ListEdited(found.list_pk, tuple(job.added), True))
+        edits: dict[Window, list[int]] = {w: list(pks) for w, pks in job.added.items()}
+        for pk, window in job.rewindowed.items():
+            edits.setdefault(window, []).append(pk)
+        for window, pks in edits.items():
+            uow.record_change(changes.list_edited(found.list_pk, pks, window))
     uow.commit()
 
 
@@ -348,7 +399,7 @@ def import_accounts(
         session = uow.session
         job = _AccountImport(BulkIo(session), ImportReport(sink=errors))
         before = accounts.last_pk(session)
-        for chunk in _chunks(source, ACCOUNT_COLUMNS, progress):
+        for chunk in _chunks(source, (ACCOUNT_COLUMNS,), progress):
             rows = _judge_accounts(job, chunk)
             if rows and (skip_invalid or not job.report.error_count):
                 created_at = job.bulk.stored(ACCOUNTS.c.created_at, utcnow())

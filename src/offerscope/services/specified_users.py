@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from offerscope.domain.errors import NotFound
 from offerscope.domain.limits import DEFAULT_PAGE, check_page_size
 from offerscope.domain.lists import (
@@ -14,6 +16,7 @@ from offerscope.domain.lists import (
 )
 from offerscope.domain.names import account_id_key, normalize_account_id, normalize_account_name
 from offerscope.domain.targets import AccountType, Target
+from offerscope.domain.windows import ALWAYS, EntryStatus, Window, check_window, describe
 from offerscope.services.actors import Actor
 from offerscope.services.history import record
 from offerscope.services.ids import utcnow
@@ -28,16 +31,25 @@ from offerscope.services.views import (
 )
 from offerscope.storage import accounts, changes, lists
 from offerscope.storage.tables import AccountRow, ListEntryRow
-from offerscope.storage.unit_of_work import Database
+from offerscope.storage.unit_of_work import Database, UnitOfWork
 
 
-def user_view(entry: ListEntryRow, account: AccountRow, found: Owner) -> SpecifiedUserView:
+def window_of(entry: ListEntryRow) -> Window:
+    return Window(entry.valid_from, entry.valid_until)
+
+
+def user_view(
+    entry: ListEntryRow, account: AccountRow, found: Owner, now: datetime
+) -> SpecifiedUserView:
     account_type = AccountType(account.account_type)
+    window = window_of(entry)
     why = why_not_counted(
         found.setting,
         Target(found.product.target),
         account_type,
         of_specification=found.specification is not None,
+        window=window,
+        now=now,
     )
     return SpecifiedUserView(
         account_id=account.account_id,
@@ -47,6 +59,9 @@ def user_view(entry: ListEntryRow, account: AccountRow, found: Owner) -> Specifi
         added_at=entry.added_at,
         counts=why is None,
         why=why,
+        valid_from=entry.valid_from,
+        valid_until=entry.valid_until,
+        status=window.status(now),
     )
 
 
@@ -66,15 +81,18 @@ def list_specified_users(
     limit: int = DEFAULT_PAGE,
     cursor: str | None = None,
     search: str = "",
+    status: EntryStatus | None = None,
     count: bool = False,
 ) -> SpecifiedUsersView:
     """A page of a list in the order accounts were registered. With `search`, the entries whose
     names or ID start with it come first (in name, then ID order), then those containing it;
-    in any case. `count` adds the total (an indexed count: the list's, or the best matches')."""
+    in any case; with `status`, only the entries that are active, scheduled or expired now
+    (R16). `count` adds the total (an indexed count: the list's, or the best matches')."""
     limit = check_page_size(limit)
+    now = utcnow()
     with db.reading() as uow:
         found = owner(uow, actor, product_id, specification_id, lock=False)
-        query = lists.entries_query(uow.session, found.list_pk, search)
+        query = lists.entries_query(uow.session, found.list_pk, search, status, now)
         position = read_position(cursor, query.phases)
         rows, keyset = lists.entries_page(
             uow.session, query, limit=limit, after=position.after, before=position.before
@@ -82,7 +100,7 @@ def list_specified_users(
         following, previous, start = keyset_cursors(keyset, position)
         total = lists.count_matches(uow.session, query) if count else None
         page = Page(
-            [user_view(entry, account, found) for entry, account in rows],
+            [user_view(entry, account, found, now) for entry, account in rows],
             following,
             previous,
             start,
@@ -100,10 +118,15 @@ def add_specified_user(
     specification_id: str | None,
     account_id: str,
     account_name: str,
+    window: Window = ALWAYS,
 ) -> AddedUser:
-    """R5, R6: add an account, named by both its ID and its name, to a list."""
+    """R5, R6: add an account, named by both its ID and its name, to a list; R16: counting
+    only within `window`. The account already on the list keeps its entry, with this window
+    (`created` False; a changed window is recorded in history)."""
     account_id = normalize_account_id(account_id)
     account_name = normalize_account_name(account_name)
+    window = check_window(window.valid_from, window.valid_until)
+    now = utcnow()
     with db.writing() as uow:
         found = owner(uow, actor, product_id, specification_id, lock=True)
         check_list_open(found.setting)
@@ -114,9 +137,11 @@ def add_specified_user(
             check_type_fit(Target(found.product.target), account)
         existing = lists.entry(uow.session, found.list_pk, by_id.pk)
         if existing is not None:
-            return AddedUser(user_view(existing, by_id, found), created=False)
-        entry = lists.add_entry(uow.session, found.list_pk, by_id.pk, account_name, utcnow())
-        uow.record_change(changes.ListEdited(found.list_pk, (by_id.pk,), True))
+            if window_of(existing) != window:
+                _change_window(uow, actor, found, existing, account_id, window)
+            return AddedUser(user_view(existing, by_id, found, now), created=False)
+        entry = lists.add_entry(uow.session, found.list_pk, by_id.pk, account_name, now, window)
+        uow.record_change(changes.list_edited(found.list_pk, [by_id.pk], window))
         record(
             uow,
             actor,
@@ -124,11 +149,37 @@ def add_specified_user(
             "specified_user_added",
             specification_id=found.spec_id,
             subject=account_id,
-            after=account_name,
+            after=account_name if not window.bounded else f"{account_name} ({describe(window)})",
         )
         uow.session.flush()
         uow.commit()
-        return AddedUser(user_view(entry, by_id, found), created=True)
+        return AddedUser(user_view(entry, by_id, found, now), created=True)
+
+
+def _change_window(
+    uow: UnitOfWork,
+    actor: Actor,
+    found: Owner,
+    entry: ListEntryRow,
+    account_id: str,
+    window: Window,
+) -> None:
+    """R16: an account added again with another window keeps its entry, with the new window."""
+    before = window_of(entry)
+    entry.valid_from, entry.valid_until = window.valid_from, window.valid_until
+    uow.record_change(changes.list_edited(found.list_pk, [entry.account_pk], window))
+    record(
+        uow,
+        actor,
+        found.product,
+        "specified_user_window_changed",
+        specification_id=found.spec_id,
+        subject=account_id,
+        before=describe(before),
+        after=describe(window),
+    )
+    uow.session.flush()
+    uow.commit()
 
 
 def remove_specified_user(

@@ -8,6 +8,7 @@ from typing import Generic, TypeVar
 
 from offerscope.domain.decision import Decision
 from offerscope.domain.targets import AccountType, Setting, Target
+from offerscope.domain.windows import EntryStatus
 
 T = TypeVar("T")
 
@@ -90,6 +91,9 @@ class SpecifiedUserView:
     added_at: datetime
     counts: bool = True  # R14: whether the entry admits its account now
     why: str | None = None  # and if not, why not
+    valid_from: datetime | None = None  # R16: the entry counts only within its window
+    valid_until: datetime | None = None
+    status: EntryStatus = EntryStatus.ACTIVE
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, Field, asdict, dataclass, fields
 from typing import Any, Literal, assert_never
+
+from offerscope.domain.windows import Window
 
 Owner = Literal["product", "specification"]
 
@@ -70,11 +72,26 @@ class SpecificationSet:
 
 @dataclass(frozen=True, slots=True)
 class ListEdited:
-    """Accounts added to (`present`) or removed from a specified-user list."""
+    """Accounts added to (`present`) or removed from a specified-user list; added ones count
+    only within the window, in epoch seconds (R16; None: open on that side)."""
 
     list_pk: int
     account_pks: tuple[int, ...]
     present: bool
+    valid_from: float | None = None
+    valid_until: float | None = None
+
+
+def list_edited(list_pk: int, account_pks: Sequence[int], window: Window) -> ListEdited:
+    """Accounts put on a list, counting within `window` (R16)."""
+    start, end = window.seconds()
+    return ListEdited(
+        list_pk,
+        tuple(account_pks),
+        True,
+        valid_from=None if window.valid_from is None else start,
+        valid_until=None if window.valid_until is None else end,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +196,10 @@ def needs_database(change: Change) -> bool:
             assert_never(change)
 
 
+def _optional(found: Field[Any]) -> bool:
+    return found.default is not MISSING
+
+
 def encode(changes: Sequence[Change]) -> str:
     """One revision's changes as the change log stores them (JSON, one object a change)."""
     return json.dumps([{"kind": _TAGS[type(change)], **asdict(change)} for change in changes])
@@ -191,7 +212,8 @@ def decode(payload: str) -> list[Change]:
 
 def _decoded(item: dict[str, Any]) -> Change:
     kind = _KINDS[item.pop("kind")]
-    values = {f.name: item[f.name] for f in fields(kind)}
+    # A field added later with a default may be missing from what an older release wrote.
+    values = {f.name: item[f.name] for f in fields(kind) if f.name in item or not _optional(f)}
     if "account_pks" in values:
         values["account_pks"] = tuple(values["account_pks"])
     return kind(**values)

@@ -5,11 +5,15 @@ decide so, inside their own transaction (R11).
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from datetime import datetime
+
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from offerscope.domain.decision import Offer
 from offerscope.domain.targets import AccountType, Setting, Target
+from offerscope.domain.windows import Lapse, Window, lapse_of
+from offerscope.storage.lists import counts_at
 from offerscope.storage.tables import (
     ListEntryRow,
     ListRow,
@@ -68,36 +72,56 @@ def load_offer(session: Session, specification_id: str) -> Offer | None:
 
 
 class SqlBuyerFacts:
-    """One account's facts, each read by an indexed query when a rule first needs it."""
+    """One account's facts at one moment (R16), each read by an indexed query when a rule
+    first needs it."""
 
-    def __init__(self, session: Session, account_pk: int, account_type: AccountType) -> None:
+    def __init__(
+        self, session: Session, account_pk: int, account_type: AccountType, now: datetime
+    ) -> None:
         self._session = session
         self._account_pk = account_pk
         self._account_type = account_type
+        self._now = now
 
     @property
     def account_type(self) -> AccountType:
         return self._account_type
 
-    def on_product_list(self, product_id: str) -> bool:
-        query = select(
-            exists()
+    def _product_entries(self, product_id: str) -> Select[ListEntryRow]:
+        return (
+            select(ListEntryRow)
+            .join(ListRow, ListRow.pk == ListEntryRow.list_pk)
+            .join(ProductRow, ProductRow.pk == ListRow.product_pk)
             .where(ListEntryRow.account_pk == self._account_pk)
-            .where(ListEntryRow.list_pk == ListRow.pk)
-            .where(ListRow.product_pk == ProductRow.pk)
             .where(ProductRow.product_id == product_id)
         )
-        return bool(self._session.scalar(query))
 
-    def on_specification_list(self, specification_id: str) -> bool:
-        query = select(
-            exists()
+    def _specification_entries(self, specification_id: str) -> Select[ListEntryRow]:
+        return (
+            select(ListEntryRow)
+            .join(ListRow, ListRow.pk == ListEntryRow.list_pk)
+            .join(SpecificationRow, SpecificationRow.pk == ListRow.specification_pk)
             .where(ListEntryRow.account_pk == self._account_pk)
-            .where(ListEntryRow.list_pk == ListRow.pk)
-            .where(ListRow.specification_pk == SpecificationRow.pk)
             .where(SpecificationRow.specification_id == specification_id)
         )
-        return bool(self._session.scalar(query))
+
+    def on_product_list(self, product_id: str) -> bool:
+        entries = self._product_entries(product_id).where(counts_at(self._now))
+        return bool(self._session.scalar(select(entries.exists())))
+
+    def on_specification_list(self, specification_id: str) -> bool:
+        entries = self._specification_entries(specification_id).where(counts_at(self._now))
+        return bool(self._session.scalar(select(entries.exists())))
+
+    def _lapse(self, entries: Select[ListEntryRow]) -> tuple[Lapse, datetime] | None:
+        windows = [Window(e.valid_from, e.valid_until) for e in self._session.scalars(entries)]
+        return lapse_of(windows, self._now)
+
+    def product_list_lapse(self, product_id: str) -> tuple[Lapse, datetime] | None:
+        return self._lapse(self._product_entries(product_id))
+
+    def specification_list_lapse(self, specification_id: str) -> tuple[Lapse, datetime] | None:
+        return self._lapse(self._specification_entries(specification_id))
 
     def bought_any_product(self, product_ids: frozenset[str]) -> bool:
         query = select(

@@ -8,13 +8,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, delete, func, not_, or_, select
+from sqlalchemy import ColumnElement, Table, and_, delete, func, not_, or_, select, update
 from sqlalchemy.orm import QueryableAttribute, Session
 
+from offerscope.domain.windows import ALWAYS, EntryStatus
+from offerscope.domain.windows import Window as EntryWindow
 from offerscope.storage.paging import KeysetPage, Mark, Phase, Window, keyset_page
 from offerscope.storage.tables import AccountRow, ListEntryRow, ListRow
 
 ENTRIES = cast(Table, ListEntryRow.__table__)
+
+# R16: entries with a window at all (few; partial indexes serve them).
+WINDOWED = or_(ListEntryRow.valid_from.isnot(None), ListEntryRow.valid_until.isnot(None))
+
+
+def counts_at(now: datetime) -> ColumnElement[bool]:
+    """R16: the entries whose window holds `now` (valid_from <= now < valid_until)."""
+    return and_(
+        or_(ListEntryRow.valid_from.is_(None), ListEntryRow.valid_from <= now),
+        or_(ListEntryRow.valid_until.is_(None), ListEntryRow.valid_until > now),
+    )
 
 
 def list_of(
@@ -109,26 +122,45 @@ HEX = re.compile(r"[0-9a-f]{1,32}")
 
 @dataclass(frozen=True)
 class EntriesQuery:
-    """What a page of a list is read from: the list, its search term (lower case), its parts."""
+    """What a page of a list is read from: the list, its search term (lower case), its parts,
+    and which entries (R16: by their status now)."""
 
     list_pk: int
     term: str
     phases: list[Phase]
     counted: int  # the first `counted` phases are what `count_matches` counts
+    only: ColumnElement[bool] | None = None
 
     @property
     def searching(self) -> bool:
         return bool(self.term)
 
 
-def entries_query(session: Session, list_pk: int, search: str) -> EntriesQuery:
+def with_status(status: EntryStatus, now: datetime) -> ColumnElement[bool]:
+    """R16: the entries that are active, scheduled or expired at `now`."""
+    if status is EntryStatus.ACTIVE:
+        return counts_at(now)
+    if status is EntryStatus.SCHEDULED:
+        return ListEntryRow.valid_from > now
+    return ListEntryRow.valid_until <= now  # a window ends after it starts: not scheduled
+
+
+def entries_query(
+    session: Session,
+    list_pk: int,
+    search: str,
+    status: EntryStatus | None = None,
+    now: datetime | None = None,
+) -> EntriesQuery:
     """A list in the order accounts were registered; with `search`, its matches (see
-    `_search_phases`): the start of either name or of the ID, or a part of them, any case."""
+    `_search_phases`): the start of either name or of the ID, or a part of them, any case;
+    with `status`, only the entries in that state at `now`."""
     term = search.strip().lower()
+    only = None if status is None or now is None else with_status(status, now)
     if not term:
-        return EntriesQuery(list_pk, "", [BY_REGISTRATION], 1)
+        return EntriesQuery(list_pk, "", [BY_REGISTRATION], 1, only)
     phases, counted = _search_phases(session, list_pk, term)
-    return EntriesQuery(list_pk, term, phases, counted)
+    return EntriesQuery(list_pk, term, phases, counted, only)
 
 
 def entries_page(
@@ -141,6 +173,8 @@ def entries_page(
 ) -> tuple[list[tuple[ListEntryRow, AccountRow]], KeysetPage]:
     """A page of the list's entries, each with its account (read after the page, by key)."""
     entries = select(ListEntryRow).where(ListEntryRow.list_pk == query.list_pk)
+    if query.only is not None:
+        entries = entries.where(query.only)
     page = keyset_page(session, entries, query.phases, limit=limit, after=after, before=before)
     rows: list[ListEntryRow] = [row[0] for row in page.rows]
     accounts = {
@@ -164,6 +198,8 @@ def count_matches(session: Session, query: EntriesQuery) -> int:
         counting = select(func.count()).select_from(ListEntryRow)
         if phase.where is not None:
             counting = counting.where(phase.where)
+        if query.only is not None:
+            counting = counting.where(query.only)
         total += session.scalar(counting.where(ListEntryRow.list_pk == query.list_pk)) or 0
     return total
 
@@ -182,10 +218,20 @@ def entry_of_account(session: Session, list_pk: int, account_id: str) -> ListEnt
 
 
 def add_entry(
-    session: Session, list_pk: int, account_pk: int, entered_name: str, now: datetime
+    session: Session,
+    list_pk: int,
+    account_pk: int,
+    entered_name: str,
+    now: datetime,
+    window: EntryWindow = ALWAYS,
 ) -> ListEntryRow:
     row = ListEntryRow(
-        list_pk=list_pk, account_pk=account_pk, entered_name=entered_name, added_at=now
+        list_pk=list_pk,
+        account_pk=account_pk,
+        entered_name=entered_name,
+        added_at=now,
+        valid_from=window.valid_from,
+        valid_until=window.valid_until,
     )
     session.add(row)
     return row
@@ -199,6 +245,34 @@ def remove_entry(session: Session, list_pk: int, account_pk: int) -> None:
     )
 
 
+def entry_windows(session: Session, list_pk: int) -> dict[int, EntryWindow]:
+    """R16: the windows of a list's entries that have one, by account key."""
+    rows = session.execute(
+        select(ListEntryRow.account_pk, ListEntryRow.valid_from, ListEntryRow.valid_until)
+        .where(ListEntryRow.list_pk == list_pk)
+        .where(WINDOWED)
+    )
+    return {pk: EntryWindow(start, end) for pk, start, end in rows}
+
+
+def set_windows(session: Session, list_pk: int, windows: dict[int, EntryWindow]) -> None:
+    """R16: give entries of a list new windows (one statement, many rows)."""
+    if not windows:
+        return
+    session.execute(
+        update(ListEntryRow),
+        [
+            {
+                "list_pk": list_pk,
+                "account_pk": pk,
+                "valid_from": window.valid_from,
+                "valid_until": window.valid_until,
+            }
+            for pk, window in windows.items()
+        ],
+    )
+
+
 def member_pks(session: Session, list_pk: int) -> set[int]:
     """The account keys on a list."""
     return set(
@@ -206,13 +280,24 @@ def member_pks(session: Session, list_pk: int) -> set[int]:
     )
 
 
-def exported(session: Session, list_pk: int, chunk: int) -> Iterator[tuple[str, str]]:
-    """(account ID, name as entered) of every entry, in registration order, read as consumed."""
+def exported(session: Session, list_pk: int, chunk: int) -> Iterator[tuple[str, str, str, str]]:
+    """(account ID, name as entered, valid_from, valid_until) of every entry, in registration
+    order, read as consumed; an open end of a window (R16) is empty."""
     rows = session.execute(
-        select(AccountRow.account_id, ListEntryRow.entered_name)
+        select(
+            AccountRow.account_id,
+            ListEntryRow.entered_name,
+            ListEntryRow.valid_from,
+            ListEntryRow.valid_until,
+        )
         .join(AccountRow, AccountRow.pk == ListEntryRow.account_pk)
         .where(ListEntryRow.list_pk == list_pk)
         .order_by(ListEntryRow.account_pk)
         .execution_options(yield_per=chunk)
     )
-    yield from ((account_id, entered_name) for account_id, entered_name in rows)
+    for account_id, entered_name, start, end in rows:
+        yield account_id, entered_name, _rfc3339(start), _rfc3339(end)
+
+
+def _rfc3339(moment: datetime | None) -> str:
+    return "" if moment is None else moment.isoformat().replace("+00:00", "Z")

@@ -135,9 +135,26 @@ class ListEntryRow(Base):
     account_pk: Mapped[int] = mapped_column(ForeignKey("accounts.pk"), primary_key=True)
     entered_name: Mapped[str] = mapped_column(String(32))
     added_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # R16: the entry counts only while valid_from <= now < valid_until (None: open).
+    valid_from: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     __table_args__ = (
         # Which lists hold an account: a buyer's facts, an account's removal.
         Index("ix_list_entries_account_pk", "account_pk"),
+        # The windows that open or close in a span of time (the change feed), and the
+        # windowed entries of a list (the index); few entries have one, so only those.
+        Index(
+            "ix_list_entries_valid_from",
+            "valid_from",
+            sqlite_where=valid_from.isnot(None),
+            postgresql_where=valid_from.isnot(None),
+        ),
+        Index(
+            "ix_list_entries_valid_until",
+            "valid_until",
+            sqlite_where=valid_until.isnot(None),
+            postgresql_where=valid_until.isnot(None),
+        ),
         # A list's search by the start of a name, in any case: one range of this index, in
         # name order (then registration order). PostgreSQL compares in code-point order
         # ("C"), as SQLite does, so that a prefix is one range whatever the database's

@@ -59,6 +59,7 @@ class ImportResult(BaseModel):
 
     imported: int
     unchanged: int
+    windows_changed: int = 0  # R16: accounts already listed that got another window
     error_count: int
     error_counts: dict[str, int] = {}
     errors: list[RowErrorBody]
@@ -69,6 +70,7 @@ class ImportResult(BaseModel):
         return cls(
             imported=report.imported,
             unchanged=report.unchanged,
+            windows_changed=report.windows_changed,
             error_count=report.error_count,
             error_counts=report.error_counts,
             errors=[RowErrorBody(**vars(e)) for e in report.errors],
@@ -142,6 +144,7 @@ async def _run_import(request: Request, run: Run, errors: str) -> ImportResult |
     headers = {
         "Offerscope-Imported": str(report.imported),
         "Offerscope-Unchanged": str(report.unchanged),
+        "Offerscope-Windows-Changed": str(report.windows_changed),
         "Offerscope-Error-Count": str(report.error_count),
     }
     return sink.response(200, headers)

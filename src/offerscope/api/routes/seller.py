@@ -13,6 +13,7 @@ from fastapi import APIRouter, Header, Response, status
 from offerscope.api import schemas
 from offerscope.api.deps import CheckedText, Cursor, Db, Index, Limit, Search, Seller
 from offerscope.domain.limits import DEFAULT_PAGE
+from offerscope.domain.windows import EntryStatus
 from offerscope.services import associations, products, specified_users, targets
 from offerscope.services.history import product_history
 from offerscope.services.views import (
@@ -167,10 +168,12 @@ def list_product_users(
     limit: Limit = DEFAULT_PAGE,
     cursor: Cursor = None,
     q: Search = "",
+    status: EntryStatus | None = None,
 ) -> schemas.SpecifiedUserPage:
+    """R5; R16: `status` keeps only the entries active, scheduled or expired now."""
     return _user_page(
         specified_users.list_specified_users(
-            db, actor, product_id, None, limit=limit, cursor=cursor, search=q
+            db, actor, product_id, None, limit=limit, cursor=cursor, search=q, status=status
         )
     )
 
@@ -179,9 +182,10 @@ def list_product_users(
 def add_product_user(
     product_id: str, body: schemas.SpecifiedUserAdd, response: Response, db: Db, actor: Seller
 ) -> schemas.SpecifiedUser:
-    """R5: only while the product's target is specified; name and ID of one account."""
+    """R5: only while the product's target is specified; name and ID of one account. R16: an
+    optional window; adding an account already listed with another window replaces it (200)."""
     added = specified_users.add_specified_user(
-        db, actor, product_id, None, body.account_id, body.account_name
+        db, actor, product_id, None, body.account_id, body.account_name, body.window()
     )
     return _add_response(added, response)
 
@@ -201,10 +205,19 @@ def list_specification_users(
     limit: Limit = DEFAULT_PAGE,
     cursor: Cursor = None,
     q: Search = "",
+    status: EntryStatus | None = None,
 ) -> schemas.SpecifiedUserPage:
+    """R5; R16: `status` keeps only the entries active, scheduled or expired now."""
     return _user_page(
         specified_users.list_specified_users(
-            db, actor, product_id, specification_id, limit=limit, cursor=cursor, search=q
+            db,
+            actor,
+            product_id,
+            specification_id,
+            limit=limit,
+            cursor=cursor,
+            search=q,
+            status=status,
         )
     )
 
@@ -220,7 +233,7 @@ def add_specification_user(
 ) -> schemas.SpecifiedUser:
     """R5, R6: only while the specification's setting is specified, and of the right type."""
     added = specified_users.add_specified_user(
-        db, actor, product_id, specification_id, body.account_id, body.account_name
+        db, actor, product_id, specification_id, body.account_id, body.account_name, body.window()
     )
     return _add_response(added, response)
 

@@ -1,0 +1,150 @@
+"""Validity windows of specified-user entries: SPEC.md R16.
+
+An entry may carry `valid_from` and/or `valid_until`; it counts in R3 only while
+`valid_from <= now < valid_until`. Every store decides "now" itself, at the moment it is
+asked, so that no write (and no scheduled job) is needed when a window opens or closes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from offerscope.domain.errors import Invalid
+
+
+class EntryStatus(StrEnum):
+    ACTIVE = "active"
+    SCHEDULED = "scheduled"  # its window has not opened yet
+    EXPIRED = "expired"  # its window has closed
+
+
+class Lapse(StrEnum):
+    """Why an account's entries on a deciding list do not admit it now (R12's two reasons)."""
+
+    EXPIRED = "specified_user_expired"
+    NOT_YET_VALID = "specified_user_not_yet_valid"
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """When an entry counts; None at either end means open on that side."""
+
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+    @property
+    def bounded(self) -> bool:
+        return self.valid_from is not None or self.valid_until is not None
+
+    def status(self, now: datetime) -> EntryStatus:
+        """R16: active while `valid_from <= now < valid_until`."""
+        if self.valid_from is not None and now < self.valid_from:
+            return EntryStatus.SCHEDULED
+        if self.valid_until is not None and now >= self.valid_until:
+            return EntryStatus.EXPIRED
+        return EntryStatus.ACTIVE
+
+    def seconds(self) -> tuple[float, float]:
+        """The window as epoch seconds, open ends as infinities (the index's compact form)."""
+        return (
+            self.valid_from.timestamp() if self.valid_from else -math.inf,
+            self.valid_until.timestamp() if self.valid_until else math.inf,
+        )
+
+    @classmethod
+    def from_seconds(cls, start: float, end: float) -> Window:
+        return cls(
+            None if start == -math.inf else datetime.fromtimestamp(start, UTC),
+            None if end == math.inf else datetime.fromtimestamp(end, UTC),
+        )
+
+
+ALWAYS = Window()
+
+
+def check_window(valid_from: datetime | None, valid_until: datetime | None) -> Window:
+    """R16: times carry a zone, and a window ends after it starts."""
+    for name, moment in (("valid_from", valid_from), ("valid_until", valid_until)):
+        if moment is not None and moment.utcoffset() is None:
+            raise Invalid(
+                "invalid_window",
+                f"{name} needs a time zone, for example 2027-03-31T00:00:00Z.",
+                field=name,
+            )
+    if valid_from is not None and valid_until is not None and valid_until <= valid_from:
+        raise Invalid(
+            "invalid_window",
+            "valid_until must be after valid_from.",
+            field="valid_until",
+        )
+    return Window(_utc(valid_from), _utc(valid_until))
+
+
+def read_moment(text: str | None, name: str) -> datetime | None:
+    """An RFC 3339 time with a zone (`2027-03-31T00:00:00Z`), as entered; None if empty."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise Invalid(
+            "invalid_window",
+            f"{name} is not a time: write it as RFC 3339, for example 2027-03-31T00:00:00Z.",
+            field=name,
+        ) from None
+
+
+def read_window(valid_from: str | None, valid_until: str | None) -> Window:
+    """R16: a window from the text of its two ends (the API's and a CSV file's form)."""
+    return check_window(
+        read_moment(valid_from, "valid_from"), read_moment(valid_until, "valid_until")
+    )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(UTC)
+
+
+def lapse_of(windows: Iterable[Window], now: datetime) -> tuple[Lapse, datetime] | None:
+    """R12 with R16: why an account's entries on a list (each outside its window) do not
+    admit it now, and the date the sentence gives: an entry yet to open names the earliest
+    opening; otherwise the latest close. None if there is no entry, or one is active."""
+    opening: datetime | None = None
+    closed: datetime | None = None
+    for window in windows:
+        status = window.status(now)
+        if status is EntryStatus.ACTIVE:
+            return None
+        if status is EntryStatus.SCHEDULED:
+            assert window.valid_from is not None
+            opening = window.valid_from if opening is None else min(opening, window.valid_from)
+        else:
+            assert window.valid_until is not None
+            closed = window.valid_until if closed is None else max(closed, window.valid_until)
+    if opening is not None:
+        return Lapse.NOT_YET_VALID, opening
+    if closed is not None:
+        return Lapse.EXPIRED, closed
+    return None
+
+
+def describe(window: Window) -> str:
+    """A window in words, for history and the console."""
+    if window.valid_from and window.valid_until:
+        return f"from {moment_text(window.valid_from)} until {moment_text(window.valid_until)}"
+    if window.valid_from:
+        return f"from {moment_text(window.valid_from)}"
+    if window.valid_until:
+        return f"until {moment_text(window.valid_until)}"
+    return "always"
+
+
+def moment_text(moment: datetime) -> str:
+    """A window's moment as R12's sentences give it: UTC, to the second when it has one."""
+    utc = moment.astimezone(UTC)
+    shown = utc.strftime("%Y-%m-%d %H:%M:%S" if utc.second else "%Y-%m-%d %H:%M")
+    return f"{shown} UTC"
