@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Protocol, TypeVar
 
 from offerscope.domain.targets import AccountType, Setting, Target
@@ -129,6 +130,7 @@ class Decision:
         return answer
 
 
+@lru_cache(maxsize=4096)  # the refusals of one window are one shared value
 def lapsed(lapse: tuple[Lapse, datetime], level: Level) -> Decision:
     """R12 with R16: the refusal of an account whose entries on the deciding list are all
     outside their windows."""

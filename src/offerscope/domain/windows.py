@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
+from typing import TypeVar
 
 from offerscope.domain.errors import Invalid
 
@@ -29,6 +31,32 @@ class Lapse(StrEnum):
     NOT_YET_VALID = "specified_user_not_yet_valid"
 
 
+# A moment: a datetime, or epoch seconds where a store keeps windows compactly (the index).
+M = TypeVar("M", datetime, float)
+
+
+def status_at(start: M | None, end: M | None, now: M) -> EntryStatus:
+    """R16: an entry is active while `start <= now < end`; None (or an infinity) is open."""
+    if start is not None and now < start:
+        return EntryStatus.SCHEDULED
+    if end is not None and now >= end:
+        return EntryStatus.EXPIRED
+    return EntryStatus.ACTIVE
+
+
+def lapse_at(start: M | None, end: M | None, now: M) -> tuple[Lapse, M] | None:
+    """R12 with R16 for one entry: why it does not admit its account at `now`, and the
+    moment its sentence gives (when it opens, or when it closed); None while active."""
+    status = status_at(start, end, now)
+    if status is EntryStatus.SCHEDULED:
+        assert start is not None
+        return Lapse.NOT_YET_VALID, start
+    if status is EntryStatus.EXPIRED:
+        assert end is not None
+        return Lapse.EXPIRED, end
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Window:
     """When an entry counts; None at either end means open on that side."""
@@ -42,11 +70,7 @@ class Window:
 
     def status(self, now: datetime) -> EntryStatus:
         """R16: active while `valid_from <= now < valid_until`."""
-        if self.valid_from is not None and now < self.valid_from:
-            return EntryStatus.SCHEDULED
-        if self.valid_until is not None and now >= self.valid_until:
-            return EntryStatus.EXPIRED
-        return EntryStatus.ACTIVE
+        return status_at(self.valid_from, self.valid_until, now)
 
     def seconds(self) -> tuple[float, float]:
         """The window as epoch seconds, open ends as infinities (the index's compact form)."""
@@ -58,9 +82,15 @@ class Window:
     @classmethod
     def from_seconds(cls, start: float, end: float) -> Window:
         return cls(
-            None if start == -math.inf else datetime.fromtimestamp(start, UTC),
-            None if end == math.inf else datetime.fromtimestamp(end, UTC),
+            None if start == -math.inf else moment_of(start),
+            None if end == math.inf else moment_of(end),
         )
+
+
+@lru_cache(maxsize=4096)
+def moment_of(seconds: float) -> datetime:
+    """Epoch seconds as a UTC moment (shared: the same few moments recur in refusals)."""
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 ALWAYS = Window()
@@ -116,15 +146,14 @@ def lapse_of(windows: Iterable[Window], now: datetime) -> tuple[Lapse, datetime]
     opening: datetime | None = None
     closed: datetime | None = None
     for window in windows:
-        status = window.status(now)
-        if status is EntryStatus.ACTIVE:
+        found = lapse_at(window.valid_from, window.valid_until, now)
+        if found is None:
             return None
-        if status is EntryStatus.SCHEDULED:
-            assert window.valid_from is not None
-            opening = window.valid_from if opening is None else min(opening, window.valid_from)
+        why, moment = found
+        if why is Lapse.NOT_YET_VALID:
+            opening = moment if opening is None else min(opening, moment)
         else:
-            assert window.valid_until is not None
-            closed = window.valid_until if closed is None else max(closed, window.valid_until)
+            closed = moment if closed is None else max(closed, moment)
     if opening is not None:
         return Lapse.NOT_YET_VALID, opening
     if closed is not None:

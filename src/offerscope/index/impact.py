@@ -46,12 +46,12 @@ from offerscope.storage.tables import AccountRow, ListEntryRow
 
 
 class View:
-    """What an audience is made of, read from the index as it stands at one moment (`now`,
-    epoch seconds: R16's windows are judged then)."""
+    """What an audience is made of, read from the index as it stands, at the moment its lists
+    are right for (`now`, epoch seconds: R16's windows are judged then)."""
 
-    def __init__(self, state: IndexState, now: float | None = None) -> None:
+    def __init__(self, state: IndexState) -> None:
         self.state = state
-        self.now = state.clock() if now is None else now
+        self.now = state.as_of
 
     def everyone(self) -> BitMap:
         return self.state.everyone
@@ -72,7 +72,7 @@ class View:
         return self.state.specification_pks[specification_id]
 
     def list_members(self, list_pk: int) -> BitMap:
-        return self.state.active_members(list_pk, self.now)
+        return self.state.list_members(list_pk)
 
     def product_buyers(self, pk: int) -> BitMap:
         return self.state.product_buyer_sets.get(pk) or BitMap()
@@ -200,8 +200,8 @@ def product_audience(view: View, product_pk: int) -> BitMap:
 class Overlay(View):
     """The index as a write would leave it: its changes applied copy-on-write."""
 
-    def __init__(self, state: IndexState, session: Session | None, now: float) -> None:
-        super().__init__(state, now)
+    def __init__(self, state: IndexState, session: Session | None) -> None:
+        super().__init__(state)
         self._session = session
         self._products: dict[int, ProductEntry] = {}
         self._specs: dict[int, SpecificationEntry] = {}
@@ -424,13 +424,13 @@ class _Tally:
 def impact(state: IndexState, changes: Sequence[Change], session: Session | None) -> Impact | None:
     """The impact of a write's changes on the index as it stands; None when it cannot be told
     without reading everything again (a rebuild)."""
-    moment = state.clock()  # before and after at one moment (R16)
-    after = Overlay(state, session, moment)
+    state.advance(state.clock())  # before and after at the present moment (R16)
+    after = Overlay(state, session)
     for change in changes:
         after.apply(change)
     if after.unknowable:
         return None
-    before = View(state, moment)
+    before = View(state)
     tally = _Tally(BitMap(), BitMap(), BitMap())
     per_spec: list[SpecificationImpact] = []
     nobody: list[str] = []
@@ -533,7 +533,9 @@ def _id_of(view: Overlay, pk: int) -> str:
 
 
 def sizes(state: IndexState, product_pk: int) -> tuple[int, dict[int, int]]:
-    """R14's audience sizes: how many accounts may buy the product, and each specification."""
+    """R14's audience sizes: how many accounts may buy the product, and each specification,
+    now (R16)."""
+    state.advance(state.clock())
     view = View(state)
     return (
         len(product_audience(view, product_pk)),

@@ -173,11 +173,22 @@ class DecisionIndex:
             self.refresh()
             state = self._state
             assert state is not None
+        if state.windowed_count:
+            self._at_present(state)
         return state
+
+    def _at_present(self, state: IndexState) -> None:
+        """R16: bring the lists to the clock's present if a window opened or closed since."""
+        now = state.clock()
+        if not state.current_at(now):
+            with self._lock:
+                state.advance(now)
 
     def decide(self, account_id: str, specification_id: str) -> Decision:
         """R12 from memory, as of the last refresh (call `refresh()` first for freshness)."""
         state = self._state or self._current()
+        if state.windowed_count and not state.as_of <= state.clock() < state.next_boundary:
+            self._at_present(state)  # R16: a window opened or closed since
         account = state.accounts.get(account_id)
         if account is None:
             account = _account_by_key(state, account_id)

@@ -117,7 +117,9 @@ def _load_lists(session: Session, state: IndexState) -> None:
     for list_pk, pks in _grouped(list(rows)).items():
         state.lists[list_pk] = BitMap(pks)
     for list_pk, spans in _windowed_entries(session).items():
-        state.windows(list_pk).update(spans)
+        state.edit_list(list_pk, (), True, None)  # makes the list's bitmap and dict
+        for pk, span in spans.items():
+            state.edit_list(list_pk, (pk,), True, span)
 
 
 def _load_links(session: Session, state: IndexState) -> None:

@@ -7,28 +7,31 @@ are two flag arrays indexed by account key; purchases are counts per (product, a
 decision function (`domain.decision.compile_offer`); the sets and arrays it tests are edited
 in place, so only a change of target, setting or association compiles anything again.
 
-R16: entries with a validity window are kept apart from a list's bitmap, as epoch seconds
-per account, and tested against the clock when a check runs; so a window opens and closes at
-its very instant on every process with nothing applied then. A list without windowed entries
-is its bitmap's own membership test.
+R16: a list's bitmap holds its entries that count at `as_of`: those without window, and the
+windowed ones (kept beside it as epoch seconds per account) whose window holds then. The
+moments at which some window opens or closes wait in a heap; before answering, the index
+brings the bitmaps to the present when the clock has passed the next of them (`advance`), so
+a window opens and closes at its very instant on every process, with nothing written then,
+while a check stays one bitmap test.
 """
 
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
 import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import assert_never
 
 from pyroaring import BitMap
 
 from offerscope.domain.decision import Check, LapseTest, Offer, Test, compile_offer
 from offerscope.domain.targets import AccountType, Setting, Target
-from offerscope.domain.windows import Lapse, Window, lapse_of
+from offerscope.domain.windows import Lapse, lapse_at, moment_of
 from offerscope.storage.changes import (
     AccountSet,
     AccountsReloaded,
@@ -99,10 +102,13 @@ class IndexState:
         self.product_pks: dict[str, int] = {}
         self.specifications: dict[int, SpecificationEntry] = {}
         self.specification_pks: dict[str, int] = {}
-        self.lists: dict[int, BitMap] = {}  # list pk -> account pks of entries without window
+        self.lists: dict[int, BitMap] = {}  # list pk -> account pks counting at `as_of`
         self.windowed: dict[int, dict[int, Span]] = {}  # list pk -> account pk -> its window
-        # Which specifications test each list: their checks change form when windows come.
-        self.list_readers: dict[int, tuple[bool, int]] = {}  # list pk -> (of product?, pk)
+        self.windowed_count = 0
+        # R16: (moment, list pk, account pk) at which an entry's window opens or closes.
+        self.boundaries: list[tuple[float, int, int]] = []
+        self.as_of = clock()  # the moment the bitmaps are right for
+        self.next_boundary = math.inf
         self.product_buyers: dict[int, Counts] = {}
         self.specification_buyers: dict[int, Counts] = {}
         # Who has a counted purchase (R10) of each product and specification, as sets.
@@ -143,15 +149,56 @@ class IndexState:
     def list_bytes(self) -> int:
         """Approximate bytes the lists take: containers, plus each bitmap's own overhead."""
         bitmaps = sum(sys.getsizeof(m) + _BITMAP_OVERHEAD for m in self.lists.values())
-        return bitmaps + sum(_span_bytes(w) for w in self.windowed.values())
+        windows = sum(_span_bytes(w) for w in self.windowed.values())
+        heap = sys.getsizeof(self.boundaries) + len(self.boundaries) * _BOUNDARY_BYTES
+        return bitmaps + windows + heap
 
-    def active_members(self, list_pk: int, now: float) -> BitMap:
-        """R16: a list's accounts whose entry counts at `now` (a copy when any is windowed)."""
-        members = self.lists.get(list_pk) or BitMap()
-        windowed = self.windowed.get(list_pk)
-        if not windowed:
-            return members
-        return members | BitMap(pk for pk, (start, end) in windowed.items() if start <= now < end)
+    def list_members(self, list_pk: int) -> BitMap:
+        """A list's accounts whose entry counts at `as_of` (see `advance`)."""
+        return self.lists.get(list_pk) or BitMap()
+
+    # --- R16: the bitmaps at the present moment ---------------------------------------------
+
+    def current_at(self, now: float) -> bool:
+        """Whether the bitmaps are right for `now`: no window opened or closed in between."""
+        return self.as_of <= now < self.next_boundary
+
+    def advance(self, now: float) -> None:
+        """Bring every list to `now`: entries whose window opened or closed since `as_of` join
+        or leave their bitmap. A clock that went back re-judges every windowed entry."""
+        if now < self.as_of:
+            self._rejudge_all(now)
+            return
+        boundaries, windowed = self.boundaries, self.windowed
+        while boundaries and boundaries[0][0] <= now:
+            _moment, list_pk, pk = heapq.heappop(boundaries)
+            span = windowed.get(list_pk, {}).get(pk)
+            if span is not None:  # else removed or made permanent since: nothing to move
+                self._place(list_pk, pk, span, now)
+        self.as_of = now
+        self.next_boundary = boundaries[0][0] if boundaries else math.inf
+
+    def _rejudge_all(self, now: float) -> None:
+        self.boundaries = []
+        for list_pk, spans in self.windowed.items():
+            for pk, span in spans.items():
+                self._place(list_pk, pk, span, now)
+        heapq.heapify(self.boundaries)
+        self.as_of = now
+        self.next_boundary = self.boundaries[0][0] if self.boundaries else math.inf
+
+    def _place(self, list_pk: int, pk: int, span: Span, now: float) -> None:
+        """A windowed entry in or out of its bitmap at `now`; its next moment queued."""
+        start, end = span
+        members = self.members(list_pk)
+        if start <= now < end:
+            members.add(pk)
+        else:
+            members.discard(pk)
+        upcoming = start if now < start else end if now < end else None
+        if upcoming is not None:
+            heapq.heappush(self.boundaries, (upcoming, list_pk, pk))
+            self.next_boundary = min(self.next_boundary, upcoming)
 
     # --- compiling -----------------------------------------------------------------------
 
@@ -203,7 +250,6 @@ class IndexState:
                 pk, product_id, seller_pk, name, Target(target), list_pk
             )
             self.product_pks[product_id] = pk
-            self.list_readers[list_pk] = (True, pk)
             bisect.insort(self.product_order, pk)
         else:
             entry.target = Target(target)
@@ -218,7 +264,6 @@ class IndexState:
                 pk, spec_id, product_pk, name, Setting(setting), list_pk
             )
             self.specification_pks[spec_id] = pk
-            self.list_readers[list_pk] = (False, pk)
             bisect.insort(self.products[product_pk].specifications, pk)
         else:
             entry.setting = Setting(setting)
@@ -232,7 +277,7 @@ class IndexState:
         return found
 
     def windows(self, list_pk: int) -> dict[int, Span]:
-        """A list's windowed entries, edited in place: compiled checks hold the dict itself."""
+        """A list's windowed entries, edited in place: compiled refusals hold the dict itself."""
         found = self.windowed.get(list_pk)
         if found is None:
             found = self.windowed[list_pk] = {}
@@ -243,43 +288,30 @@ class IndexState:
     ) -> None:
         """Add (`present`) accounts, each with the window `span` (None: always), or remove them."""
         members, windows = self.members(list_pk), self.windows(list_pk)
-        had_windows = bool(windows)
+        before = len(windows)
         for pk in account_pks:
             if present and span is None:
                 members.add(pk)
                 windows.pop(pk, None)
             elif present:
                 assert span is not None
-                members.discard(pk)
                 windows[pk] = span
+                self._place(list_pk, pk, span, self.as_of)
             else:
                 members.discard(pk)
                 windows.pop(pk, None)
-        if had_windows != bool(windows):
-            self.list_changed_form(list_pk)
+        self.windowed_count += len(windows) - before
 
     def fill_list(self, list_pk: int, always: Iterable[int], spans: dict[int, Span]) -> None:
         """Replace a list's entries in place: compiled checks hold the bitmap and the dict."""
         members, windows = self.members(list_pk), self.windows(list_pk)
-        had_windows = bool(windows)
+        self.windowed_count += len(spans) - len(windows)
         members.clear()
         members.update(always)
         windows.clear()
         windows.update(spans)
-        if had_windows != bool(windows):
-            self.list_changed_form(list_pk)
-
-    def list_changed_form(self, list_pk: int) -> None:
-        """A list gained its first windowed entry or lost its last: its readers' checks
-        take the other form (`_Audiences.list_test`)."""
-        reader = self.list_readers.get(list_pk)
-        if reader is None:
-            return
-        of_product, pk = reader
-        if of_product:
-            self.stale.update(self.products[pk].specifications)
-        else:
-            self.stale.add(pk)
+        for pk, span in spans.items():
+            self._place(list_pk, pk, span, self.as_of)
 
     def set_link(self, owner: Owner, owner_pk: int, other_pk: int, present: bool) -> None:
         if owner == "product":
@@ -384,21 +416,9 @@ class _Audiences:
         return self._state.specifications[self._state.specification_pks[specification_id]].list_pk
 
     def list_test(self, list_pk: int) -> Test[int]:
-        """R3 with R16: on the list, by an entry that counts now. A list without windowed
-        entries is its bitmap's own test (`IndexState.list_changed_form` recompiles)."""
-        contains = self._state.members(list_pk).__contains__
-        windows = self._state.windows(list_pk)
-        if not windows:
-            return contains
-        clock = self._state.clock
-
-        def on_list_now(pk: int) -> bool:
-            if contains(pk):
-                return True
-            span = windows.get(pk)
-            return span is not None and span[0] <= clock() < span[1]
-
-        return on_list_now
+        """R3 with R16: on the list by an entry that counts (the bitmap is kept at the
+        present by `IndexState.advance`)."""
+        return self._state.members(list_pk).__contains__
 
     # --- `domain.decision.Lapses`: why a list refuses an account with windowed entries ------
 
@@ -414,10 +434,8 @@ class _Audiences:
 
         def lapse(pk: int) -> tuple[Lapse, datetime] | None:
             span = windows.get(pk)
-            if span is None:
-                return None
-            now = datetime.fromtimestamp(clock(), UTC)
-            return lapse_of([Window.from_seconds(*span)], now)
+            found = None if span is None else lapse_at(span[0], span[1], clock())
+            return None if found is None else (found[0], moment_of(found[1]))
 
         return lapse
 
@@ -447,6 +465,10 @@ def span_of(valid_from: float | None, valid_until: float | None) -> Span | None:
         -math.inf if valid_from is None else valid_from,
         math.inf if valid_until is None else valid_until,
     )
+
+
+# One queued moment: its tuple and its float (the keys are small ints or shared).
+_BOUNDARY_BYTES = sys.getsizeof((0.0, 0, 0)) + sys.getsizeof(0.0)
 
 
 def _span_bytes(windows: dict[int, Span]) -> int:
