@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -104,8 +105,33 @@ class SpecificationRow(Base):
     __table_args__ = (Index("ix_specifications_product_pk_pk", "product_pk", "pk"),)
 
 
+# A list has exactly one owner: a product, a specification or a customer group.
+ONE_OWNER = (
+    "(CASE WHEN product_pk IS NULL THEN 0 ELSE 1 END"
+    " + CASE WHEN specification_pk IS NULL THEN 0 ELSE 1 END"
+    " + CASE WHEN group_pk IS NULL THEN 0 ELSE 1 END) = 1"
+)
+
+
+class CustomerGroupRow(Base):
+    """R17: a seller's named group of accounts; its members are the entries of its own list."""
+
+    __tablename__ = "customer_groups"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(40), unique=True)
+    seller_pk: Mapped[int] = mapped_column(ForeignKey("sellers.pk"))
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        # A seller's group names are unique; its groups are paged in creation order.
+        UniqueConstraint("seller_pk", "name"),
+        Index("ix_customer_groups_seller_pk_pk", "seller_pk", "pk"),
+    )
+
+
 class ListRow(Base):
-    """A specified-user list (R5): a product's or a specification's, exactly one of them.
+    """A list of accounts: a product's or a specification's specified users (R5), or a
+    customer group's members (R17); exactly one owner.
 
     Every product and every specification has its list from creation on, whether or not its
     setting makes the list count (R5: an inactive list is kept).
@@ -119,9 +145,21 @@ class ListRow(Base):
     specification_pk: Mapped[int | None] = mapped_column(
         ForeignKey("specifications.pk"), unique=True, nullable=True
     )
-    __table_args__ = (
-        CheckConstraint("(product_pk IS NULL) <> (specification_pk IS NULL)", name="one_owner"),
+    group_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("customer_groups.pk"), unique=True, nullable=True
     )
+    __table_args__ = (CheckConstraint(ONE_OWNER, name="one_owner"),)
+
+
+class ListGroupRow(Base):
+    """R17: a customer group on a specified-user list: its members count there too."""
+
+    __tablename__ = "list_groups"
+    list_pk: Mapped[int] = mapped_column(ForeignKey("lists.pk"), primary_key=True)
+    group_pk: Mapped[int] = mapped_column(ForeignKey("customer_groups.pk"), primary_key=True)
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Which lists hold a group: its deletion, a membership change's reach.
+    __table_args__ = (Index("ix_list_groups_group_pk", "group_pk"),)
 
 
 class ListEntryRow(Base):
@@ -239,11 +277,13 @@ class TokenRow(Base):
 
 
 class HistoryRow(Base):
-    """R13: append-only record of every change to a target, list or association."""
+    """R13: append-only record of every change to a target, list or association; R17: and of
+    a customer group (its own history: exactly one of product and group)."""
 
     __tablename__ = "history"
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
-    product_pk: Mapped[int] = mapped_column(ForeignKey("products.pk"))
+    product_pk: Mapped[int | None] = mapped_column(ForeignKey("products.pk"), nullable=True)
+    group_pk: Mapped[int | None] = mapped_column(ForeignKey("customer_groups.pk"), nullable=True)
     specification_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     actor: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(40))
@@ -253,8 +293,12 @@ class HistoryRow(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     # R14: the change's impact counts (JSON: gains, losses, customers_losing), if it had one.
     impact: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # A product's history, newest first.
-    __table_args__ = (Index("ix_history_product_pk_pk", "product_pk", "pk"),)
+    # A product's (a group's) history, newest first.
+    __table_args__ = (
+        Index("ix_history_product_pk_pk", "product_pk", "pk"),
+        Index("ix_history_group_pk_pk", "group_pk", "pk"),
+        CheckConstraint("(product_pk IS NULL) <> (group_pk IS NULL)", name="one_book"),
+    )
 
 
 class IndexRevisionRow(Base):
