@@ -30,6 +30,7 @@ from offerscope.storage.changes import (
     AccountSet,
     AccountsReloaded,
     Change,
+    GroupAttached,
     LinkEdited,
     ListEdited,
     ListReloaded,
@@ -73,6 +74,17 @@ class View:
 
     def list_members(self, list_pk: int) -> BitMap:
         return self.state.list_members(list_pk)
+
+    def groups_on(self, list_pk: int) -> frozenset[int]:
+        return self.state.groups_on(list_pk)
+
+    def counted(self, list_pk: int) -> BitMap:
+        """R3 with R17: a specified-user list's accounts and its groups' members."""
+        groups = self.groups_on(list_pk)
+        own = self.list_members(list_pk)
+        if not groups:
+            return own
+        return BitMap.union(own, *(self.list_members(group) for group in groups))
 
     def product_buyers(self, pk: int) -> BitMap:
         return self.state.product_buyer_sets.get(pk) or BitMap()
@@ -122,11 +134,11 @@ class _Sets:
 
     def on_product_list(self, product_id: str) -> BitMap:
         product = self._view.product(self._view.product_pk(product_id))
-        return self._view.list_members(product.list_pk) if product else BitMap()
+        return self._view.counted(product.list_pk) if product else BitMap()
 
     def on_specification_list(self, specification_id: str) -> BitMap:
         spec = self._view.specification(self._view.specification_pk(specification_id))
-        return self._view.list_members(spec.list_pk) if spec else BitMap()
+        return self._view.counted(spec.list_pk) if spec else BitMap()
 
     def bought_any_product(self, product_ids: frozenset[str]) -> BitMap:
         view = self._view
@@ -206,6 +218,7 @@ class Overlay(View):
         self._products: dict[int, ProductEntry] = {}
         self._specs: dict[int, SpecificationEntry] = {}
         self._lists: dict[int, BitMap] = {}
+        self._groups: dict[int, frozenset[int]] = {}  # groups on a list, as changed
         self._product_buyers: dict[int, BitMap] = {}
         self._spec_buyers: dict[int, BitMap] = {}
         self._product_pks: dict[str, int] = {}
@@ -241,6 +254,10 @@ class Overlay(View):
         found = self._lists.get(list_pk)
         return found if found is not None else super().list_members(list_pk)
 
+    def groups_on(self, list_pk: int) -> frozenset[int]:
+        found = self._groups.get(list_pk)
+        return found if found is not None else super().groups_on(list_pk)
+
     def product_buyers(self, pk: int) -> BitMap:
         found = self._product_buyers.get(pk)
         return found if found is not None else super().product_buyers(pk)
@@ -273,6 +290,8 @@ class Overlay(View):
                 self._set_list(list_pk, members)
             case ListReloaded(list_pk):
                 self._set_list(list_pk, BitMap(self._read_list(list_pk)))
+            case GroupAttached(list_pk, group_list_pk, present):
+                self._attach(list_pk, group_list_pk, present)
             case LinkEdited(owner, owner_pk, other_pk, present):
                 self._set_link(owner == "product", owner_pk, other_pk, present)
             case PurchaseCounted(account_pk, spec_pk, product_pk, delta):
@@ -336,13 +355,35 @@ class Overlay(View):
     def _set_list(self, list_pk: int, members: BitMap) -> None:
         before = self.list_members(list_pk)
         self._lists[list_pk] = members
+        self._reading(list_pk)
+        # R17: a group's list reaches the lists holding it (as held after this write's own
+        # attachments too).
+        holders = {*self.state.holders.get(list_pk, ()), *self._groups}
+        for holder in holders:
+            if list_pk in self.groups_on(holder):
+                self._reading(holder)
+        self._only(before ^ members)
+
+    def _reading(self, list_pk: int) -> None:
+        """The specifications that read a specified-user list are affected."""
         for product in [*self.state.products.values(), *self._products.values()]:
             if product.list_pk == list_pk:
                 self.affected.update(self.specifications_of(product.pk))
         for spec in [*self.state.specifications.values(), *self._specs.values()]:
             if spec.list_pk == list_pk:
                 self.affected.add(spec.pk)
-        self._only(before ^ members)
+
+    def _attach(self, list_pk: int, group_list_pk: int, present: bool) -> None:
+        """R17: a group on a list, or off it: its members may move there."""
+        before = self.counted(list_pk)
+        groups = set(self.groups_on(list_pk))
+        if present:
+            groups.add(group_list_pk)
+        else:
+            groups.discard(group_list_pk)
+        self._groups[list_pk] = frozenset(groups)
+        self._reading(list_pk)
+        self._only(before ^ self.counted(list_pk))
 
     def _set_link(self, of_product: bool, owner_pk: int, other_pk: int, present: bool) -> None:
         entry: ProductEntry | SpecificationEntry | None

@@ -204,6 +204,12 @@ def count_matches(session: Session, query: EntriesQuery) -> int:
     return total
 
 
+def count_entries(session: Session, list_pk: int) -> int:
+    """A list's entries (its primary key's range)."""
+    counting = select(func.count()).select_from(ListEntryRow)
+    return session.scalar(counting.where(ListEntryRow.list_pk == list_pk)) or 0
+
+
 def entry(session: Session, list_pk: int, account_pk: int) -> ListEntryRow | None:
     return session.get(ListEntryRow, (list_pk, account_pk))
 
