@@ -123,37 +123,50 @@ def add_specified_user(
     """R5, R6: add an account, named by both its ID and its name, to a list; R16: counting
     only within `window`. The account already on the list keeps its entry, with this window
     (`created` False; a changed window is recorded in history)."""
+    with db.writing() as uow:
+        found = owner(uow, actor, product_id, specification_id, lock=True)
+        added = add_entry(uow, actor, found, account_id, account_name, window)
+        uow.commit()
+        return added
+
+
+def add_entry(
+    uow: UnitOfWork,
+    actor: Actor,
+    found: Owner,
+    account_id: str,
+    account_name: str,
+    window: Window = ALWAYS,
+) -> AddedUser:
+    """`add_specified_user` within the caller's transaction, on an owner already found."""
     account_id = normalize_account_id(account_id)
     account_name = normalize_account_name(account_name)
     window = check_window(window.valid_from, window.valid_until)
     now = utcnow()
-    with db.writing() as uow:
-        found = owner(uow, actor, product_id, specification_id, lock=True)
-        check_list_open(found.setting)
-        by_id = accounts.find_account(uow.session, account_id)
-        account = match_account(account_name, registered(by_id))
-        assert by_id is not None
-        if found.specification is not None:
-            check_type_fit(Target(found.product.target), account)
-        existing = lists.entry(uow.session, found.list_pk, by_id.pk)
-        if existing is not None:
-            if window_of(existing) != window:
-                _change_window(uow, actor, found, existing, account_id, window)
-            return AddedUser(user_view(existing, by_id, found, now), created=False)
-        entry = lists.add_entry(uow.session, found.list_pk, by_id.pk, account_name, now, window)
-        uow.record_change(changes.list_edited(found.list_pk, [by_id.pk], window))
-        record(
-            uow,
-            actor,
-            found.product,
-            "specified_user_added",
-            specification_id=found.spec_id,
-            subject=account_id,
-            after=account_name if not window.bounded else f"{account_name} ({describe(window)})",
-        )
-        uow.session.flush()
-        uow.commit()
-        return AddedUser(user_view(entry, by_id, found, now), created=True)
+    check_list_open(found.setting)
+    by_id = accounts.find_account(uow.session, account_id)
+    account = match_account(account_name, registered(by_id))
+    assert by_id is not None
+    if found.specification is not None:
+        check_type_fit(Target(found.product.target), account)
+    existing = lists.entry(uow.session, found.list_pk, by_id.pk)
+    if existing is not None:
+        if window_of(existing) != window:
+            _change_window(uow, actor, found, existing, account_id, window)
+        return AddedUser(user_view(existing, by_id, found, now), created=False)
+    entry = lists.add_entry(uow.session, found.list_pk, by_id.pk, account_name, now, window)
+    uow.record_change(changes.list_edited(found.list_pk, [by_id.pk], window))
+    record(
+        uow,
+        actor,
+        found.product,
+        "specified_user_added",
+        specification_id=found.spec_id,
+        subject=account_id,
+        after=account_name if not window.bounded else f"{account_name} ({describe(window)})",
+    )
+    uow.session.flush()
+    return AddedUser(user_view(entry, by_id, found, now), created=True)
 
 
 def _change_window(
@@ -179,7 +192,6 @@ def _change_window(
         after=describe(window),
     )
     uow.session.flush()
-    uow.commit()
 
 
 def remove_specified_user(
@@ -187,26 +199,32 @@ def remove_specified_user(
 ) -> RemovedUser:
     """R5: remove an account from a list; 404 if it is not on it. The answer names it as the
     list did."""
-    key = account_id_key(account_id)
     with db.writing() as uow:
         found = owner(uow, actor, product_id, specification_id, lock=True)
-        entry = lists.entry_of_account(uow.session, found.list_pk, key) if key else None
-        if entry is None or key is None:
-            raise NotFound(
-                "user_not_found",
-                "This account is not on the specified-user list.",
-                account_id=account_id,
-            )
-        lists.remove_entry(uow.session, found.list_pk, entry.account_pk)
-        uow.record_change(changes.ListEdited(found.list_pk, (entry.account_pk,), False))
-        record(
-            uow,
-            actor,
-            found.product,
-            "specified_user_removed",
-            specification_id=found.spec_id,
-            subject=key,
-            before=entry.entered_name,
-        )
+        removed = remove_entry(uow, actor, found, account_id)
         uow.commit()
-        return RemovedUser(key, entry.entered_name)
+        return removed
+
+
+def remove_entry(uow: UnitOfWork, actor: Actor, found: Owner, account_id: str) -> RemovedUser:
+    """`remove_specified_user` within the caller's transaction, on an owner already found."""
+    key = account_id_key(account_id)
+    entry = lists.entry_of_account(uow.session, found.list_pk, key) if key else None
+    if entry is None or key is None:
+        raise NotFound(
+            "user_not_found",
+            "This account is not on the specified-user list.",
+            account_id=account_id,
+        )
+    lists.remove_entry(uow.session, found.list_pk, entry.account_pk)
+    uow.record_change(changes.ListEdited(found.list_pk, (entry.account_pk,), False))
+    record(
+        uow,
+        actor,
+        found.product,
+        "specified_user_removed",
+        specification_id=found.spec_id,
+        subject=key,
+        before=entry.entered_name,
+    )
+    return RemovedUser(key, entry.entered_name)
