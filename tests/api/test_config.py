@@ -332,7 +332,7 @@ def test_rules_apply_as_to_single_edits_and_a_refusal_changes_nothing(api: Api) 
         api.db, shop.seller.actor, shop.basic.product_id, basic_spec, Setting.INDIVIDUAL
     )
     state = export(http)
-    conflicting = {
+    conflicting: dict[str, Any] = {
         "version": 1,
         "products": [{"product_id": shop.basic.product_id, "target": "enterprise"}],
     }
