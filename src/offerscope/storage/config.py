@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
+from offerscope.storage.bulk import ACCOUNTS
+from offerscope.storage.lists import ENTRIES
 from offerscope.storage.tables import (
-    AccountRow,
-    ListEntryRow,
     ListRow,
     ProductAssociationRow,
     ProductRow,
@@ -88,7 +88,7 @@ def seller_state(session: Session, seller_pk: int) -> list[StoredProduct]:
         specs[pk] = StoredOwner(pk, public_id, name, setting)
         products[product_pk].specifications.append(specs[pk])
     by_list = _lists(session, seller_pk, products, specs)
-    for list_pk, entry in _entries(session, seller_pk):
+    for list_pk, entry in _entries(session, sorted(by_list)):
         by_list[list_pk].entries.append(entry)
     _associations(session, seller_pk, products, specs)
     return list(products.values())
@@ -126,18 +126,28 @@ def _seller_lists(seller_pk: int) -> Select[int]:
     )
 
 
-def _entries(session: Session, seller_pk: int) -> Iterator[tuple[int, StoredEntry]]:
-    rows = session.execute(
+def _entries(session: Session, list_pks: list[int]) -> Iterator[tuple[int, StoredEntry]]:
+    """The entries of these lists, a batch of lists at a time (each read along its key)."""
+    for start in range(0, len(list_pks), LISTS_PER_QUERY):
+        yield from _entries_of(session, list_pks[start : start + LISTS_PER_QUERY])
+
+
+LISTS_PER_QUERY = 500
+
+
+def _entries_of(session: Session, list_pks: list[int]) -> Iterator[tuple[int, StoredEntry]]:
+    # Core rows on the session's connection: no ORM bookkeeping for 100,000s of tuples.
+    rows = session.connection().execute(
         select(
-            ListEntryRow.list_pk,
-            AccountRow.account_id,
-            ListEntryRow.entered_name,
-            ListEntryRow.valid_from,
-            ListEntryRow.valid_until,
+            ENTRIES.c.list_pk,
+            ACCOUNTS.c.account_id,
+            ENTRIES.c.entered_name,
+            ENTRIES.c.valid_from,
+            ENTRIES.c.valid_until,
         )
-        .join(AccountRow, AccountRow.pk == ListEntryRow.account_pk)
-        .where(ListEntryRow.list_pk.in_(_seller_lists(seller_pk)))
-        .order_by(ListEntryRow.list_pk, ListEntryRow.account_pk)
+        .join(ACCOUNTS, ACCOUNTS.c.pk == ENTRIES.c.account_pk)
+        .where(ENTRIES.c.list_pk.in_(list_pks))
+        .order_by(ENTRIES.c.list_pk, ENTRIES.c.account_pk)
     )
     for list_pk, account_id, name, valid_from, valid_until in rows:
         yield list_pk, StoredEntry(account_id, name, valid_from, valid_until)
