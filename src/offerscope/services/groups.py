@@ -247,13 +247,17 @@ def add_member(
     group in this one commit."""
     with db.writing() as uow:
         found = group_holder(uow, actor, group_id, lock=True)
-        return specified_users.add_entry(uow, actor, found, account_id, account_name, window)
+        added = specified_users.add_entry(uow, actor, found, account_id, account_name, window)
+        uow.commit()
+        return added
 
 
 def remove_member(db: Database, actor: Actor, group_id: str, account_id: str) -> RemovedUser:
     with db.writing() as uow:
         found = group_holder(uow, actor, group_id, lock=True)
-        return specified_users.remove_entry(uow, actor, found, account_id)
+        removed = specified_users.remove_entry(uow, actor, found, account_id)
+        uow.commit()
+        return removed
 
 
 def import_members(

@@ -141,7 +141,9 @@ def add_specified_user(
     (`created` False; a changed window is recorded in history)."""
     with db.writing() as uow:
         found = owner(uow, actor, product_id, specification_id, lock=True)
-        return add_entry(uow, actor, found, account_id, account_name, window)
+        added = add_entry(uow, actor, found, account_id, account_name, window)
+        uow.commit()
+        return added
 
 
 def add_entry(
@@ -152,7 +154,7 @@ def add_entry(
     account_name: str,
     window: Window = ALWAYS,
 ) -> AddedUser:
-    """`add_specified_user` on the list `found` holds, in `uow` (which it commits)."""
+    """`add_specified_user` on the list `found` holds, within the caller's transaction."""
     account_id = normalize_account_id(account_id)
     account_name = normalize_account_name(account_name)
     window = check_window(window.valid_from, window.valid_until)
@@ -179,7 +181,6 @@ def add_entry(
         after=account_name if not window.bounded else f"{account_name} ({describe(window)})",
     )
     uow.session.flush()
-    uow.commit()
     return AddedUser(user_view(entry, by_id, found, now), created=True)
 
 
@@ -205,7 +206,6 @@ def _change_window(
         after=describe(window),
     )
     uow.session.flush()
-    uow.commit()
 
 
 def remove_specified_user(
@@ -215,11 +215,13 @@ def remove_specified_user(
     list did."""
     with db.writing() as uow:
         found = owner(uow, actor, product_id, specification_id, lock=True)
-        return remove_entry(uow, actor, found, account_id)
+        removed = remove_entry(uow, actor, found, account_id)
+        uow.commit()
+        return removed
 
 
 def remove_entry(uow: UnitOfWork, actor: Actor, found: ListHolder, account_id: str) -> RemovedUser:
-    """`remove_specified_user` from the list `found` holds, in `uow` (which it commits)."""
+    """`remove_specified_user` from the list `found` holds, within the caller's transaction."""
     key = account_id_key(account_id)
     entry = lists.entry_of_account(uow.session, found.list_pk, key) if key else None
     if entry is None or key is None:
@@ -233,5 +235,4 @@ def remove_entry(uow: UnitOfWork, actor: Actor, found: ListHolder, account_id: s
     lists.remove_entry(uow.session, found.list_pk, entry.account_pk)
     uow.record_change(changes.ListEdited(found.list_pk, (entry.account_pk,), False))
     record_on(uow, actor, found, "specified_user_removed", subject=key, before=entry.entered_name)
-    uow.commit()
     return RemovedUser(key, entry.entered_name)
