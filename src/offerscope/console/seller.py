@@ -17,6 +17,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request, Response
 
 from offerscope.console.auth import add_sign_in
+from offerscope.console.preview import Preview, dry_run, preview_of
 from offerscope.console.web import (
     CONSOLE,
     ConsoleRoute,
@@ -25,6 +26,7 @@ from offerscope.console.web import (
     cursor_param,
     flash,
     get_db,
+    get_index,
     redirect,
     render,
     search_param,
@@ -32,6 +34,7 @@ from offerscope.console.web import (
 )
 from offerscope.domain.errors import Conflict, Invalid, NotFound, PreconditionFailed
 from offerscope.domain.targets import LABELS, Setting, Target
+from offerscope.domain.windows import EntryStatus
 from offerscope.services import associations, products, specified_users, targets
 from offerscope.services.actors import Actor
 from offerscope.services.ownership import SPECIFICATION_NOT_FOUND
@@ -109,6 +112,7 @@ def product_table(request: Request, actor: SellerSession) -> Response:
         limit=size,
         cursor=cursor_param(request, "cursor"),
         search=search,
+        sizes=get_index(request),
         count=True,
     )
     links = PageLinks(CONSOLE.home, "products", PRODUCTS_PAGE, keep={"q": search})
@@ -159,16 +163,31 @@ def _candidates(
     return items, page.next_cursor is not None
 
 
+# R16: the Status filter's choices, as the list shows each entry's status.
+STATUSES = {
+    EntryStatus.ACTIVE: "Active",
+    EntryStatus.SCHEDULED: "Scheduled",
+    EntryStatus.EXPIRED: "Expired",
+}
+
+
+def status_param(request: Request) -> EntryStatus | None:
+    """The users list's status filter from the query string; None (all) unless one of them."""
+    value = request.query_params.get("users_status", "")
+    return EntryStatus(value) if value in {s.value for s in EntryStatus} else None
+
+
 def owner_page(
     request: Request, actor: Actor, ref: OwnerRef, forms: Forms | None = None, status: int = 200
 ) -> Response:
     """The Set Target Customer page of a product or a specification, with its lists."""
     forms = forms or Forms()
     db = get_db(request)
-    view = targets.get_target_customers(db, actor, ref.product_id)
+    view = targets.get_target_customers(db, actor, ref.product_id, sizes=get_index(request))
     spec = specification_of(view, ref)
     users_q = search_param(request, "users_q")
     users_size = size_param(request, "users_size", USERS_PAGE)
+    users_status = status_param(request)
     users = specified_users.list_specified_users(
         db,
         actor,
@@ -177,6 +196,7 @@ def owner_page(
         limit=users_size,
         cursor=cursor_param(request, "users_cursor"),
         search=users_q,
+        status=users_status,
         count=True,
     )
     users_links = PageLinks(
@@ -186,7 +206,7 @@ def owner_page(
         cursor_name="users_cursor",
         size_name="users_size",
         anchor="users",
-        keep={"users_q": users_q},
+        keep={"users_q": users_q, "users_status": users_status or ""},
     )
     associated = associations.list_associations(db, actor, ref.product_id, ref.specification_id)
     candidates_q = search_param(request, "candidates_q")
@@ -209,6 +229,8 @@ def owner_page(
         "forms": forms,
         "users": users,
         "users_q": users_q,
+        "users_status": users_status or "",
+        "statuses": STATUSES,
         "users_size": str(users_size) if users_size != USERS_PAGE else "",
         "users_paging": users_links.pager(users.page, users_size),
         "associated": associated,
@@ -249,6 +271,140 @@ def _target_error(
     return owner_page(request, actor, ref, forms, status)
 
 
+SummaryItem = tuple[str, str, bool]  # (label, value, whether the value is an ID)
+
+
+def preview_page(
+    request: Request,
+    ref: OwnerRef,
+    view: TargetCustomersView,
+    *,
+    question: str,
+    summary: list[SummaryItem],
+    preview: Preview,
+    action: str,
+    fields: list[tuple[str, str]],
+    heading: str = "Confirm the change",
+    confirm: str = "Confirm",
+    danger: bool = False,
+    cancel: str = "",
+    target: Target | Setting | None = None,
+    affected: list[SpecificationTargetView] | None = None,
+    status: int = 200,
+) -> Response:
+    """A change's effect (R14) with Confirm, which posts `fields` to `action` (the write,
+    once per rendered form, R15), and Cancel, a link back that changes nothing."""
+    context: dict[str, Any] = {
+        "ref": ref,
+        "view": view,
+        "heading": heading,
+        "question": question,
+        "summary": summary,
+        "preview": preview,
+        "action": action,
+        "fields": fields,
+        "confirm": confirm,
+        "danger": danger,
+        "cancel": cancel or ref.path,
+        "target": target,
+        "affected": affected or [],
+    }
+    return render(request, "preview.html", context, status)
+
+
+def _chosen(ref: OwnerRef, value: str) -> Target | Setting | None:
+    """The option chosen in a Set form, if it is one of the page's kind (product or spec)."""
+    if ref.specification_id is None:
+        return Target(value) if value in {t.value for t in Target} else None
+    return Setting(value) if value in {s.value for s in Setting} else None
+
+
+def _set_target(
+    db: Database, actor: Actor, ref: OwnerRef, chosen: Target | Setting, seen: int, reset: bool
+) -> TargetCustomersView:
+    """The Set use case of a product (R4) or a specification (R2), for the version seen."""
+    if ref.specification_id is None:
+        assert isinstance(chosen, Target)
+        return targets.set_product_target(
+            db, actor, ref.product_id, chosen, reset_conflicting=reset, if_match=seen
+        )
+    assert isinstance(chosen, Setting)
+    targets.set_specification_setting(
+        db, actor, ref.product_id, ref.specification_id, chosen, if_match=seen
+    )
+    return targets.get_target_customers(db, actor, ref.product_id)
+
+
+def _preview_target(
+    request: Request, actor: Actor, ref: OwnerRef, target: str, version: str, status: int = 200
+) -> Response:
+    """R14 (and R4): what setting the target would do, with Confirm to do it."""
+    chosen = _chosen(ref, target)
+    if chosen is None:
+        return _target_error(request, actor, ref, target, CHOOSE_AN_OPTION, 422)
+    db = get_db(request)
+    conflicting: set[str] = set()
+    try:
+        seen = version_of(version)
+        try:
+            _, impact = dry_run(lambda: _set_target(db, actor, ref, chosen, seen, reset=False))
+        except Conflict as error:
+            if ref.specification_id is not None or error.code != "conflicting_specifications":
+                raise
+            # R4: the change needs some specifications back at Same as product; its effect
+            # is the effect of the change with them.
+            conflicting = set(error.details.get("conflicting_specifications", []))
+            _, impact = dry_run(lambda: _set_target(db, actor, ref, chosen, seen, reset=True))
+    except (Conflict, Invalid, PreconditionFailed) as error:
+        return _target_error(request, actor, ref, target, error.message, status_of(error))
+    view = targets.get_target_customers(db, actor, ref.product_id)
+    spec = specification_of(view, ref)
+    names = {s.specification_id: s.name for s in view.specifications}
+    owner_name = view.name if spec is None else spec.name
+    noun = ref.noun.capitalize()
+    fields = [("target", chosen.value), ("version", str(seen))]
+    if conflicting:
+        fields.append(("reset", "1"))
+    return preview_page(
+        request,
+        ref,
+        view,
+        question=f"Set {noun} Target Customer of {owner_name} to {LABELS[chosen]}?",
+        summary=[
+            (
+                f"{noun} Target Customer now",
+                LABELS[view.target if spec is None else spec.setting],
+                False,
+            ),
+            ("After the change", LABELS[chosen], False),
+        ],
+        preview=preview_of(db, impact, names),
+        action=f"{ref.path}/target",
+        fields=fields,
+        target=chosen,
+        affected=[s for s in view.specifications if s.specification_id in conflicting],
+        status=status,
+    )
+
+
+@router.get("/products/{product_id}/target/preview")
+def preview_product_target(request: Request, product_id: str, actor: SellerSession) -> Response:
+    """The Set form's OK: a page showing the change's effect (R14); nothing changes yet."""
+    query = request.query_params
+    return _preview_target(
+        request, actor, OwnerRef(product_id), query.get("target", ""), query.get("version", "")
+    )
+
+
+@router.get("/products/{product_id}/specifications/{specification_id}/target/preview")
+def preview_specification_target(
+    request: Request, product_id: str, specification_id: str, actor: SellerSession
+) -> Response:
+    query = request.query_params
+    ref = OwnerRef(product_id, specification_id)
+    return _preview_target(request, actor, ref, query.get("target", ""), query.get("version", ""))
+
+
 @router.post("/products/{product_id}/target")
 def set_product_target(
     request: Request,
@@ -258,7 +414,8 @@ def set_product_target(
     version: FormText = "",
     reset: FormText = "",
 ) -> Response:
-    """R4: change the product's target; conflicting specifications need a confirmation."""
+    """R4: change the product's target (the preview's Confirm); a change that needs
+    specifications reset and does not say so gets the preview with R4's confirmation."""
     ref = OwnerRef(product_id)
     if target not in {t.value for t in Target}:
         return _target_error(request, actor, ref, target, CHOOSE_AN_OPTION, 422)
@@ -275,7 +432,7 @@ def set_product_target(
     except Conflict as error:
         if error.code != "conflicting_specifications":
             return _target_error(request, actor, ref, target, error.message, 409)
-        return _confirm_reset(request, actor, ref, chosen, error, version)
+        return _preview_target(request, actor, ref, target, version, status=409)
     except (Invalid, PreconditionFailed) as error:
         return _target_error(request, actor, ref, target, error.message, status_of(error))
     names = {s.specification_id: s.name for s in view.specifications}
@@ -285,24 +442,6 @@ def set_product_target(
         text += f" Returned to {LABELS['same_as_product']}: {returned}."
     flash(request, text)
     return redirect(ref.path)
-
-
-def _confirm_reset(
-    request: Request, actor: Actor, ref: OwnerRef, chosen: Target, error: Conflict, version: str
-) -> Response:
-    """R4's confirmation: which specifications would go back to Same as product. Nothing
-    has changed yet; confirming resends the change for the version the seller saw."""
-    view = targets.get_target_customers(get_db(request), actor, ref.product_id)
-    conflicting = set(error.details.get("conflicting_specifications", []))
-    affected = [s for s in view.specifications if s.specification_id in conflicting]
-    context = {
-        "ref": ref,
-        "view": view,
-        "target": chosen,
-        "affected": affected,
-        "version": version or str(view.version),
-    }
-    return render(request, "confirm_reset.html", context, 409)
 
 
 @router.post("/products/{product_id}/specifications/{specification_id}/target")
