@@ -140,7 +140,7 @@ def test_a_switch_to_specified_users_names_who_loses_access_then_does_exactly_th
     expect(page.locator("[data-audience]")).to_have_text("1 account")
 
     page.goto(site.url(f"/console/products/{product.product_id}/history"))
-    effect = page.locator("table.history tbody tr").first.locator("td.effect")
+    effect = page.locator("table.history tbody tr").first.locator(".effect")
     expect(effect).to_contain_text("3 lost")
     expect(effect).to_contain_text("2 customers lost")
 
@@ -194,12 +194,16 @@ def test_previews_warn_when_nobody_could_buy_a_specification(site: Site, page: P
     page.goto(site.url(f"/console/products/{product.product_id}"))
 
     _ask_for_specified_users(page)  # an empty list
-    expect(page.get_by_role("alert")).to_contain_text("Nobody could buy Daily after this change")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Nobody could buy this specification after this change: Daily."
+    )
     page.get_by_role("link", name="Cancel").click()
 
     page.get_by_label("Product Target Customer").select_option(label="Associated product buyers")
     page.get_by_role("button", name="OK").click()
-    expect(page.get_by_role("alert")).to_contain_text("Nobody could buy Daily after this change")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Nobody could buy this specification after this change: Daily."
+    )
     page.get_by_role("button", name="Confirm").click()
     expect(flash(page)).to_contain_text("Associated product buyers")
 
@@ -223,7 +227,7 @@ def test_remove_and_associate_show_their_effect_before_taking_it(site: Site, pag
     page.locator(f"tr[data-account-id='{bob.account_id}']").get_by_role("link").click()
     expect(page.get_by_role("heading", name="Remove bob_li from the specified users?"))
     expect(page.locator("ul.customers li")).to_have_text([f"bob_li {bob.account_id}"])
-    expect(page.get_by_role("alert")).to_contain_text("Nobody could buy Preview")
+    expect(page.get_by_role("alert")).to_contain_text("this change: Preview.")
     page.get_by_role("button", name="Remove").click()
     expect(flash(page)).to_contain_text("Removed bob_li")
     assert not decisions.check_from_database(site.db, bob.account_id, preview_spec).allowed

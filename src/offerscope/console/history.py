@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Request, Response
 
 from offerscope.console.seller import OwnerRef
@@ -49,10 +47,6 @@ TARGET_ACTIONS = frozenset(
         "specification_target_reset",
     }
 )
-
-
-def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def effect_of(entry: HistoryEntryView) -> list[tuple[str, int]]:
@@ -110,7 +104,6 @@ def history(request: Request, product_id: str, actor: SellerSession) -> Response
         "view": view,
         "page": page,
         "actions": ACTIONS,
-        "when": _when,
         "shown": _shown,
         "effect_of": effect_of,
         "spec_names": spec_names,

@@ -265,12 +265,20 @@ def _preview_associate(request: Request, actor: Actor, ref: OwnerRef, ids: list[
     view = targets.get_target_customers(db, actor, ref.product_id)
     spec = specification_of(view, ref)
     others = "products" if spec is None else "specifications"
+    kind = "Product" if spec is None else "Specification"
     return preview_page(
         request,
         ref,
         view,
         question=f"Sell {view.name if spec is None else spec.name} to buyers of these {others}?",
-        summary=[(names.get(i, i), i, True) for i in chosen],
+        summary=[
+            item
+            for i in chosen
+            for item in (
+                (f"{kind} Name", names.get(i, i), False),
+                (f"{kind} ID", i, True),
+            )
+        ],
         preview=preview_of(db, impact, _spec_names(view)),
         action=f"{ref.path}/associations",
         fields=[("ids", i) for i in chosen],
