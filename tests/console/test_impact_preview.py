@@ -7,31 +7,16 @@ change previewed, once, and Back or Reload after it never sends it again. On bot
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect
 
 from offerscope.domain.targets import Target
 from offerscope.services import decisions, history, orders, specified_users, targets, tokens
 from offerscope.services.views import AccountView, ProductView
-from offerscope.storage.unit_of_work import Database
 from tests.console.support import Seller, Site, flash, serious_violations, sign_in
 from tests.console.test_double_click import _double_click
-from tests.support import backend_of
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def any_site(console_server: tuple[FastAPI, str], database_url: str) -> Iterator[Site]:
-    """The test server on a fresh database of each store (SQLite, then PostgreSQL)."""
-    app, base_url = console_server
-    db = Database.connect(database_url, pool_size=4)
-    app.state.backend = backend_of(db)
-    yield Site(base_url, db, app)
-    db.dispose()
 
 
 def _buy(site: Site, account: AccountView, specification_id: str) -> None:
@@ -256,3 +241,20 @@ def test_remove_and_associate_show_their_effect_before_taking_it(site: Site, pag
     page.get_by_role("button", name="Remove").click()
     expect(flash(page)).to_contain_text("Removed the association with CloudDB")
     assert not decisions.check_from_database(site.db, carol.account_id, preview_spec).allowed
+
+
+def test_a_preview_of_another_sellers_product_is_not_found(site: Site, page: Page) -> None:
+    """R9: another seller's IDs answer as if absent, in a preview as in the write."""
+    mine, theirs = site.seller(), site.seller("Other Seller")
+    foreign = site.product(theirs, "Foreign Product", "X")
+    sign_in(page, site, mine.token)
+    base = f"/console/products/{foreign.product_id}"
+    for path in (
+        f"{base}/target/preview?target=specified&version=1",
+        f"{base}/associations/preview?ids={foreign.product_id}",
+    ):
+        response = page.goto(site.url(path))
+        assert response is not None and response.status == 404
+        expect(page.get_by_role("heading", name="Confirm the change")).to_have_count(0)
+    view = targets.get_target_customers(site.db, theirs.actor, foreign.product_id)
+    assert view.target is Target.ALL

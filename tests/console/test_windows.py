@@ -34,7 +34,8 @@ def _filter(page: Page, status: str) -> list[str]:
     return [str(i) for i in ids]
 
 
-def test_windows_show_their_status_and_the_list_filters_by_it(site: Site, page: Page) -> None:
+def test_windows_show_their_status_and_the_list_filters_by_it(any_site: Site, page: Page) -> None:
+    site = any_site
     seller = site.seller()
     product = site.product(seller, "Private Preview", "Preview")
     spec = product.specifications[0].specification_id
