@@ -3,9 +3,13 @@ status filter; and R14's marks on entries that do not count now (R6 type, inacti
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from playwright.sync_api import Page, expect
 
+from offerscope.console.seller_lists import NOT_A_MOMENT, read_utc
+from offerscope.domain.errors import Invalid
 from offerscope.domain.targets import AccountType, Setting, Target
 from offerscope.services import decisions, specified_users, targets
 from offerscope.services.views import AccountView
@@ -127,3 +131,16 @@ def test_entries_that_do_not_count_now_say_why(site: Site, page: Page) -> None:
     page.reload()
     expect(cell).to_contain_text("Does not count now.")
     expect(cell).to_contain_text("The list is kept but does not count")
+
+
+def test_a_console_time_is_read_as_utc_and_what_is_not_a_time_is_refused() -> None:
+    """R16: datetime-local fields carry no zone; the console reads them as UTC, as it says."""
+    assert read_utc("2027-03-31T00:00", "valid_from") == datetime(2027, 3, 31, tzinfo=UTC)
+    assert read_utc(" 2027-03-31T09:30:15 ", "valid_from") == datetime(
+        2027, 3, 31, 9, 30, 15, tzinfo=UTC
+    )
+    assert read_utc("", "valid_from") is None
+    with pytest.raises(Invalid) as refused:
+        read_utc("next tuesday", "valid_until")
+    assert refused.value.details["field"] == "valid_until"
+    assert refused.value.message == NOT_A_MOMENT
