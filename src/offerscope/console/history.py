@@ -33,6 +33,8 @@ ACTIONS = {
     "specified_user_removed": "User removed",
     "specified_user_window_changed": "User's window changed",
     "specified_users_imported": "Users imported",
+    "group_attached": "Customer group attached",  # R17
+    "group_detached": "Customer group detached",
     "association_added": "Association added",
     "association_removed": "Association removed",
 }

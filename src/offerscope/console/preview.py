@@ -11,10 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from fastapi import Request, Response
+
+from offerscope.console.seller import OwnerRef
+from offerscope.console.web import render
 from offerscope.domain.impact import NO_IMPACT, Impact
+from offerscope.domain.targets import Setting, Target
 from offerscope.services import accounts
+from offerscope.services.views import SpecificationTargetView, TargetCustomersView
 from offerscope.storage.unit_of_work import Database, dry_running
 
 T = TypeVar("T")
@@ -84,3 +90,44 @@ def preview_of(db: Database, impact: Impact | None, spec_names: dict[str, str]) 
         ],
         nobody=[spec_names.get(i, i) for i in impact.left_with_nobody],
     )
+
+
+SummaryItem = tuple[str, str, bool]  # (label, value, whether the value is an ID)
+
+
+def preview_page(
+    request: Request,
+    ref: OwnerRef,
+    view: TargetCustomersView,
+    *,
+    question: str,
+    summary: list[SummaryItem],
+    preview: Preview,
+    action: str,
+    fields: list[tuple[str, str]],
+    heading: str = "Confirm the change",
+    confirm: str = "Confirm",
+    danger: bool = False,
+    cancel: str = "",
+    target: Target | Setting | None = None,
+    affected: list[SpecificationTargetView] | None = None,
+    status: int = 200,
+) -> Response:
+    """A change's effect (R14) with Confirm, which posts `fields` to `action` (the write,
+    once per rendered form, R15), and Cancel, a link back that changes nothing."""
+    context: dict[str, Any] = {
+        "ref": ref,
+        "view": view,
+        "heading": heading,
+        "question": question,
+        "summary": summary,
+        "preview": preview,
+        "action": action,
+        "fields": fields,
+        "confirm": confirm,
+        "danger": danger,
+        "cancel": cancel or ref.path,
+        "target": target,
+        "affected": affected or [],
+    }
+    return render(request, "preview.html", context, status)

@@ -12,14 +12,13 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request, Response
 
-from offerscope.console.preview import dry_run, preview_of
+from offerscope.console.preview import dry_run, preview_of, preview_page
 from offerscope.console.seller import (
     Forms,
     FormState,
     FormText,
     OwnerRef,
     owner_page,
-    preview_page,
     specification_of,
 )
 from offerscope.console.web import ConsoleRoute, SellerSession, flash, get_db, redirect
