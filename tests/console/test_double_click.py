@@ -93,7 +93,8 @@ def test_a_double_click_on_ok_saves_and_says_so(site: Site, any_page: Page, scri
     for product in products:
         any_page.goto(site.url(f"/console/products/{product.product_id}"))
         any_page.get_by_label("Product Target Customer").select_option("Enterprise users")
-        sent = _double_click(any_page.get_by_role("button", name="OK"), "**/target")
+        any_page.get_by_role("button", name="OK").click()  # the preview (R14) comes first
+        sent = _double_click(any_page.get_by_role("button", name="Confirm"), "**/target")
         assert sent == (1 if scripted else 2)
         expect(flash(any_page)).to_have_text("Product Target Customer set to Enterprise users.")
         expect(any_page.locator(".field-error")).to_have_count(0)
@@ -106,13 +107,14 @@ def test_the_button_is_disabled_once_the_form_is_sent(site: Site, page: Page) ->
     product = site.product(seller, "Compute", "Basic")
     sign_in(page, site, seller.token)
     page.goto(site.url(f"/console/products/{product.product_id}"))
+    page.get_by_role("button", name="OK").click()  # the preview (R14), whose Confirm posts
     # After the page's own handler: note whether it stopped each submission, then keep the
     # page where it is, to look at it after the click.
     page.evaluate(
         "window.stopped = []; window.addEventListener('submit',"
         " e => { window.stopped.push(e.defaultPrevented); e.preventDefault(); })"
     )
-    ok = page.get_by_role("button", name="OK")
+    ok = page.get_by_role("button", name="Confirm")
     ok.click()
     expect(ok).to_be_disabled()
     expect(ok).to_have_attribute("aria-busy", "true")
@@ -151,10 +153,12 @@ def test_a_double_click_on_each_list_button_makes_one_change_and_says_so_in_its_
     page.goto(site.url(f"/console/products/{backup.product_id}"))
     page.get_by_role("button", name="Associate Product").click()
     page.get_by_label("CloudDB").check()
-    add = page.locator("#associate-dialog").get_by_role("button", name="Add")
+    page.locator("#associate-dialog").get_by_role("button", name="Add").click()
+    add = page.get_by_role("button", name="Confirm")  # on the preview (R14)
     assert _double_click(add, "**/associations") == expected
     expect(page.locator("#associations .flash")).to_contain_text("Associated: CloudDB")
-    unlink = page.get_by_role("button", name="Remove CloudDB")
+    page.get_by_role("link", name="Remove CloudDB").click()
+    unlink = page.get_by_role("button", name="Remove")  # on the preview (R14)
     assert _double_click(unlink, "**/remove") == expected
     expect(page.locator("#associations .flash")).to_contain_text(
         "Removed the association with CloudDB"
