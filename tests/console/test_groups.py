@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from offerscope.domain.targets import Target
+from offerscope.domain.targets import Setting, Target
 from offerscope.services import decisions, groups, targets
 from tests.console.support import (
     Site,
@@ -107,3 +107,56 @@ def test_groups_pages_fit_narrow_and_wide_screens(site: Site, sized_page: Page, 
         screenshot(sized_page, f"{name}-{width}")
         assert serious_violations(sized_page) == []
         assert sideways_overflow(sized_page) == 0
+
+
+def test_r17_add_group_on_a_list_shows_its_effect_first_then_counts_its_members(
+    site: Site, page: Page
+) -> None:
+    seller = site.seller()
+    product = site.product(seller, "CloudDB", "Basic")
+    targets.set_product_target(site.db, seller.actor, product.product_id, Target.SPECIFIED)
+    alice = site.account("alice_wang")
+    group = groups.create_group(site.db, seller.actor, "Pilots")
+    groups.add_member(site.db, seller.actor, group.group_id, alice.account_id, "alice_wang")
+    spec = product.specifications[0].specification_id
+    sign_in(page, site, seller.token)
+    page.goto(site.url(f"/console/products/{product.product_id}"))
+    page.get_by_role("button", name="Add Group").click()
+    page.get_by_label("Customer group").select_option(label="Pilots (1)")
+    page.locator("#add-group-dialog").get_by_role("button", name="OK").click()
+    # R14: the effect, before anything changes.
+    expect(page.locator("[data-figure=gains]")).to_have_text("1 account")
+    assert not decisions.check_from_database(site.db, alice.account_id, spec).allowed
+    page.get_by_role("button", name="Add").click()
+    expect(page.locator("#users [role=status]")).to_contain_text("Put the group Pilots")
+    expect(page.locator("[data-group-id]")).to_contain_text("1 member")
+    assert decisions.check_from_database(site.db, alice.account_id, spec).allowed
+
+    page.get_by_role("link", name="Remove the group Pilots from this list").click()
+    expect(page.locator("[data-figure=losses]")).to_have_text("1 account")
+    page.get_by_role("button", name="Remove").click()
+    expect(page.locator("#users [role=status]")).to_contain_text("Took the group Pilots off")
+    assert not decisions.check_from_database(site.db, alice.account_id, spec).allowed
+
+
+def test_a_list_holding_a_group_fits_narrow_and_wide_screens(
+    site: Site, sized_page: Page, width: str
+) -> None:
+    seller = site.seller()
+    product = site.product(seller, "Enterprise Suite", "Team")
+    targets.set_product_target(site.db, seller.actor, product.product_id, Target.ENTERPRISE)
+    spec = product.specifications[0].specification_id
+    targets.set_specification_setting(
+        site.db, seller.actor, product.product_id, spec, Setting.SPECIFIED
+    )
+    person = site.account("individual_one")
+    group = groups.create_group(site.db, seller.actor, "Design partners for the spring pilot")
+    groups.add_member(site.db, seller.actor, group.group_id, person.account_id, "individual_one")
+    groups.attach_group(site.db, seller.actor, product.product_id, spec, group.group_id)
+    sign_in(sized_page, site, seller.token)
+    sized_page.goto(site.url(f"/console/products/{product.product_id}/specifications/{spec}"))
+    # R6 at check time: the list says the individual member does not count here.
+    expect(sized_page.locator("[data-group-id]")).to_contain_text("do not count here")
+    screenshot(sized_page, f"list-with-group-{width}")
+    assert serious_violations(sized_page) == []
+    assert sideways_overflow(sized_page) == 0

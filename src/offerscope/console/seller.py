@@ -33,7 +33,7 @@ from offerscope.console.web import (
 )
 from offerscope.domain.errors import NotFound
 from offerscope.domain.windows import EntryStatus
-from offerscope.services import associations, products, specified_users, targets
+from offerscope.services import associations, groups, products, specified_users, targets
 from offerscope.services.actors import Actor
 from offerscope.services.ownership import SPECIFICATION_NOT_FOUND
 from offerscope.services.views import AssociationsView, SpecificationTargetView, TargetCustomersView
@@ -225,6 +225,7 @@ def owner_page(
         "editable": spec is None or spec.editable,
         "forms": forms,
         "users": users,
+        "seller_groups": groups.list_groups(db, actor) if users.active else [],
         "users_q": users_q,
         "users_status": users_status or "",
         "statuses": STATUSES,
