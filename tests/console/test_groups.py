@@ -57,8 +57,13 @@ def test_r17_a_seller_makes_a_group_adds_a_member_and_it_counts_on_a_list(
     assert groups.get_group(site.db, seller.actor, group_id).members == 1
 
     page.locator(f"tr[data-account-id='{alice.account_id}']").get_by_role(
-        "button", name="Remove alice_wang"
+        "link", name="Remove alice_wang"
     ).click()
+    # R14: the effect on every list holding the group, before anything changes.
+    expect(page.locator("[data-figure=losses]")).to_have_text("1 account")
+    expect(page.locator(".impact")).to_contain_text("CloudDB / Basic")
+    assert decisions.check_from_database(site.db, alice.account_id, spec).allowed
+    page.get_by_role("button", name="Remove").click()
     expect(page.locator("#members [role=status]")).to_contain_text("Removed alice_wang")
     assert not decisions.check_from_database(site.db, alice.account_id, spec).allowed
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from offerscope.console.preview import dry_run, preview_of
 from offerscope.console.seller import FormState, FormText
 from offerscope.console.web import (
     ConsoleRoute,
@@ -187,6 +189,25 @@ def add_member(
         text = f"{user.account_name} ({user.account_id}) is a member; its dates are as entered now."
     flash(request, text, near="members")
     return redirect(_path(group_id) + "#members")
+
+
+@router.get("/groups/{group_id}/members/{account_id}/remove")
+def confirm_remove_member(
+    request: Request, group_id: str, account_id: str, actor: SellerSession
+) -> Response:
+    """R14: what taking the member out would do on every list holding the group, first."""
+    db = get_db(request)
+    view = groups.get_group(db, actor, group_id)
+    removed, impact = dry_run(lambda: groups.remove_member(db, actor, group_id, account_id))
+    named = [s.specification_id for s in impact.specifications] if impact else []
+    context = {
+        "group": view,
+        "removed": removed,
+        "preview": preview_of(db, impact, groups.specification_names(db, actor, named)),
+        "action": f"{_path(group_id)}/members/{quote(removed.account_id, safe='')}/remove",
+        "nav": "groups",
+    }
+    return render(request, "group_remove.html", context)
 
 
 @router.post("/groups/{group_id}/members/{account_id}/remove")
