@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bench.lists import database
+from bench.lists import database, timed
 from offerscope.bootstrap import Backend
 from offerscope.domain.targets import Target
 from offerscope.services import groups, products, sellers, targets
@@ -60,16 +58,6 @@ def fill_group(backend: Backend, actor: Actor, group_id: str, count: int) -> lis
     return made
 
 
-def timed(run: Callable[[], object]) -> float:
-    """The median of RUNS runs, in milliseconds."""
-    times = []
-    for _ in range(RUNS):
-        began = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - began) * 1000)
-    return statistics.median(times)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=100_000)
@@ -103,8 +91,8 @@ def main(argv: list[str] | None = None) -> int:
                 groups.remove_member(db, actor, group_id, account_id)
             assert dry.impact is not None and dry.impact.losses.count == 1
 
-        pair = timed(remove_and_add)
-        dry = timed(dry_removal)
+        pair = timed(remove_and_add, RUNS)
+        dry = timed(dry_removal, RUNS)
         rng = random.Random(3)
         checks = [
             (rng.choice(made)[0] if rng.random() < 0.9 else uuid.uuid4().hex, rng.choice(specs))

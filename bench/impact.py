@@ -14,11 +14,8 @@ audience sizes of a product's target page.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 
-from bench.lists import database
+from bench.lists import database, timed
 from bench.offerscope_api import Offerscope
 from bench.world import generate
 from offerscope.domain.targets import Target
@@ -27,15 +24,6 @@ from offerscope.storage.unit_of_work import dry_running
 
 RUNS = 11
 GOALS_MS = {"target dry run": 20.0, "removal dry run": 2.0, "audience sizes": 5.0}
-
-
-def timed(run: Callable[[], object]) -> float:
-    times = []
-    for _ in range(RUNS):
-        began = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - began) * 1000)
-    return statistics.median(times)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,11 +72,11 @@ def main(argv: list[str] | None = None) -> int:
             specified_users.add_specified_user(db, owner, listed.product_id, None, account_id, name)
 
         figures = {
-            "target dry run": timed(target_dry),
-            "target write and back (two writes)": timed(target_write),
-            "removal dry run": timed(removal_dry),
-            "removal write and add back (two writes)": timed(removal_write),
-            "audience sizes": timed(lambda: index.audience_sizes(product.product_id)),
+            "target dry run": timed(target_dry, RUNS),
+            "target write and back (two writes)": timed(target_write, RUNS),
+            "removal dry run": timed(removal_dry, RUNS),
+            "removal write and add back (two writes)": timed(removal_write, RUNS),
+            "audience sizes": timed(lambda: index.audience_sizes(product.product_id), RUNS),
         }
         store.close()
     accounts = len(world.accounts)

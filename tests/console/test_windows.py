@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import Page, expect
 
-from offerscope.console.seller_lists import NOT_A_MOMENT, read_utc
+from offerscope.console.entry_form import NOT_A_MOMENT, read_utc
 from offerscope.domain.errors import Invalid
 from offerscope.domain.targets import AccountType, Setting, Target
 from offerscope.services import decisions, specified_users, targets

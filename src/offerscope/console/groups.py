@@ -14,6 +14,7 @@ from fastapi import APIRouter, File, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from offerscope.console.entry_form import entry_values, read_entry, refused_field
 from offerscope.console.preview import dry_run, preview_of
 from offerscope.console.seller import FormState, FormText
 from offerscope.console.web import (
@@ -29,15 +30,12 @@ from offerscope.console.web import (
     size_param,
 )
 from offerscope.domain.errors import Conflict, Invalid, OfferscopeError
-from offerscope.domain.names import normalize_account_id, normalize_account_name
-from offerscope.domain.windows import Window, read_window
 from offerscope.services import groups
 from offerscope.services.actors import Actor
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
 
 MEMBERS_PAGE = 20
-MEMBER_FIELDS = ("account_name", "account_id", "valid_from", "valid_until")
 
 
 def _path(group_id: str) -> str:
@@ -140,16 +138,6 @@ def delete_group(
     return redirect("/console/groups")
 
 
-def _window(values: dict[str, str]) -> Window:
-    """R16: the form's start and end, UTC (the page says so), either may be empty."""
-    return read_window(*(_utc(values[name]) for name in ("valid_from", "valid_until")))
-
-
-def _utc(local: str) -> str | None:
-    """A datetime-local field's value (`2027-03-31T23:59`) as RFC 3339 in UTC."""
-    return f"{local}:00Z" if len(local) == 16 else (local or None)
-
-
 @router.post("/groups/{group_id}/members")
 def add_member(
     request: Request,
@@ -160,26 +148,16 @@ def add_member(
     valid_from: FormText = "",
     valid_until: FormText = "",
 ) -> Response:
-    values = dict(
-        zip(MEMBER_FIELDS, (account_name, account_id, valid_from, valid_until), strict=True)
-    )
+    values = entry_values(account_name, account_id, valid_from, valid_until)
     errors: dict[str, str] = {}
-    for name, check in (
-        ("account_name", normalize_account_name),
-        ("account_id", normalize_account_id),
-    ):
-        try:
-            check(values[name])
-        except Invalid as error:
-            errors[name] = error.message
+    window = read_entry(values, errors)
     if not errors:
         try:
             added = groups.add_member(
-                get_db(request), actor, group_id, account_id, account_name, _window(values)
+                get_db(request), actor, group_id, account_id, account_name, window
             )
         except (Invalid, Conflict) as error:
-            where = error.details.get("field")
-            errors[where if where in MEMBER_FIELDS else "general"] = error.message
+            refused_field(error, errors)
     if errors:
         forms = {"member": FormState(values, errors)}
         return _group_page(request, actor, group_id, forms, 422)

@@ -6,12 +6,12 @@ with a dialog open and its errors beside the fields when the use case refuses.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request, Response
 
+from offerscope.console.entry_form import entry_values, read_entry, refused_field
 from offerscope.console.preview import dry_run, preview_of, preview_page
 from offerscope.console.seller import (
     Forms,
@@ -23,8 +23,7 @@ from offerscope.console.seller import (
 )
 from offerscope.console.web import ConsoleRoute, SellerSession, flash, get_db, redirect
 from offerscope.domain.errors import Conflict, Invalid
-from offerscope.domain.names import normalize_account_id, normalize_account_name
-from offerscope.domain.windows import ALWAYS, Window, describe
+from offerscope.domain.windows import Window, describe
 from offerscope.services import associations, specified_users, targets
 from offerscope.services.actors import Actor
 from offerscope.services.views import AddedUser, TargetCustomersView
@@ -37,39 +36,6 @@ FormList = Annotated[list[str] | None, Form()]
 CHOOSE_TO_ASSOCIATE = "Choose at least one to associate."
 
 # --- specified users (R5, R6) -----------------------------------------------------------------
-
-USER_FIELDS = ("account_name", "account_id", "valid_from", "valid_until")
-
-# R16 in the console: a window's ends are entered in datetime-local fields, read as UTC (the
-# page says so), and shown in UTC everywhere (`moment_text`), as history and refusals are.
-NOT_A_MOMENT = "Enter a date and time, for example 2027-03-31 00:00 (UTC)."
-END_BEFORE_START = "The end must be after the start."
-
-
-def read_utc(text: str, name: str) -> datetime | None:
-    """A datetime-local field's value as a UTC moment; None if it is empty."""
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise Invalid("invalid_window", NOT_A_MOMENT, field=name) from None
-    return moment.replace(tzinfo=UTC) if moment.utcoffset() is None else moment
-
-
-def _window(values: dict[str, str], errors: dict[str, str]) -> Window:
-    """The Add User form's window, noting what is wrong with it in `errors`."""
-    ends: dict[str, datetime | None] = {}
-    for name in ("valid_from", "valid_until"):
-        try:
-            ends[name] = read_utc(values[name], name)
-        except Invalid as error:
-            errors[name] = error.message
-    start, end = ends.get("valid_from"), ends.get("valid_until")
-    if start is not None and end is not None and end <= start:
-        errors["valid_until"] = END_BEFORE_START
-    return ALWAYS if errors else Window(start, end)
 
 
 def _added_text(added: AddedUser) -> tuple[str, str]:
@@ -86,16 +52,7 @@ def _added_text(added: AddedUser) -> tuple[str, str]:
 
 def _add_user(request: Request, actor: Actor, ref: OwnerRef, values: dict[str, str]) -> Response:
     errors: dict[str, str] = {}
-    # Every field is checked first, so that all their errors show at once.
-    for name, check in (
-        ("account_name", normalize_account_name),
-        ("account_id", normalize_account_id),
-    ):
-        try:
-            check(values[name])
-        except Invalid as error:
-            errors[name] = error.message
-    window = _window(values, errors)
+    window = read_entry(values, errors)
     if not errors:
         try:
             added = specified_users.add_specified_user(
@@ -108,8 +65,7 @@ def _add_user(request: Request, actor: Actor, ref: OwnerRef, values: dict[str, s
                 window,
             )
         except (Invalid, Conflict) as error:
-            where = error.details.get("field")
-            errors[where if where in USER_FIELDS else "general"] = error.message
+            refused_field(error, errors)
     if errors:
         return owner_page(request, actor, ref, Forms(user=FormState(values, errors)), 422)
     text, kind = _added_text(added)
@@ -127,19 +83,8 @@ def add_product_user(
     valid_from: FormText = "",
     valid_until: FormText = "",
 ) -> Response:
-    values = _user_values(account_name, account_id, valid_from, valid_until)
+    values = entry_values(account_name, account_id, valid_from, valid_until)
     return _add_user(request, actor, OwnerRef(product_id), values)
-
-
-def _user_values(
-    account_name: str, account_id: str, valid_from: str, valid_until: str
-) -> dict[str, str]:
-    return {
-        "account_name": account_name,
-        "account_id": account_id,
-        "valid_from": valid_from,
-        "valid_until": valid_until,
-    }
 
 
 @router.post("/products/{product_id}/specifications/{specification_id}/users")
@@ -153,7 +98,7 @@ def add_specification_user(
     valid_from: FormText = "",
     valid_until: FormText = "",
 ) -> Response:
-    values = _user_values(account_name, account_id, valid_from, valid_until)
+    values = entry_values(account_name, account_id, valid_from, valid_until)
     return _add_user(request, actor, OwnerRef(product_id, specification_id), values)
 
 
