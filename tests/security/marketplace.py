@@ -13,6 +13,7 @@ from offerscope.domain.targets import AccountType, Setting, Target
 from offerscope.services import (
     accounts,
     associations,
+    groups,
     orders,
     products,
     sellers,
@@ -45,6 +46,8 @@ class Marketplace:
     paid_order: str
     refunded_order: str
     ids: dict[str, list[str]] = field(default_factory=dict)
+    # R17: a group with ENTERPRISE on Vault's list, an empty one on Lab's, one on no list.
+    own_groups: list[str] = field(default_factory=list)
 
 
 def seed(db: Database) -> Marketplace:
@@ -78,6 +81,13 @@ def seed(db: Database) -> Marketplace:
     associations.add_associations(db, seller, backup.product_id, None, [pid])
 
     theirs = products.create_product(db, rival, "Theirs", ["Their Spec"])
+
+    partners, pilots, spare_group = (
+        groups.create_group(db, seller, name).group_id for name in ("Partners", "Pilots", "Spare")
+    )
+    groups.add_member(db, seller, partners, ENTERPRISE[0], ENTERPRISE[1])
+    groups.attach_group(db, seller, vault.product_id, None, partners)
+    groups.attach_group(db, seller, pid, lab, pilots)
 
     issued = {
         "operator": tokens.create_token(db, Role.OPERATOR),
@@ -116,7 +126,9 @@ def seed(db: Database) -> Marketplace:
         paid_order=paid,
         refunded_order=refunded,
     )
+    market.own_groups = [partners, pilots, spare_group]
     market.ids = {
+        "group_id": market.own_groups,
         "product_id": [*own_products, market.other_product],
         "other_product_id": [*own_products, market.other_product],
         "specification_id": [*own_specifications, market.other_specification],

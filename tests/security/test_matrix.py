@@ -50,6 +50,7 @@ class Entry:
     ok: int
     call: Callable[[Marketplace], Call] = lambda m: Call()
     owned: bool = False  # the path names a seller's product (R9)
+    not_found: str = "product_not_found"  # what another seller is told (R9: as if absent)
 
 
 def _own(m: Marketplace, **more: str) -> dict[str, str]:
@@ -72,6 +73,15 @@ def _club(m: Marketplace) -> dict[str, str]:
     return _own(m, specification_id=m.own_specifications[3])  # setting associated
 
 
+def _partners(m: Marketplace) -> dict[str, str]:
+    return {"group_id": m.own_groups[0]}  # ENTERPRISE is a member; on Vault's list
+
+
+def _group_entry(ok: int, call: Callable[[Marketplace], Call]) -> Entry:
+    return Entry("seller", ok, call, owned=True, not_found="group_not_found")
+
+
+G = "/v1/customer-groups"
 P = "/v1/products/{product_id}"
 S = P + "/specifications/{specification_id}"
 NEW_ACCOUNT = {"account_id": "b" * 32, "account_name": "new_account", "account_type": "individual"}
@@ -206,6 +216,44 @@ MATRIX: dict[tuple[str, str], Entry] = {
         owned=True,
     ),
     ("GET", P + "/history"): Entry("seller", 200, lambda m: Call(_own(m)), owned=True),
+    # R17: the seller's customer groups; another seller's answer 404 as if absent.
+    ("POST", G): Entry("seller", 201, lambda m: Call(json={"name": "New Group"})),
+    ("GET", G): Entry("seller", 200),
+    ("GET", G + "/{group_id}"): _group_entry(200, lambda m: Call(_partners(m))),
+    ("PATCH", G + "/{group_id}"): _group_entry(
+        200, lambda m: Call(_partners(m), json={"name": "Renamed"})
+    ),
+    ("DELETE", G + "/{group_id}"): _group_entry(
+        204,
+        lambda m: Call({"group_id": m.own_groups[2]}),  # on no list
+    ),
+    ("GET", G + "/{group_id}/members"): _group_entry(200, lambda m: Call(_partners(m))),
+    ("POST", G + "/{group_id}/members"): _group_entry(
+        201,
+        lambda m: Call(_partners(m), json={"account_id": SPARE[0], "account_name": SPARE[1]}),
+    ),
+    ("DELETE", G + "/{group_id}/members/{account_id}"): _group_entry(
+        204, lambda m: Call({**_partners(m), "account_id": ENTERPRISE[0]})
+    ),
+    ("POST", G + "/{group_id}/members/import"): _group_entry(
+        200, lambda m: Call(_partners(m), csv=f"{SPARE[0]},{SPARE[1]}\n")
+    ),
+    ("GET", G + "/{group_id}/members/export"): _group_entry(200, lambda m: Call(_partners(m))),
+    ("GET", G + "/{group_id}/history"): _group_entry(200, lambda m: Call(_partners(m))),
+    ("DELETE", P + "/specified-users/groups/{group_id}"): Entry(
+        "seller",
+        204,
+        lambda m: Call({"product_id": _vault(m), **_partners(m)}),
+        owned=True,
+    ),
+    ("DELETE", S + "/specified-users/groups/{group_id}"): Entry(
+        "seller", 204, lambda m: Call({**_lab(m), "group_id": m.own_groups[1]}), owned=True
+    ),
+    # R19: each seller's own configuration; an empty document names nothing, changes nothing.
+    ("GET", "/v1/config"): Entry("seller", 200),
+    ("PUT", "/v1/config"): Entry(
+        "seller", 200, lambda m: Call(json={"version": 1, "products": []})
+    ),
 }
 
 
@@ -281,7 +329,7 @@ def _expected(entry: Entry, caller: str) -> tuple[int, str | None]:
     if role != entry.role:
         return 403, "forbidden"
     if caller == "other_seller" and entry.owned:
-        return 404, "product_not_found"
+        return 404, entry.not_found
     return entry.ok, None
 
 

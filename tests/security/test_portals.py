@@ -61,6 +61,49 @@ PORTAL_MATRIX: dict[tuple[str, str], str] = {
         "/console/products/{product_id}/specifications/{specification_id}/associations/{other_id}/remove",
     ): "form",
     ("GET", "/console/products/{product_id}/history"): "page",
+    # R14: previews before a change (pages: nothing changes until Confirm).
+    # (A Set form's preview without the form's fields is refused with a page: "preview".)
+    ("GET", "/console/products/{product_id}/target/preview"): "preview",
+    ("GET", "/console/products/{product_id}/specifications/{specification_id}/target/preview"): (
+        "preview"
+    ),
+    ("GET", "/console/products/{product_id}/associations/preview"): "page",
+    (
+        "GET",
+        "/console/products/{product_id}/specifications/{specification_id}/associations/preview",
+    ): "page",
+    ("GET", "/console/products/{product_id}/associations/{other_id}/remove"): "page",
+    (
+        "GET",
+        "/console/products/{product_id}/specifications/{specification_id}/associations/{other_id}/remove",
+    ): "page",
+    # R17: customer groups, and groups on a list.
+    ("GET", "/console/groups"): "page",
+    ("POST", "/console/groups"): "form",
+    ("GET", "/console/groups/{group_id}"): "page",
+    ("GET", "/console/groups/{group_id}/export"): "page",
+    ("POST", "/console/groups/{group_id}/rename"): "form",
+    ("POST", "/console/groups/{group_id}/delete"): "form",
+    ("POST", "/console/groups/{group_id}/import"): "form",
+    ("POST", "/console/groups/{group_id}/members"): "form",
+    ("GET", "/console/groups/{group_id}/members/{account_id}/remove"): "page",
+    ("POST", "/console/groups/{group_id}/members/{account_id}/remove"): "form",
+    ("GET", "/console/products/{product_id}/groups/preview"): "page",
+    ("GET", "/console/products/{product_id}/specifications/{specification_id}/groups/preview"): (
+        "page"
+    ),
+    ("POST", "/console/products/{product_id}/groups"): "form",
+    ("POST", "/console/products/{product_id}/specifications/{specification_id}/groups"): "form",
+    ("GET", "/console/products/{product_id}/groups/{group_id}/remove"): "page",
+    ("POST", "/console/products/{product_id}/groups/{group_id}/remove"): "form",
+    (
+        "GET",
+        "/console/products/{product_id}/specifications/{specification_id}/groups/{group_id}/remove",
+    ): "page",
+    (
+        "POST",
+        "/console/products/{product_id}/specifications/{specification_id}/groups/{group_id}/remove",
+    ): "form",
     ("GET", "/console/{rest:path}"): "not found",
     ("GET", "/store/login"): "public",
     ("POST", "/store/login"): "public form",
@@ -100,7 +143,28 @@ def _url(path: str, market: Marketplace) -> str:
     }
     if "{account_id}" in path and "{specification_id}" not in path:
         values.update(product_id=market.own_products[1], account_id=ENTERPRISE[0])
-    return re.sub(r"\{(\w+)(:\w+)?\}", lambda match: values[match[1]], path)
+    partners, pilots, spare = market.own_groups  # on Vault's list, on Lab's, on none
+    if "{group_id}" in path or path.endswith("/groups/preview") or path.endswith("/groups"):
+        on_spec = "{specification_id}" in path
+        values.update(group_id=pilots if on_spec else partners)
+        if "{product_id}" in path and not on_spec:
+            values.update(product_id=market.own_products[1])  # Vault, set to specified users
+    if "/associations/{other_id}/remove" in path:  # a link that exists: Club-Basic, Backup-Compute
+        if "{specification_id}" in path:
+            values.update(specification_id=market.own_specifications[3])
+        else:
+            values.update(product_id=market.own_products[2], other_id=market.own_product)
+    query = ""
+    if path.endswith("/groups/preview"):  # the group to add comes in the query
+        query = f"?group_id={spare}"
+    if path.endswith("/associations/preview"):  # so do the candidates to associate
+        if "{specification_id}" in path:  # Club (associated), and Pro to associate
+            values.update(specification_id=market.own_specifications[3])
+            query = f"?ids={market.own_specifications[1]}"
+        else:  # Backup (associated), and Vault to associate
+            values.update(product_id=market.own_products[2])
+            query = f"?ids={market.own_products[1]}"
+    return re.sub(r"\{(\w+)(:\w+)?\}", lambda match: values[match[1]], path) + query
 
 
 @pytest.fixture(scope="module")
@@ -163,17 +227,18 @@ def test_who_may_use_which_page(
         assert anonymous.status_code == 403, anonymous.text  # no session, no CSRF token
     elif kind == "not found":
         assert anonymous.status_code == 404
-    elif kind == "page":
+    elif kind in ("page", "preview"):
         assert anonymous.status_code in (302, 303)
         assert anonymous.headers["location"].startswith(f"{portal}/login")
     assert _snapshot(app.state.backend.db) == before
 
-    if portal == "/console" and "{product_id}" in path:
+    if portal == "/console" and ("{product_id}" in path or "{group_id}" in path):
         intruder = _ask(base_url, method, url, cookies["other_seller"])
         assert intruder.status_code == 404, intruder.text
         assert _snapshot(app.state.backend.db) == before, "another seller's request changed data"
         if method == "GET":
-            assert _ask(base_url, method, url, cookies["seller"]).status_code == 200
+            owner = _ask(base_url, method, url, cookies["seller"]).status_code
+            assert owner == 200 if kind != "preview" else owner in (200, 422)
     if portal == "/store" and kind in ("page", "form"):
         # A seller's console session is no store session.
         seller = _ask(base_url, method, url, cookies["seller"])
