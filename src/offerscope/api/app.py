@@ -14,13 +14,13 @@ from starlette.requests import Request
 
 from offerscope.api import docs, dry_run, problems, schemas
 from offerscope.api.deps import Operator
-from offerscope.api.routes import bulk, buyer, operator, seller
+from offerscope.api.routes import bulk, buyer, feed, operator, seller, webhooks
 from offerscope.web.security import Area
 
 # Every error status an endpoint may answer, documented once as problem+json.
 ERROR_RESPONSES = {
     code: {"model": schemas.Problem, "content": {problems.PROBLEM_JSON: {}}}
-    for code in (400, 401, 403, 404, 409, 412, 413, 422, 429, 503)
+    for code in (400, 401, 403, 404, 409, 410, 412, 413, 422, 429, 503)
 }
 # Paths whose bodies are streamed uploads, not bound by the JSON body limit.
 UPLOAD_SUFFIXES = bulk.UPLOAD_SUFFIXES
@@ -31,7 +31,8 @@ def install(app: FastAPI) -> list[Area]:
     """Add the API to `app`; return the areas (its docs) whose security headers it needs."""
     problems.install(app)
     # bulk first: its /v1/accounts/export must not be taken for an account ID.
-    for router in (bulk.router, operator.router, seller.router, buyer.router):
+    routers = (bulk.router, operator.router, seller.router, buyer.router)
+    for router in (*routers, feed.router, webhooks.router):
         app.include_router(router)
 
     @app.get("/healthz", response_model=schemas.Health, tags=["service"])

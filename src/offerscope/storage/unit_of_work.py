@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from offerscope.domain.impact import NO_IMPACT, Impact
-from offerscope.storage import changelog
+from offerscope.storage import changelog, feed
 from offerscope.storage.changes import Change
 from offerscope.storage.database import WRITE_OPTION, create_database_engine
 from offerscope.storage.tables import HistoryRow
@@ -99,6 +99,8 @@ class UnitOfWork:
                 self.history[-1].impact = json.dumps(impact.counts())
         # The change log's counter is taken last, just before COMMIT (see `changelog`).
         revision = changelog.append(self.session, self._changes) if self._changes else None
+        if revision is not None:  # R18: the feed is written with the revision it belongs to
+            feed.record(self.session, revision, self.history, self._changes)
         hold = _HOLD.get()
         if hold is not None:
             self.session.flush()
