@@ -25,7 +25,7 @@ from offerscope.services.feed import change_view
 from offerscope.services.ids import new_id, utcnow
 from offerscope.services.paging import keyset_cursors, read_position
 from offerscope.services.views import Page
-from offerscope.storage import changelog, feed
+from offerscope.storage import feed
 from offerscope.storage import webhooks as store
 from offerscope.storage.tables import ChangeFeedRow, WebhookDeliveryRow, WebhookRow
 from offerscope.storage.unit_of_work import Database
@@ -76,8 +76,10 @@ def register(db: Database, url: str, events: list[str], secret: str) -> WebhookV
     url, chosen = rules.check_url(url), rules.check_events(events)
     secret = rules.check_secret(secret)
     with db.writing() as uow:
-        head = changelog.current_revision(uow.session)
-        row = store.add(uow.session, new_id("whk"), url, json.dumps(chosen), secret, utcnow(), head)
+        start = feed.head_cursor(uow.session)
+        row = store.add(
+            uow.session, new_id("whk"), url, json.dumps(chosen), secret, utcnow(), start
+        )
         uow.commit()
         return _view(row)
 

@@ -352,6 +352,13 @@ def page(session: Session, after: int, limit: int, seller_pk: int | None) -> Fee
     return FeedPage(rows, head, pruned_through(session))
 
 
+def head_cursor(session: Session) -> tuple[int, int]:
+    """The cursor just after everything committed so far (a new webhook's start)."""
+    revision = changelog.current_revision(session)
+    last = session.scalar(select(func.max(ChangeFeedRow.pk)))
+    return revision, int(last or 0)
+
+
 def after_cursor(
     session: Session, after_revision: int, after_pk: int, limit: int
 ) -> list[ChangeFeedRow]:

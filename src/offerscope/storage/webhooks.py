@@ -27,7 +27,7 @@ def add(
     events: str,
     secret: str,
     now: datetime,
-    after_revision: int,
+    start: tuple[int, int],
 ) -> WebhookRow:
     row = WebhookRow(
         webhook_id=webhook_id,
@@ -35,8 +35,8 @@ def add(
         events=events,
         secret=secret,
         created_at=now,
-        after_revision=after_revision,
-        after_pk=0,
+        after_revision=start[0],
+        after_pk=start[1],
         next_try_at=now,
         failing=False,
     )
