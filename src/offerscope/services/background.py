@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from functools import partial
 
@@ -20,6 +20,7 @@ import httpx
 from offerscope.services import feed
 from offerscope.services.webhooks import DeliveryWorker, RetryPolicy
 from offerscope.settings import Settings
+from offerscope.storage.changes import Change
 from offerscope.storage.unit_of_work import Database
 
 _log = logging.getLogger(__name__)
@@ -46,17 +47,20 @@ class Background:
         self._db = db
         self._settings = settings
         self._stopping = threading.Event()
+        self._wake = threading.Condition()
+        self._commits = 0  # this process's commits so far: a delivery thread wakes on one
         self._threads: list[threading.Thread] = []
         self._clients: list[httpx.Client] = []
 
     def start(self) -> Background:
+        self._db.listeners.append(self)  # wake deliveries on this process's own commits
         self._spawn("offerscope-feed", self._upkeep)
         for number in range(DELIVERERS):
             policy = policy_of(self._settings)
             # Only the registered URL: no redirects followed, a timeout on every request.
             client = httpx.Client(timeout=policy.timeout, follow_redirects=False)
             self._clients.append(client)
-            worker = DeliveryWorker(self._db, policy, client)
+            worker = DeliveryWorker(self._db, policy, client, self._until_commit)
             self._spawn(f"offerscope-webhooks-{number}", partial(self._deliver, worker))
         return self
 
@@ -77,15 +81,33 @@ class Background:
                 _log.exception("change feed upkeep failed")
             self._stopping.wait(WINDOW_EVERY)
 
+    def _until_commit(self, seconds: float) -> None:
+        """Sleep until this process commits something, or for `seconds`."""
+        with self._wake:
+            self._wake.wait(seconds)
+
     def _deliver(self, worker: DeliveryWorker) -> None:
         while not self._stopping.is_set():
+            seen = self._commits
             try:
                 busy = worker.run_once()
             except Exception:
                 _log.exception("webhook delivery failed")
                 busy = False
             if not busy:
-                self._stopping.wait(IDLE_POLL)
+                with self._wake:  # other processes' commits are found by the next poll
+                    if self._commits == seen:
+                        self._wake.wait(IDLE_POLL)
+
+    # --- ChangeListener --------------------------------------------------------------------
+
+    def changes_committed(self, revision: int, changes: Sequence[Change]) -> None:
+        with self._wake:
+            self._commits += 1
+            self._wake.notify_all()
+
+    def close(self) -> None:
+        self._stopping.set()
 
     def stop(self) -> None:
         self._stopping.set()

@@ -13,10 +13,12 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
+from sqlalchemy.orm import Session
 
 from offerscope.domain import webhooks as rules
 from offerscope.domain.errors import NotFound
@@ -179,8 +181,18 @@ class DeliveryWorker:
     """Delivers due endpoints' changes; any number of them, in any processes, share the work."""
 
     BATCH = 100
+    LINGER = 0.5  # seconds an endpoint is kept after its last change, waiting for the next
+    LOOK_EVERY = 0.05
+    RECORD_EVERY = 0.2
 
-    def __init__(self, db: Database, policy: RetryPolicy, client: httpx.Client) -> None:
+    def __init__(
+        self,
+        db: Database,
+        policy: RetryPolicy,
+        client: httpx.Client,
+        wait: Callable[[float], object] = time.sleep,
+    ) -> None:
+        self._wait = wait  # sleeps until a commit of this process, or for the seconds given
         self._db = db
         self._policy = policy
         self._client = client
@@ -201,73 +213,96 @@ class DeliveryWorker:
         return True
 
     def _deliver(self, hook_pk: int, url: str, secret: str, events: list[str]) -> None:
-        cursor: tuple[int, int] | None = None
+        """Deliver the endpoint's changes in order while it has any; then, still holding the
+        lease, look for more for `LINGER` seconds (a steady stream is then delivered without a
+        claim for each change) before letting it go. Outcomes are recorded every
+        `RECORD_EVERY` seconds (a crash before then only delivers those again)."""
         with self._db.reading() as uow:
             hook = uow.session.get(WebhookRow, hook_pk)
             if hook is None:
                 return
             cursor = (hook.after_revision, hook.after_pk)
-            changes = feed.after_cursor(uow.session, *cursor, self.BATCH)
-            uow.session.expunge_all()  # read once, used while no transaction is open
-        for change in changes:
-            if not rules.wants(events, change.kind):
-                cursor = (change.revision, change.pk)
+        delivered: list[ChangeFeedRow] = []
+        recorded_at = idle_since = time.monotonic()
+        while time.monotonic() - idle_since < self.LINGER:
+            with self._db.reading() as uow:
+                changes = feed.after_cursor(uow.session, *cursor, self.BATCH)
+                uow.session.expunge_all()  # read once, used while no transaction is open
+            if not changes:
+                self._wait(self.LOOK_EVERY)
                 continue
-            error = post(self._client, url, secret, body_of(change))
-            if not self._record(hook_pk, change, cursor, error):
-                return  # failed (tried again later), or another process took over
-            cursor = (change.revision, change.pk)
-        self._finish(hook_pk, cursor)
+            for change in changes:
+                if rules.wants(events, change.kind):
+                    error = post(self._client, url, secret, body_of(change))
+                    if error is not None:  # tried again later, from this change on
+                        self._record(hook_pk, delivered, cursor, failed=(change, error))
+                        return
+                    delivered.append(change)
+                cursor = (change.revision, change.pk)
+                if time.monotonic() - recorded_at >= self.RECORD_EVERY:
+                    if not self._record(hook_pk, delivered, cursor):
+                        return  # another process took over (this one was too slow)
+                    delivered, recorded_at = [], time.monotonic()
+            idle_since = time.monotonic()
+        self._record(hook_pk, delivered, cursor, release=True)
 
     def _record(
-        self, hook_pk: int, change: ChangeFeedRow, skipped: tuple[int, int], error: str | None
+        self,
+        hook_pk: int,
+        delivered: list[ChangeFeedRow],
+        cursor: tuple[int, int],
+        *,
+        failed: tuple[ChangeFeedRow, str] | None = None,
+        release: bool = False,
     ) -> bool:
-        """Log one attempt; move the cursor past it if it was delivered. False to stop."""
+        """Log the attempts, move the endpoint's cursor to `cursor` and renew (or, after a
+        failure or with `release`, let go) the lease; False if the lease was lost."""
         now = utcnow()
         with self._db.writing() as uow:
             session = uow.session
             hook = store.held(session, hook_pk, self.owner)
             if hook is None:
                 return False
-            row = store.delivery(session, hook_pk, change.pk)
-            if row is None:
-                row = WebhookDeliveryRow(
-                    webhook_pk=hook_pk,
-                    feed_pk=change.pk,
-                    revision=change.revision,
-                    kind=change.kind,
-                    status=store.RETRYING,
-                    attempts=0,
-                    first_try_at=now,
-                    last_try_at=now,
-                )
-                session.add(row)
-            row.attempts += 1
-            row.last_try_at = now
-            row.last_error = error
-            if error is None:
+            for change in delivered:
+                row = self._attempt(session, hook_pk, change, now, None)
                 row.status, row.next_try_at = store.DELIVERED, None
-                hook.after_revision, hook.after_pk = change.revision, change.pk
+            hook.after_revision, hook.after_pk = cursor
+            hook.lease_until = now + self._policy.lease
+            if delivered:
                 hook.failing, hook.failing_since = False, None
-                hook.lease_until = now + self._policy.lease
-            else:
+            if failed is not None:
+                row = self._attempt(session, hook_pk, failed[0], now, failed[1])
                 policy = self._policy
                 wait = rules.retry_delay(row.attempts, policy.backoff, policy.backoff_max)
                 row.next_try_at = hook.next_try_at = now + timedelta(seconds=wait)
-                hook.after_revision, hook.after_pk = skipped
                 if now - row.first_try_at >= policy.failing_after and not hook.failing:
                     hook.failing, hook.failing_since = True, now
+            if failed is not None or release:
                 hook.lease_owner, hook.lease_until = None, None
             session.commit()
-        return error is None
+        return True
 
-    def _finish(self, hook_pk: int, cursor: tuple[int, int]) -> None:
-        with self._db.writing() as uow:
-            hook = store.held(uow.session, hook_pk, self.owner)
-            if hook is not None:
-                hook.after_revision, hook.after_pk = cursor
-                hook.lease_owner, hook.lease_until = None, None
-                uow.session.commit()
+    @staticmethod
+    def _attempt(
+        session: Session, hook_pk: int, change: ChangeFeedRow, now: datetime, error: str | None
+    ) -> WebhookDeliveryRow:
+        """The delivery log's row for this change, with one more attempt counted."""
+        row = store.delivery(session, hook_pk, change.pk)
+        if row is None:
+            row = WebhookDeliveryRow(
+                webhook_pk=hook_pk,
+                feed_pk=change.pk,
+                revision=change.revision,
+                kind=change.kind,
+                status=store.RETRYING,
+                attempts=0,
+                first_try_at=now,
+                last_try_at=now,
+            )
+            session.add(row)
+        row.attempts += 1
+        row.last_try_at, row.last_error = now, error
+        return row
 
 
 def test_endpoint(url: str, secret: str, timeout: float = 10.0) -> tuple[str | None, str]:
