@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -62,13 +63,15 @@ class _Accounts:
 # --- writing at commit ---------------------------------------------------------------------
 
 
-def record(
-    session: Session, revision: int, entries: Sequence[HistoryRow], changes: Sequence[Change]
-) -> None:
-    """The feed rows of one commit: one per history entry, with the accounts its list edits
-    granted or revoked (R16: an entry whose window does not hold now grants nothing yet)."""
+def prepare(
+    session: Session, entries: Sequence[HistoryRow], changes: Sequence[Change]
+) -> list[dict[str, Any]]:
+    """The feed rows of one commit, but their revision: one per history entry, with the
+    accounts its list edits granted or revoked (R16: an entry whose window does not hold now
+    grants nothing yet). Read before the revision is taken, so that the change log's lock is
+    held no longer for them."""
     if not entries:
-        return
+        return []
     session.flush()
     now = time.time()
     places = _list_places(session, changes)
@@ -93,7 +96,6 @@ def record(
             granted_count = _counted(entry.subject)
         rows.append(
             {
-                "revision": revision,
                 "at": entry.at,
                 "actor": entry.actor,
                 "seller_pk": seller_pk,
@@ -108,7 +110,14 @@ def record(
                 "impact": entry.impact,
             }
         )
-    session.execute(insert(ChangeFeedRow), rows)
+    return rows
+
+
+def record(session: Session, revision: int, rows: list[dict[str, Any]]) -> None:
+    """Store `prepare`'s rows under the revision just taken (keys in revision order: they are
+    drawn under the change log's lock)."""
+    if rows:
+        session.execute(insert(ChangeFeedRow), [{**row, "revision": revision} for row in rows])
 
 
 def _accounts_of(action: str, edits: list[ListEdited | ListReloaded], now: float) -> _Accounts:

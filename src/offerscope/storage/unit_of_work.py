@@ -97,10 +97,12 @@ class UnitOfWork:
             impact = self._impact()
             if impact is not None:
                 self.history[-1].impact = json.dumps(impact.counts())
+        # R18: the feed's rows of this commit, read before the change log's lock is taken.
+        fed = feed.prepare(self.session, self.history, self._changes) if self._changes else []
         # The change log's counter is taken last, just before COMMIT (see `changelog`).
         revision = changelog.append(self.session, self._changes) if self._changes else None
-        if revision is not None:  # R18: the feed is written with the revision it belongs to
-            feed.record(self.session, revision, self.history, self._changes)
+        if revision is not None:
+            feed.record(self.session, revision, fed)
         hold = _HOLD.get()
         if hold is not None:
             self.session.flush()
