@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -47,7 +48,9 @@ class Marketplace:
         )
         self.accounts = 0
 
-    def add_user(self, client: httpx.Client | None = None) -> str:
+    def add_user(
+        self, client: httpx.Client | None = None, window: dict[str, str] | None = None
+    ) -> str:
         self.accounts += 1
         account = {
             "account_id": f"{0xB00C0000 + self.accounts:032x}",
@@ -56,7 +59,11 @@ class Marketplace:
         }
         _ok(self.operator.post("/v1/accounts", json=account), 201)
         path = f"/v1/products/{self.product_id}/specified-users"
-        body = {"account_id": account["account_id"], "account_name": account["account_name"]}
+        body = {
+            "account_id": account["account_id"],
+            "account_name": account["account_name"],
+            **(window or {}),
+        }
         _ok((client or self.seller).post(path, json=body), 201)
         return account["account_id"]
 
@@ -204,3 +211,35 @@ def test_r18_a_stalled_receiver_does_not_stop_decisions(store: Store) -> None:
         f"\ndecisions while the receiver stalls: median {statistics.median(seconds) * 1000:.1f} ms,"
         f" max {max(seconds) * 1000:.1f} ms"
     )
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_r16_r18_a_window_opens_and_closes_once_in_the_feed_of_two_processes(
+    postgres_store: Store,
+) -> None:
+    a, b = postgres_store.serve(), postgres_store.serve()
+    market = Marketplace(postgres_store, a)
+    opens = datetime.now(UTC) + timedelta(seconds=2)
+    closes = opens + timedelta(seconds=1)
+    with running_receiver() as receiver:
+        _register(market.operator, receiver.url, ["window_opened", "window_closed"])
+        account_id = market.add_user(
+            window={"valid_from": _iso(opens), "valid_until": _iso(closes)}
+        )
+        received = receiver.wait_for(2, seconds=30)
+        time.sleep(1.0)  # both processes look again: nothing is published twice
+        received = receiver.delivered()
+    firsts = _in_order_once(received)
+    assert [(c["kind"], c["granted"], c["revoked"]) for c in firsts] == [
+        ("window_opened", [account_id], []),
+        ("window_closed", [], [account_id]),
+    ]
+    assert datetime.fromisoformat(firsts[0]["time"]) >= opens
+    for server in (a, b):
+        kinds = [i["kind"] for i in _feed(postgres_store.client(server), 0)]
+        assert kinds.count("window_opened") == 1 and kinds.count("window_closed") == 1
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
