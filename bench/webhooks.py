@@ -34,7 +34,7 @@ from offerscope.storage.database import migrate
 from offerscope.storage.unit_of_work import Database
 
 GOAL_SECONDS = 1.0
-WRITERS = 4  # writes in flight at once, so that the rate holds when one is slow
+WRITERS = 8  # writes in flight at once, so that the rate holds when one is slow
 SECRET = "bench-secret-of-at-least-16-chars"
 
 
