@@ -144,3 +144,28 @@ def test_r18_bad_parameters_answer_422_and_buyers_403(api: Api) -> None:
     buyer = api.buyer(api.account())
     problem(buyer.get("/v1/changes"), 403, "forbidden")
     problem(api.client().get("/v1/changes"), 401, "unauthenticated")
+
+
+def test_r15_r18_a_replayed_request_is_one_change(api: Api) -> None:
+    seller = new_seller(api)
+    product = new_product(api, seller, "Basic", target=Target.SPECIFIED)
+    account = new_account(api)
+    path = f"/v1/products/{product.product_id}/specified-users"
+    body = {"account_id": account["account_id"], "account_name": account["account_name"]}
+    headers = {"Idempotency-Key": "add-once"}
+    ok(seller.http.post(path, json=body, headers=headers), 201)
+    again = seller.http.post(path, json=body, headers=headers)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    added = [i for i in _all_changes(seller.http) if i["kind"] == "specified_user_added"]
+    assert [i["granted"] for i in added] == [[account["account_id"]]]
+
+
+def test_r14_r18_a_dry_run_is_no_change(api: Api) -> None:
+    seller = new_seller(api)
+    product = new_product(api, seller, "Basic", target=Target.SPECIFIED)
+    account = new_account(api)
+    path = f"/v1/products/{product.product_id}/specified-users?dry_run=true"
+    body = {"account_id": account["account_id"], "account_name": account["account_name"]}
+    ok(seller.http.post(path, json=body))
+    kinds = [i["kind"] for i in _all_changes(seller.http)]
+    assert kinds == ["product_created", "product_target_set"]

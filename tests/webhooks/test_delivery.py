@@ -173,18 +173,27 @@ def test_r18_every_change_once_in_commit_order_across_two_processes(
     a, b = postgres_store.serve(), postgres_store.serve()
     market = Marketplace(postgres_store, a)
     seller_b = postgres_store.client(b, market.seller_token)
+    path = f"/v1/products/{market.product_id}"
     with running_receiver() as receiver:
-        _register(market.operator, receiver.url, ["specified_user_added"])
-        written = [market.add_user(market.seller if n % 2 else seller_b) for n in range(10)]
-        received = receiver.wait_for(10)
+        _register(market.operator, receiver.url)
+        written = [market.add_user(market.seller if n % 2 else seller_b) for n in range(6)]
+        assert seller_b.delete(f"{path}/specified-users/{written[0]}").status_code == 204
+        _ok(market.seller.put(f"{path}/target-customers", json={"target": "all"}))
+        _ok(seller_b.put(f"{path}/target-customers", json={"target": "specified"}))
+        received = receiver.wait_for(9)
     firsts = _in_order_once(received)
-    assert [c["granted"][0] for c in firsts] == written
-    for server in (a, b):
-        items = _feed(postgres_store.client(server), 0)
-        added = [i["granted"][0] for i in items if i["kind"] == "specified_user_added"]
-        assert added == written
-        revisions = [i["revision"] for i in items]
-        assert revisions == sorted(revisions)
+    expected: list[tuple[str, list[str], list[str]]] = [
+        ("specified_user_added", [a], []) for a in written
+    ] + [
+        ("specified_user_removed", [], [written[0]]),
+        ("product_target_set", [], []),
+        ("product_target_set", [], []),
+    ]
+    assert [(c["kind"], c["granted"], c["revoked"]) for c in firsts] == expected
+    for server in (a, b):  # each process's feed: the same changes, once each, in order
+        items = _feed(postgres_store.client(server), firsts[0]["revision"] - 1)
+        assert [i["revision"] for i in items] == [c["revision"] for c in firsts]
+        assert [i["kind"] for i in items] == [c["kind"] for c in firsts]
 
 
 @pytest.mark.slow
