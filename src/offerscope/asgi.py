@@ -15,5 +15,8 @@ def create() -> FastAPI:
     app = create_app(settings)
     app.state.backend.index.refresh()  # build the decision index before the first request
     if settings.background_tasks:  # R18: windows published, the feed pruned, webhooks fed
-        app.state.background = Background(app.state.backend.db, settings).start()
+        backend = app.state.backend
+        app.state.background = Background(
+            backend.db, settings, backend.index.committed_revision
+        ).start()
     return app

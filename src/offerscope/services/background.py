@@ -28,6 +28,7 @@ _log = logging.getLogger(__name__)
 WINDOW_EVERY = 0.25
 PRUNE_EVERY = 3600.0
 IDLE_POLL = 0.05
+RETRY_CHECK = 0.5
 DELIVERERS = 2
 
 
@@ -43,8 +44,12 @@ def policy_of(settings: Settings) -> RetryPolicy:
 class Background:
     """The threads of one process; `stop` ends them."""
 
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, revision: Callable[[], int] | None = None
+    ) -> None:
         self._db = db
+        # The newest committed revision, cheaply (the decision index's shared probe).
+        self._revision = revision or (lambda: -1)
         self._settings = settings
         self._stopping = threading.Event()
         self._wake = threading.Condition()
@@ -87,17 +92,27 @@ class Background:
             self._wake.wait(seconds)
 
     def _deliver(self, worker: DeliveryWorker) -> None:
+        """Look for work when a new revision committed (on any process: one shared read of
+        the revision), and every `RETRY_CHECK` seconds for retries that fell due."""
+        seen, checked, commits_seen = -1, 0.0, -1
         while not self._stopping.is_set():
-            seen = self._commits
+            commits = self._commits
             try:
-                busy = worker.run_once()
+                revision = self._revision()
+                busy = False
+                news = revision != seen or commits != commits_seen
+                if news or time.monotonic() - checked >= RETRY_CHECK:
+                    seen, checked, commits_seen = revision, time.monotonic(), commits
+                    busy = worker.run_once()
             except Exception:
                 _log.exception("webhook delivery failed")
                 busy = False
-            if not busy:
-                with self._wake:  # other processes' commits are found by the next poll
-                    if self._commits == seen:
-                        self._wake.wait(IDLE_POLL)
+            if busy:
+                commits_seen = -1  # more may be due: look again at once
+                continue
+            with self._wake:  # other processes' commits are seen at the next look
+                if self._commits == commits:
+                    self._wake.wait(IDLE_POLL)
 
     # --- ChangeListener --------------------------------------------------------------------
 
