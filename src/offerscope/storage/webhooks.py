@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, Exists, and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from offerscope.storage.paging import KeysetPage, Mark, Phase, keyset_page
@@ -55,7 +55,7 @@ def find(session: Session, webhook_id: str) -> WebhookRow | None:
     ).one_or_none()
 
 
-def _pending() -> object:
+def _pending() -> Exists:
     """An endpoint has a change after its cursor."""
     return exists().where(
         or_(
@@ -68,19 +68,19 @@ def _pending() -> object:
     )
 
 
-def _due(now: datetime) -> list[object]:
+def _due(now: datetime) -> list[ColumnElement[bool]]:
     free = or_(WebhookRow.lease_until.is_(None), WebhookRow.lease_until < now)
     return [WebhookRow.next_try_at <= now, free, _pending()]
 
 
 def anything_due(session: Session, now: datetime) -> bool:
     """A read that tells whether `claim` would find work (so idle polls write nothing)."""
-    return session.scalar(select(WebhookRow.pk).where(*_due(now)).limit(1)) is not None  # type: ignore[arg-type]
+    return session.scalar(select(WebhookRow.pk).where(*_due(now)).limit(1)) is not None
 
 
 def claim(session: Session, owner: str, now: datetime, until: datetime) -> WebhookRow | None:
     """Lease one due endpoint to `owner` until `until`, in the caller's transaction."""
-    query = select(WebhookRow).where(*_due(now)).order_by(WebhookRow.next_try_at).limit(1)  # type: ignore[arg-type]
+    query = select(WebhookRow).where(*_due(now)).order_by(WebhookRow.next_try_at).limit(1)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     row = session.scalars(query).one_or_none()

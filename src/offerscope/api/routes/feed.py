@@ -15,7 +15,7 @@ import anyio
 from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 
-from offerscope.api.deps import CheckedText, Db, Index, _actor
+from offerscope.api.deps import Authenticated, CheckedText, Db, Index
 from offerscope.api.schemas import Response
 from offerscope.domain.limits import MAX_PAGE
 from offerscope.services import feed
@@ -57,7 +57,7 @@ class Changes(Response):
         )
 
 
-async def _seller_or_operator(actor: Annotated[Actor, Depends(_actor)]) -> Actor:
+async def _seller_or_operator(actor: Authenticated) -> Actor:
     if actor.role is Role.BUYER:
         raise HttpError(403, "forbidden", "The change feed is for operator and seller tokens.")
     return actor
