@@ -42,13 +42,14 @@ def test_r18_every_kind_of_change_appears_once_in_commit_order(api: Api) -> None
     specified_users.remove_specified_user(api.db, seller.actor, pid, None, first["account_id"])
     csv = f"account_id,account_name\n{second['account_id']},{second['account_name']}\n"
     imports.import_specified_users(api.db, seller.actor, pid, None, io.BytesIO(csv.encode()))
-    add(api.db, seller.actor, pid, None, third["account_id"], third["account_name"], soon)
+    later = Window(None, datetime.now(UTC) + timedelta(seconds=30))  # holds on a slow machine
+    add(api.db, seller.actor, pid, None, third["account_id"], third["account_name"], later)
     targets.set_specification_setting(api.db, seller.actor, lid, basic, Setting.ASSOCIATED)
     associations.add_associations(api.db, seller.actor, lid, basic, [spec_id(linked, "Pro")])
     associations.remove_association(api.db, seller.actor, lid, basic, spec_id(linked, "Pro"))
     targets.set_product_target(api.db, seller.actor, lid, Target.SPECIFIED, reset_conflicting=True)
-    assert feed.publish_windows(api.db, datetime.now(UTC) + timedelta(seconds=2)) is not None
-    assert feed.publish_windows(api.db, datetime.now(UTC) + timedelta(seconds=3)) is None
+    assert feed.publish_windows(api.db, datetime.now(UTC) + timedelta(seconds=31)) is not None
+    assert feed.publish_windows(api.db, datetime.now(UTC) + timedelta(seconds=32)) is None
 
     items = _all_changes(api.operator)
     named = {pid: "product", lid: "linked", other.product_id: "other"}

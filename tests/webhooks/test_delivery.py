@@ -229,7 +229,7 @@ def test_r16_r18_a_window_opens_and_closes_once_in_the_feed_of_two_processes(
 ) -> None:
     a, b = postgres_store.serve(), postgres_store.serve()
     market = Marketplace(postgres_store, a)
-    opens = datetime.now(UTC) + timedelta(seconds=2)
+    opens = datetime.now(UTC) + timedelta(seconds=5)  # after the add commits, even when slow
     closes = opens + timedelta(seconds=1)
     with running_receiver() as receiver:
         _register(market.operator, receiver.url, ["window_opened", "window_closed"])
