@@ -19,6 +19,7 @@ from offerscope.storage.tables import ChangeFeedRow
 from offerscope.storage.unit_of_work import Database
 
 MAX_WAIT_SECONDS = 30.0
+PUBLISH_LAG = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,13 @@ def read_changes(db: Database, actor: Actor, after: int, limit: int) -> ChangesV
 
 
 def publish_windows(db: Database, now: datetime | None = None) -> int | None:
-    """R16 + R18: publish the window openings and closings that passed; their revision."""
-    moment = now or utcnow()
+    """R16 + R18: publish the window openings and closings that passed `PUBLISH_LAG` ago;
+    their revision.
+
+    The lag covers a write still in flight at the boundary: one that judged its entry before
+    the moment commits before the moment is published, so the publication sees it (one that
+    judged it after says so in its own change)."""
+    moment = (now or utcnow()) - PUBLISH_LAG
     with db.reading() as uow:
         if not feed.windows_due(uow.session, moment):
             return None
