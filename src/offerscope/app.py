@@ -57,6 +57,7 @@ def create_app(settings: Settings, backend: Backend | None = None) -> FastAPI:
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
         unlimited_suffixes=api.UPLOAD_SUFFIXES,  # streamed to disk, capped there
+        larger=api.LARGER_BODIES,
     )
     # Checkout's hot path, before the body limit and FastAPI (it keeps to the same limit).
     app.add_middleware(FastDecisions, max_body_bytes=settings.max_body_bytes)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from offerscope.domain.decision import Offer, decide
 from offerscope.domain.limits import check_page_size
@@ -25,6 +25,7 @@ from offerscope.services.views import CatalogProduct, CatalogSpecification, Page
 from offerscope.storage.tables import (
     AccountRow,
     ListEntryRow,
+    ListGroupRow,
     ListRow,
     OrderRow,
     ProductAssociationRow,
@@ -92,28 +93,27 @@ class PreloadedBuyerFacts:
     """Everything about one account that any decision could ask, read up front, at `now`."""
 
     account_type: AccountType
-    product_lists: dict[str, Window]  # the account's entries, by the list owner's ID
-    specification_lists: dict[str, Window]
+    # The account's entries, its own and its groups' (R17), by the list owner's ID.
+    product_lists: dict[str, list[Window]]
+    specification_lists: dict[str, list[Window]]
     bought_products: frozenset[str]
     bought_specifications: frozenset[str]
     now: datetime
 
-    def _counts(self, entry: Window | None) -> bool:
-        return entry is not None and entry.status(self.now) is EntryStatus.ACTIVE
+    def _counts(self, entries: list[Window]) -> bool:
+        return any(entry.status(self.now) is EntryStatus.ACTIVE for entry in entries)
 
     def on_product_list(self, product_id: str) -> bool:
-        return self._counts(self.product_lists.get(product_id))
+        return self._counts(self.product_lists.get(product_id, []))
 
     def on_specification_list(self, specification_id: str) -> bool:
-        return self._counts(self.specification_lists.get(specification_id))
+        return self._counts(self.specification_lists.get(specification_id, []))
 
     def product_list_lapse(self, product_id: str) -> tuple[Lapse, datetime] | None:
-        entry = self.product_lists.get(product_id)
-        return None if entry is None else lapse_of([entry], self.now)
+        return lapse_of(self.product_lists.get(product_id, []), self.now)
 
     def specification_list_lapse(self, specification_id: str) -> tuple[Lapse, datetime] | None:
-        entry = self.specification_lists.get(specification_id)
-        return None if entry is None else lapse_of([entry], self.now)
+        return lapse_of(self.specification_lists.get(specification_id, []), self.now)
 
     def bought_any_product(self, product_ids: frozenset[str]) -> bool:
         return not self.bought_products.isdisjoint(product_ids)
@@ -124,15 +124,29 @@ class PreloadedBuyerFacts:
 
 def _entries(
     session: Session, owner_id: Any, owner_pk: Any, list_owner: Any, account_pk: int
-) -> dict[str, Window]:
-    """The account's entries on lists of one kind, by the owner's public ID."""
-    rows = session.execute(
+) -> dict[str, list[Window]]:
+    """The account's entries on lists of one kind, by the owner's public ID: on the list
+    itself, and on the lists of the groups it holds (R17)."""
+    own = (
         select(owner_id, ListEntryRow.valid_from, ListEntryRow.valid_until)
         .join(ListRow, list_owner == owner_pk)
         .join(ListEntryRow, ListEntryRow.list_pk == ListRow.pk)
         .where(ListEntryRow.account_pk == account_pk)
     )
-    return {owner: Window(start, end) for owner, start, end in rows}
+    members = aliased(ListRow)
+    grouped = (
+        select(owner_id, ListEntryRow.valid_from, ListEntryRow.valid_until)
+        .join(ListRow, list_owner == owner_pk)
+        .join(ListGroupRow, ListGroupRow.list_pk == ListRow.pk)
+        .join(members, members.group_pk == ListGroupRow.group_pk)
+        .join(ListEntryRow, ListEntryRow.list_pk == members.pk)
+        .where(ListEntryRow.account_pk == account_pk)
+    )
+    found: dict[str, list[Window]] = {}
+    for query in (own, grouped):
+        for owner, start, end in session.execute(query):
+            found.setdefault(owner, []).append(Window(start, end))
+    return found
 
 
 def preload_buyer(session: Session, account: AccountRow, now: datetime) -> PreloadedBuyerFacts:

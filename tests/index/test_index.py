@@ -30,6 +30,7 @@ from offerscope.services import (
     associations,
     catalog,
     decisions,
+    groups,
     orders,
     products,
     sellers,
@@ -59,6 +60,7 @@ class World:
     specs: dict[str, list[str]] = field(default_factory=dict)  # product -> its specifications
     buyers: dict[str, Actor] = field(default_factory=dict)
     orders: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)  # R17: customer groups
 
     @property
     def all_specs(self) -> list[str]:
@@ -88,6 +90,11 @@ def make_world(db: Database, *, associated: bool = False) -> World:
         for account_id, name in ACCOUNTS[:2]:  # so that removals have something to remove
             specified_users.add_specified_user(db, world.seller, p0, None, account_id, name)
             specified_users.add_specified_user(db, world.seller, p1, s0, account_id, name)
+    world.groups = [groups.create_group(db, world.seller, f"G{g}").group_id for g in range(2)]
+    if associated:  # a group with a member on a list from the start (R17)
+        account_id, name = ACCOUNTS[2]
+        groups.add_member(db, world.seller, world.groups[0], account_id, name)
+        groups.attach_group(db, world.seller, world.products[0], None, world.groups[0])
     for account_id, _ in ACCOUNTS:
         buyer = tokens.authenticate(db, tokens.create_token(db, Role.BUYER, account_id=account_id))
         assert buyer is not None
@@ -116,6 +123,13 @@ KINDS = [
     "new_spec",
     "product_user_window",
     "spec_user_window",
+    "group_member_add",
+    "group_member_remove",
+    "group_member_window",
+    "group_attach_product",
+    "group_attach_spec",
+    "group_detach_product",
+    "group_detach_spec",
 ]
 
 DAY = timedelta(days=1)
@@ -193,10 +207,34 @@ def apply(world: World, op: Op, *, refusals: bool = False) -> None:
             specified_users.add_specified_user(
                 db, seller, product, spec, account_id, name, window_of(v)
             )
+        elif kind.startswith("group_"):
+            _apply_group(world, kind, product, spec, account_id, name, v)
         elif kind == "new_spec" and len(specs) < 4:
             specs.append(
                 products.add_specification(db, seller, product, f"S{len(specs)}").specification_id
             )
+
+
+def _apply_group(
+    world: World, kind: str, product: str, spec: str, account_id: str, name: str, v: int
+) -> None:
+    """R17's writes: a member in or out of a group (with R16's window), a group on or off a
+    product's or a specification's list."""
+    db, seller, group = world.db, world.seller, world.groups[v % 2]
+    if kind == "group_member_add":
+        groups.add_member(db, seller, group, account_id, name)
+    elif kind == "group_member_remove":
+        groups.remove_member(db, seller, group, account_id)
+    elif kind == "group_member_window":
+        groups.add_member(db, seller, group, account_id, name, window_of(v))
+    elif kind == "group_attach_product":
+        groups.attach_group(db, seller, product, None, group)
+    elif kind == "group_attach_spec":
+        groups.attach_group(db, seller, product, spec, group)
+    elif kind == "group_detach_product":
+        groups.detach_group(db, seller, product, None, group)
+    elif kind == "group_detach_spec":
+        groups.detach_group(db, seller, product, spec, group)
 
 
 def assert_index_matches_tables(world: World, idx: DecisionIndex) -> None:

@@ -14,7 +14,7 @@ from starlette.requests import Request
 
 from offerscope.api import docs, dry_run, problems, schemas
 from offerscope.api.deps import Operator
-from offerscope.api.routes import bulk, buyer, feed, operator, seller, webhooks
+from offerscope.api.routes import bulk, buyer, config, feed, groups, operator, seller, webhooks
 from offerscope.web.security import Area
 
 # Every error status an endpoint may answer, documented once as problem+json.
@@ -25,14 +25,16 @@ ERROR_RESPONSES = {
 # Paths whose bodies are streamed uploads, not bound by the JSON body limit.
 UPLOAD_SUFFIXES = bulk.UPLOAD_SUFFIXES
 MAX_UPLOAD_BYTES = bulk.MAX_UPLOAD_BYTES
+# Paths whose JSON bodies may be larger than the rest (R19's documents).
+LARGER_BODIES = {config.PATH: config.MAX_CONFIG_BYTES}
 
 
 def install(app: FastAPI) -> list[Area]:
     """Add the API to `app`; return the areas (its docs) whose security headers it needs."""
     problems.install(app)
     # bulk first: its /v1/accounts/export must not be taken for an account ID.
-    routers = (bulk.router, operator.router, seller.router, buyer.router)
-    for router in (*routers, feed.router, webhooks.router):
+    routers = (bulk, operator, seller, groups, buyer, config, feed, webhooks)
+    for router in (module.router for module in routers):
         app.include_router(router)
 
     @app.get("/healthz", response_model=schemas.Health, tags=["service"])

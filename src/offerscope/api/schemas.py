@@ -111,6 +111,20 @@ class SpecifiedUserAdd(Request):
         return read_window(self.valid_from, self.valid_until)
 
 
+class GroupAttach(Request):
+    """R17: put one of your customer groups on this list (its members count there)."""
+
+    group_id: Id
+
+
+class GroupCreate(Request):
+    name: Name
+
+
+class GroupRename(Request):
+    name: Name
+
+
 class ProductAssociationAdd(Request):
     product_ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_IDS)]
 
@@ -244,10 +258,59 @@ class SpecifiedUser(Response):
     status: EntryStatus = Field(description="R16: active, scheduled or expired, now.")
 
 
+class AttachedGroup(Response):
+    group_id: str
+    name: str
+    members: int = Field(description="How many accounts the group holds.")
+    not_counting: int = Field(
+        default=0,
+        description="R6 at check time: members of the wrong account type to count on this list.",
+    )
+    why: str | None = Field(default=None, description="Why those members do not count here.")
+
+
 class SpecifiedUserPage(Response):
     items: list[SpecifiedUser]
     next_cursor: str | None
     active: bool = Field(description="R5: false while the owner's setting is not `specified`.")
+    groups: list[AttachedGroup] = Field(
+        default=[], description="R17: the customer groups whose members count on this list too."
+    )
+
+
+class MemberPage(Response):
+    """R17: a page of a customer group's members (`counts`/`why` by their windows; R6 is
+    judged on each list holding the group)."""
+
+    items: list[SpecifiedUser]
+    next_cursor: str | None
+
+
+class HoldingList(Response):
+    product_id: str
+    product_name: str
+    specification_id: str | None
+    specification_name: str | None
+
+
+class CustomerGroup(Response):
+    group_id: str
+    name: str
+    created_at: datetime
+    members: int
+    lists: list[HoldingList] = Field(description="The specified-user lists holding the group.")
+
+
+class CustomerGroupSummary(Response):
+    group_id: str
+    name: str
+    created_at: datetime
+    members: int
+    lists: int
+
+
+class CustomerGroupList(Response):
+    items: list[CustomerGroupSummary]
 
 
 class Associated(Response):

@@ -12,6 +12,7 @@ from rich.console import Console
 from sqlalchemy.engine import make_url
 
 from offerscope.bootstrap import Backend
+from offerscope.cli import config as config_cli
 from offerscope.cli.impact import DryRunOption
 from offerscope.domain.errors import OfferscopeError
 from offerscope.services import decisions, tokens, webhooks
@@ -24,6 +25,7 @@ from offerscope.storage.unit_of_work import Database, dry_running
 app = typer.Typer(help="offerscope: who may buy what on a cloud marketplace.", no_args_is_help=True)
 token_app = typer.Typer(help="Access tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+app.add_typer(config_cli.app, name="config")
 webhooks_app = typer.Typer(help="Webhooks (R18).", no_args_is_help=True)
 app.add_typer(webhooks_app, name="webhooks")
 

@@ -49,6 +49,11 @@ def why_not_counted(
             f"This is an {account_type.value} account, and the product is sold only to "
             f"{LABELS[product_target].lower()}."
         )
+    return why_window_not_counted(window, now)
+
+
+def why_window_not_counted(window: Window, now: datetime | None) -> str | None:
+    """R16: why an entry does not count at `now` by its window alone, or None."""
     status = window.status(now) if now is not None else EntryStatus.ACTIVE
     if status is EntryStatus.SCHEDULED:
         assert window.valid_from is not None

@@ -28,6 +28,8 @@ EVENT_KINDS = frozenset(
         "specification_target_reset",
         "association_added",
         "association_removed",
+        "group_attached",
+        "group_detached",
         "specified_user_added",
         "specified_user_removed",
         "specified_user_window_changed",

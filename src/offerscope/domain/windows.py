@@ -141,12 +141,18 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 def lapse_of(windows: Iterable[Window], now: datetime) -> tuple[Lapse, datetime] | None:
     """R12 with R16: why an account's entries on a list (each outside its window) do not
-    admit it now, and the date the sentence gives: an entry yet to open names the earliest
-    opening; otherwise the latest close. None if there is no entry, or one is active."""
-    opening: datetime | None = None
-    closed: datetime | None = None
-    for window in windows:
-        found = lapse_at(window.valid_from, window.valid_until, now)
+    admit it now, and the date the sentence gives (see `lapse_among`)."""
+    return lapse_among(((w.valid_from, w.valid_until) for w in windows), now)
+
+
+def lapse_among(spans: Iterable[tuple[M | None, M | None]], now: M) -> tuple[Lapse, M] | None:
+    """R16 over all of an account's entries on a list, its groups' included (R17): an entry
+    yet to open names the earliest opening; otherwise the latest close. None if there is no
+    entry, or one is active."""
+    opening: M | None = None
+    closed: M | None = None
+    for start, end in spans:
+        found = lapse_at(start, end, now)
         if found is None:
             return None
         why, moment = found

@@ -22,7 +22,7 @@ from pyroaring import BitMap
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from offerscope.domain.decision import Offer, Test, audience_levels, compile_offer
+from offerscope.domain.decision import Offer, Test, audience_levels
 from offerscope.domain.impact import SAMPLE, Figure, Impact, SpecificationImpact
 from offerscope.domain.targets import AccountType, Setting, Target
 from offerscope.index.state import IndexState, ProductEntry, SpecificationEntry, span_of
@@ -30,6 +30,7 @@ from offerscope.storage.changes import (
     AccountSet,
     AccountsReloaded,
     Change,
+    GroupAttached,
     LinkEdited,
     ListEdited,
     ListReloaded,
@@ -53,6 +54,7 @@ class View:
     def __init__(self, state: IndexState) -> None:
         self.state = state
         self.now = state.as_of
+        self._counted: dict[int, BitMap] = {}  # unions made, until the view changes
 
     def everyone(self) -> BitMap:
         return self.state.everyone
@@ -74,6 +76,29 @@ class View:
 
     def list_members(self, list_pk: int) -> BitMap:
         return self.state.list_members(list_pk)
+
+    def groups_on(self, list_pk: int) -> frozenset[int]:
+        return self.state.groups_on(list_pk)
+
+    def counted(self, list_pk: int) -> BitMap:
+        """R3 with R17: a specified-user list's accounts and its groups' members."""
+        groups = self.groups_on(list_pk)
+        own = self.list_members(list_pk)
+        if not groups:
+            return own
+        found = self._counted.get(list_pk)
+        if found is None:
+            found = BitMap.union(own, *(self.list_members(group) for group in groups))
+            self._counted[list_pk] = found
+        return found
+
+    def counts_on(self, list_pk: int) -> Test[int]:
+        """Whether one account counts on a list (its entries or its groups'), with no union."""
+        own = self.list_members(list_pk)
+        groups = [self.list_members(group) for group in self.groups_on(list_pk)]
+        if not groups:
+            return own.__contains__
+        return lambda pk: pk in own or any(pk in members for members in groups)
 
     def product_buyers(self, pk: int) -> BitMap:
         return self.state.product_buyer_sets.get(pk) or BitMap()
@@ -123,11 +148,11 @@ class _Sets:
 
     def on_product_list(self, product_id: str) -> BitMap:
         product = self._view.product(self._view.product_pk(product_id))
-        return self._view.list_members(product.list_pk) if product else BitMap()
+        return self._view.counted(product.list_pk) if product else BitMap()
 
     def on_specification_list(self, specification_id: str) -> BitMap:
         spec = self._view.specification(self._view.specification_pk(specification_id))
-        return self._view.list_members(spec.list_pk) if spec else BitMap()
+        return self._view.counted(spec.list_pk) if spec else BitMap()
 
     def bought_any_product(self, product_ids: frozenset[str]) -> BitMap:
         view = self._view
@@ -157,16 +182,22 @@ class _Member:
         return self._sets.of_type(account_type).__contains__
 
     def on_product_list(self, product_id: str) -> Test[int]:
-        return self._sets.on_product_list(product_id).__contains__
+        product = self._view.product(self._view.product_pk(product_id))
+        return self._view.counts_on(product.list_pk) if product else _no_one
 
     def on_specification_list(self, specification_id: str) -> Test[int]:
-        return self._sets.on_specification_list(specification_id).__contains__
+        spec = self._view.specification(self._view.specification_pk(specification_id))
+        return self._view.counts_on(spec.list_pk) if spec else _no_one
 
     def bought_any_product(self, product_ids: frozenset[str]) -> Test[int]:
         return self._sets.bought_any_product(product_ids).__contains__
 
     def bought_any_specification(self, specification_ids: frozenset[str]) -> Test[int]:
         return self._sets.bought_any_specification(specification_ids).__contains__
+
+
+def _no_one(_pk: int) -> bool:
+    return False
 
 
 def audience(view: View, spec_pk: int) -> BitMap:
@@ -207,6 +238,7 @@ class Overlay(View):
         self._products: dict[int, ProductEntry] = {}
         self._specs: dict[int, SpecificationEntry] = {}
         self._lists: dict[int, BitMap] = {}
+        self._groups: dict[int, frozenset[int]] = {}  # groups on a list, as changed
         self._product_buyers: dict[int, BitMap] = {}
         self._spec_buyers: dict[int, BitMap] = {}
         self._product_pks: dict[str, int] = {}
@@ -242,6 +274,10 @@ class Overlay(View):
         found = self._lists.get(list_pk)
         return found if found is not None else super().list_members(list_pk)
 
+    def groups_on(self, list_pk: int) -> frozenset[int]:
+        found = self._groups.get(list_pk)
+        return found if found is not None else super().groups_on(list_pk)
+
     def product_buyers(self, pk: int) -> BitMap:
         found = self._product_buyers.get(pk)
         return found if found is not None else super().product_buyers(pk)
@@ -274,6 +310,8 @@ class Overlay(View):
                 self._set_list(list_pk, members)
             case ListReloaded(list_pk):
                 self._set_list(list_pk, BitMap(self._read_list(list_pk)))
+            case GroupAttached(list_pk, group_list_pk, present):
+                self._attach(list_pk, group_list_pk, present)
             case LinkEdited(owner, owner_pk, other_pk, present):
                 self._set_link(owner == "product", owner_pk, other_pk, present)
             case PurchaseCounted(account_pk, spec_pk, product_pk, delta):
@@ -337,13 +375,37 @@ class Overlay(View):
     def _set_list(self, list_pk: int, members: BitMap) -> None:
         before = self.list_members(list_pk)
         self._lists[list_pk] = members
+        self._counted.clear()
+        self._reading(list_pk)
+        # R17: a group's list reaches the lists holding it (as held after this write's own
+        # attachments too).
+        holders = {*self.state.holders.get(list_pk, ()), *self._groups}
+        for holder in holders:
+            if list_pk in self.groups_on(holder):
+                self._reading(holder)
+        self._only(before ^ members)
+
+    def _reading(self, list_pk: int) -> None:
+        """The specifications that read a specified-user list are affected."""
         for product in [*self.state.products.values(), *self._products.values()]:
             if product.list_pk == list_pk:
                 self.affected.update(self.specifications_of(product.pk))
         for spec in [*self.state.specifications.values(), *self._specs.values()]:
             if spec.list_pk == list_pk:
                 self.affected.add(spec.pk)
-        self._only(before ^ members)
+
+    def _attach(self, list_pk: int, group_list_pk: int, present: bool) -> None:
+        """R17: a group on a list, or off it: its members may move there."""
+        before = self.counted(list_pk)
+        groups = set(self.groups_on(list_pk))
+        if present:
+            groups.add(group_list_pk)
+        else:
+            groups.discard(group_list_pk)
+        self._groups[list_pk] = frozenset(groups)
+        self._counted.clear()
+        self._reading(list_pk)
+        self._only(before ^ self.counted(list_pk))
 
     def _set_link(self, of_product: bool, owner_pk: int, other_pk: int, present: bool) -> None:
         entry: ProductEntry | SpecificationEntry | None
@@ -475,13 +537,20 @@ _WHOLE = 100
 
 
 def _allowed_among(view: View, spec_pk: int, accounts: BitMap) -> BitMap:
-    """Those of `accounts` that R12 allows to buy the specification, over a view."""
+    """Those of `accounts` that R12 allows to buy the specification, over a view: R3's two
+    levels as membership tests, nothing compiled."""
     offer = view.offer(spec_pk)
     if offer is None:
         return BitMap()
-    check = compile_offer(offer, _Member(view))
+    at_product, at_specification = audience_levels(offer, _Member(view))
     everyone = view.everyone()
-    return BitMap(pk for pk in accounts if pk in everyone and check(pk).allowed)
+    return BitMap(
+        pk
+        for pk in accounts
+        if pk in everyone
+        and (at_product is None or at_product(pk))
+        and (at_specification is None or at_specification(pk))
+    )
 
 
 def _figure(view: Overlay, accounts: BitMap) -> Figure:

@@ -21,6 +21,7 @@ from offerscope.storage.lists import ENTRIES, WINDOWED
 from offerscope.storage.tables import (
     AccountRow,
     ListEntryRow,
+    ListGroupRow,
     ListRow,
     OrderRow,
     ProductAssociationRow,
@@ -69,6 +70,7 @@ def build(uow: UnitOfWork, clock: Clock = time.time) -> IndexState:
     for pk, spec_id, product_pk, name, setting, list_pk in session.execute(specs):
         state.set_specification(pk, spec_id, product_pk, name, setting, list_pk)
     _load_lists(session, state)
+    _load_groups(session, state)
     _load_links(session, state)
     _load_purchases(session, state)
     state.tokens = tokens.all_holders(session)
@@ -120,6 +122,16 @@ def _load_lists(session: Session, state: IndexState) -> None:
         state.edit_list(list_pk, (), True, None)  # makes the list's bitmap and dict
         for pk, span in spans.items():
             state.edit_list(list_pk, (pk,), True, span)
+
+
+def _load_groups(session: Session, state: IndexState) -> None:
+    """R17: which groups (by their own lists) are on which specified-user lists."""
+    group_lists = select(ListGroupRow.list_pk, ListRow.pk).join(
+        ListRow, ListRow.group_pk == ListGroupRow.group_pk
+    )
+    for list_pk, group_list_pk in session.execute(group_lists):
+        state.list_groups.setdefault(list_pk, set()).add(group_list_pk)
+        state.holders.setdefault(group_list_pk, set()).add(list_pk)
 
 
 def _load_links(session: Session, state: IndexState) -> None:

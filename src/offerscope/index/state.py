@@ -31,11 +31,12 @@ from pyroaring import BitMap
 
 from offerscope.domain.decision import Check, LapseTest, Offer, Test, compile_offer
 from offerscope.domain.targets import AccountType, Setting, Target
-from offerscope.domain.windows import Lapse, lapse_at, moment_of
+from offerscope.domain.windows import Lapse, lapse_among, moment_of
 from offerscope.storage.changes import (
     AccountSet,
     AccountsReloaded,
     Change,
+    GroupAttached,
     LinkEdited,
     ListEdited,
     ListReloaded,
@@ -76,6 +77,7 @@ class SpecificationEntry:
 
 
 Counts = dict[int, int]  # account pk -> number of paid orders
+ListOwner = tuple[Owner, int]  # ("product" | "specification", its pk)
 Span = tuple[float, float]  # a window in epoch seconds, open ends as infinities
 Clock = Callable[[], float]  # epoch seconds now
 
@@ -106,6 +108,11 @@ class IndexState:
         self.lists: dict[int, BitMap] = {}  # list pk -> account pks counting at `as_of`
         self.windowed: dict[int, dict[int, Span]] = {}  # list pk -> account pk -> its window
         self.windowed_count = 0
+        # R17: the customer groups (by their own lists) on each specified-user list, the
+        # lists holding each group, and whose list each specified-user list is.
+        self.list_groups: dict[int, set[int]] = {}
+        self.holders: dict[int, set[int]] = {}
+        self.list_owners: dict[int, ListOwner] = {}
         # R16: (moment, list pk, account pk) at which an entry's window opens or closes.
         self.boundaries: list[tuple[float, int, int]] = []
         self.as_of = clock()  # the moment the bitmaps are right for
@@ -157,6 +164,25 @@ class IndexState:
     def list_members(self, list_pk: int) -> BitMap:
         """A list's accounts whose entry counts at `as_of` (see `advance`)."""
         return self.lists.get(list_pk) or BitMap()
+
+    def groups_on(self, list_pk: int) -> frozenset[int]:
+        """R17: the lists of the customer groups on a specified-user list."""
+        return frozenset(self.list_groups.get(list_pk, ()))
+
+    def specifications_reading(self, list_pk: int) -> list[int]:
+        """The specifications whose decision reads a specified-user list (or, for a group's
+        list, any list holding the group)."""
+        found: list[int] = []
+        for holder in (list_pk, *self.holders.get(list_pk, ())):
+            owner = self.list_owners.get(holder)
+            if owner is None:
+                continue
+            kind, pk = owner
+            if kind == "product":
+                found.extend(self.products[pk].specifications)
+            else:
+                found.append(pk)
+        return found
 
     # --- R16: the bitmaps at the present moment ---------------------------------------------
 
@@ -251,6 +277,7 @@ class IndexState:
                 pk, product_id, seller_pk, name, Target(target), list_pk
             )
             self.product_pks[product_id] = pk
+            self.list_owners[list_pk] = ("product", pk)
             bisect.insort(self.product_order, pk)
         else:
             entry.target = Target(target)
@@ -265,6 +292,7 @@ class IndexState:
                 pk, spec_id, product_pk, name, Setting(setting), list_pk
             )
             self.specification_pks[spec_id] = pk
+            self.list_owners[list_pk] = ("specification", pk)
             bisect.insort(self.products[product_pk].specifications, pk)
         else:
             entry.setting = Setting(setting)
@@ -314,6 +342,19 @@ class IndexState:
         for pk, span in spans.items():
             self._place(list_pk, pk, span, self.as_of)
 
+    def attach_group(self, list_pk: int, group_list_pk: int, present: bool) -> None:
+        """R17: a group's list counted on a specified-user list (`present`), or no longer. The
+        checks reading the list hold its bitmaps: they are compiled again."""
+        groups = self.list_groups.setdefault(list_pk, set())
+        holders = self.holders.setdefault(group_list_pk, set())
+        if present:
+            groups.add(group_list_pk)
+            holders.add(list_pk)
+        else:
+            groups.discard(group_list_pk)
+            holders.discard(list_pk)
+        self.stale.update(self.specifications_reading(list_pk))
+
     def set_link(self, owner: Owner, owner_pk: int, other_pk: int, present: bool) -> None:
         if owner == "product":
             links = self.products[owner_pk].associated
@@ -357,6 +398,8 @@ class IndexState:
                 self.set_specification(pk, specification_id, product_pk, name, setting, list_pk)
             case ListEdited(list_pk, account_pks, present, valid_from, valid_until):
                 self.edit_list(list_pk, account_pks, present, span_of(valid_from, valid_until))
+            case GroupAttached(list_pk, group_list_pk, present):
+                self.attach_group(list_pk, group_list_pk, present)
             case LinkEdited(owner, owner_pk, other_pk, present):
                 self.set_link(owner, owner_pk, other_pk, present)
             case PurchaseCounted(account_pk, specification_pk, product_pk, delta):
@@ -420,8 +463,14 @@ class _Audiences:
 
     def list_test(self, list_pk: int) -> Test[int]:
         """R3 with R16: on the list by an entry that counts (the bitmap is kept at the
-        present by `IndexState.advance`)."""
-        return self._state.members(list_pk).__contains__
+        present by `IndexState.advance`); R17: or a member of one of its groups, each group's
+        bitmap held once, not copied into the lists that hold it."""
+        own = self._state.members(list_pk)
+        groups = self._state.groups_on(list_pk)
+        if not groups:
+            return own.__contains__
+        bitmaps = (own, *(self._state.members(group) for group in sorted(groups)))
+        return lambda pk: any(pk in members for members in bitmaps)
 
     # --- `domain.decision.Lapses`: why a list refuses an account with windowed entries ------
 
@@ -432,12 +481,15 @@ class _Audiences:
         return self._lapse(self._specification_list(specification_id))
 
     def _lapse(self, list_pk: int) -> LapseTest[int]:
-        windows = self._state.windows(list_pk)
+        """Why an account the list refuses has entries there, its own or its groups' (R17),
+        none of which counts now (R16)."""
+        groups = sorted(self._state.groups_on(list_pk))
+        every = tuple(self._state.windows(pk) for pk in (list_pk, *groups))
         clock = self._state.clock
 
         def lapse(pk: int) -> tuple[Lapse, datetime] | None:
-            span = windows.get(pk)
-            found = None if span is None else lapse_at(span[0], span[1], clock())
+            spans = [span for windows in every if (span := windows.get(pk)) is not None]
+            found = lapse_among(spans, clock()) if spans else None
             return None if found is None else (found[0], moment_of(found[1]))
 
         return lapse

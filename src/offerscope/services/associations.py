@@ -56,31 +56,37 @@ def add_associations(
     check_count(ids, MAX_IDS, "ids")
     with db.writing() as uow:
         found = owner(uow, actor, product_id, specification_id, lock=True)
-        check_association_open(found.setting)
-        siblings = associations.siblings(uow.session, found.links, found.link_scope, ids)
-        for candidate in ids:
-            check_association(found.public_id, candidate, candidate in siblings)
-        present = associations.linked_pks(uow.session, found.links, found.pk)
-        created = False
-        for candidate in dict.fromkeys(ids):
-            other_pk = siblings[candidate]
-            if other_pk in present:
-                continue
-            associations.add_link(uow.session, found.links, found.pk, other_pk, utcnow())
-            uow.record_change(changes.LinkEdited(found.kind, found.pk, other_pk, True))
-            record(
-                uow,
-                actor,
-                found.product,
-                "association_added",
-                specification_id=found.spec_id,
-                subject=candidate,
-            )
-            created = True
+        created = link(uow, actor, found, ids)
         uow.session.flush()
         items = _items(uow, found)
         uow.commit()
         return AssociationsView(items, associations_are_active(found.setting), created)
+
+
+def link(uow: UnitOfWork, actor: Actor, found: Owner, ids: list[str]) -> bool:
+    """R7, R8 within the caller's transaction: whether any association was new."""
+    check_association_open(found.setting)
+    siblings = associations.siblings(uow.session, found.links, found.link_scope, ids)
+    for candidate in ids:
+        check_association(found.public_id, candidate, candidate in siblings)
+    present = associations.linked_pks(uow.session, found.links, found.pk)
+    created = False
+    for candidate in dict.fromkeys(ids):
+        other_pk = siblings[candidate]
+        if other_pk in present:
+            continue
+        associations.add_link(uow.session, found.links, found.pk, other_pk, utcnow())
+        uow.record_change(changes.LinkEdited(found.kind, found.pk, other_pk, True))
+        record(
+            uow,
+            actor,
+            found.product,
+            "association_added",
+            specification_id=found.spec_id,
+            subject=candidate,
+        )
+        created = True
+    return created
 
 
 def remove_association(
@@ -89,26 +95,31 @@ def remove_association(
     """R7, R8: remove an association; the answer names what is no longer associated."""
     with db.writing() as uow:
         found = owner(uow, actor, product_id, specification_id, lock=True)
-        other_pk = associations.siblings(
-            uow.session, found.links, found.link_scope, [other_id]
-        ).get(other_id)
-        if other_pk is None or not associations.remove_link(
-            uow.session, found.links, found.pk, other_pk
-        ):
-            raise NotFound(
-                "association_not_found",
-                "This product or specification is not associated.",
-                id=other_id,
-            )
-        uow.record_change(changes.LinkEdited(found.kind, found.pk, other_pk, False))
-        record(
-            uow,
-            actor,
-            found.product,
-            "association_removed",
-            specification_id=found.spec_id,
-            subject=other_id,
-        )
-        removed = AssociatedView(other_id, associations.name_of(uow.session, found.links, other_pk))
+        removed = unlink(uow, actor, found, other_id)
         uow.commit()
         return removed
+
+
+def unlink(uow: UnitOfWork, actor: Actor, found: Owner, other_id: str) -> AssociatedView:
+    """R7, R8 within the caller's transaction: remove one association (404 if absent)."""
+    other_pk = associations.siblings(uow.session, found.links, found.link_scope, [other_id]).get(
+        other_id
+    )
+    if other_pk is None or not associations.remove_link(
+        uow.session, found.links, found.pk, other_pk
+    ):
+        raise NotFound(
+            "association_not_found",
+            "This product or specification is not associated.",
+            id=other_id,
+        )
+    uow.record_change(changes.LinkEdited(found.kind, found.pk, other_pk, False))
+    record(
+        uow,
+        actor,
+        found.product,
+        "association_removed",
+        specification_id=found.spec_id,
+        subject=other_id,
+    )
+    return AssociatedView(other_id, associations.name_of(uow.session, found.links, other_pk))

@@ -44,6 +44,11 @@ def export_specified_users(
     """
     with db.reading() as uow:
         list_pk = owner(uow, actor, product_id, specification_id, lock=False).list_pk
+    return export_list(db, list_pk)
+
+
+def export_list(db: Database, list_pk: int) -> Iterator[str]:
+    """Any list of accounts (its holder checked by the caller) as the CSV above."""
 
     def rows() -> Iterator[str]:
         with db.reading() as uow:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from sqlalchemy import ColumnElement
+
 from offerscope.domain.limits import DEFAULT_PAGE, check_page_size
 from offerscope.services.actors import Actor
 from offerscope.services.ids import utcnow
-from offerscope.services.ownership import own_product
+from offerscope.services.ownership import GroupHolder, ListHolder, own_group, own_product
 from offerscope.services.paging import keyset_cursors, read_position
 from offerscope.services.views import HistoryEntryView, Page
 from offerscope.storage import history, products, sellers
-from offerscope.storage.tables import ProductRow
+from offerscope.storage.tables import CustomerGroupRow, ProductRow
 from offerscope.storage.unit_of_work import Database, UnitOfWork
 
 
@@ -43,6 +45,57 @@ def record(
     uow.history.append(row)
 
 
+def record_group(
+    uow: UnitOfWork,
+    actor: Actor,
+    group: CustomerGroupRow,
+    action: str,
+    *,
+    subject: str | None = None,
+    before: str | None = None,
+    after: str | None = None,
+) -> None:
+    """R17: one entry in a customer group's own history."""
+    row = history.append(
+        uow.session,
+        None,
+        actor.label,
+        action,
+        utcnow(),
+        subject=subject,
+        before=before,
+        after=after,
+        group_pk=group.pk,
+    )
+    uow.history.append(row)
+
+
+def record_on(
+    uow: UnitOfWork,
+    actor: Actor,
+    holder: ListHolder,
+    action: str,
+    *,
+    subject: str | None = None,
+    before: str | None = None,
+    after: str | None = None,
+) -> None:
+    """A list's change, in the history of what holds the list: its product, or its group."""
+    if isinstance(holder, GroupHolder):
+        record_group(uow, actor, holder.group, action, subject=subject, before=before, after=after)
+    else:
+        record(
+            uow,
+            actor,
+            holder.product,
+            action,
+            specification_id=holder.spec_id,
+            subject=subject,
+            before=before,
+            after=after,
+        )
+
+
 def product_history(
     db: Database,
     actor: Actor,
@@ -56,38 +109,68 @@ def product_history(
 ) -> Page[HistoryEntryView]:
     """R13: a product's changes, newest first; only one specification's, or only those about
     one account (its ID or name, any case), when asked. `count` adds the total."""
+    with db.reading() as uow:
+        product = own_product(uow, actor, product_id)
+        book = history.of_product(product.pk)
+        return _history_page(uow, book, limit, cursor, specification_id, account, count)
+
+
+def group_history(
+    db: Database,
+    actor: Actor,
+    group_id: str,
+    *,
+    limit: int = DEFAULT_PAGE,
+    cursor: str | None = None,
+    account: str = "",
+    count: bool = False,
+) -> Page[HistoryEntryView]:
+    """R17: a customer group's own changes, newest first (R9: only the seller's own)."""
+    with db.reading() as uow:
+        group = own_group(uow, actor, group_id)
+        book = history.of_group(group.pk)
+        return _history_page(uow, book, limit, cursor, None, account, count)
+
+
+def _history_page(
+    uow: UnitOfWork,
+    book: ColumnElement[bool],
+    limit: int,
+    cursor: str | None,
+    specification_id: str | None,
+    account: str,
+    count: bool,
+) -> Page[HistoryEntryView]:
     limit = check_page_size(limit)
     position = read_position(cursor, history.NEWEST_FIRST)
     about = account.strip().lower() or None
-    with db.reading() as uow:
-        product = own_product(uow, actor, product_id)
-        rows, keyset = history.history_page(
-            uow.session,
-            product.pk,
-            specification_id=specification_id,
-            account=about,
-            limit=limit,
-            after=position.after,
-            before=position.before,
+    rows, keyset = history.history_page(
+        uow.session,
+        book,
+        specification_id=specification_id,
+        account=about,
+        limit=limit,
+        after=position.after,
+        before=position.before,
+    )
+    items = [
+        HistoryEntryView(
+            r.at,
+            r.actor,
+            r.action,
+            r.specification_id,
+            r.subject,
+            r.before,
+            r.after,
+            json.loads(r.impact) if r.impact else None,
         )
-        items = [
-            HistoryEntryView(
-                r.at,
-                r.actor,
-                r.action,
-                r.specification_id,
-                r.subject,
-                r.before,
-                r.after,
-                json.loads(r.impact) if r.impact else None,
-            )
-            for r in rows
-        ]
-        following, previous, start = keyset_cursors(keyset, position)
-        total = None
-        if count:
-            total = history.count_entries(uow.session, product.pk, specification_id, about)
-        return Page(items, following, previous, start, total)
+        for r in rows
+    ]
+    following, previous, start = keyset_cursors(keyset, position)
+    total = None
+    if count:
+        total = history.count_entries(uow.session, book, specification_id, about)
+    return Page(items, following, previous, start, total)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from typing import IO, Any
 from offerscope.domain.errors import Invalid, OfferscopeError
 from offerscope.domain.lists import (
     RegisteredAccount,
-    check_list_open,
     check_type_fit,
     match_account,
 )
@@ -34,9 +33,9 @@ from offerscope.domain.targets import AccountType, Target
 from offerscope.domain.windows import ALWAYS, Window, read_window
 from offerscope.services.accounts import account_exists, name_taken
 from offerscope.services.actors import Actor
-from offerscope.services.history import record
+from offerscope.services.history import record_on
 from offerscope.services.ids import utcnow
-from offerscope.services.ownership import Owner, owner
+from offerscope.services.ownership import ListHolder, owner
 from offerscope.storage import accounts, changes, lists
 from offerscope.storage.bulk import ACCOUNTS, AccountKey, BulkIo
 from offerscope.storage.unit_of_work import Database, UnitOfWork
@@ -215,7 +214,7 @@ def _registered(
 class _UserImport:
     """The running state of one list import."""
 
-    owner: Owner
+    owner: ListHolder
     existing: set[int]
     windows: dict[int, Window]  # R16: the windows of the entries that have one, by account
     bulk: BulkIo
@@ -231,7 +230,7 @@ class _UserImport:
     @property
     def product_target(self) -> Target | None:
         """R6 applies to a specification's list, under its product's target."""
-        return Target(self.owner.product.target) if self.owner.specification else None
+        return self.owner.type_rule
 
 
 def import_specified_users(
@@ -253,18 +252,34 @@ def import_specified_users(
     """
     with db.writing() as uow:
         found = owner(uow, actor, product_id, specification_id, lock=True)
-        check_list_open(found.setting)
-        existing = lists.member_pks(uow.session, found.list_pk)
-        windows = lists.entry_windows(uow.session, found.list_pk)
-        job = _UserImport(found, existing, windows, BulkIo(uow.session), ImportReport(sink=errors))
-        for chunk in _chunks(source, (USER_COLUMNS, WINDOWED_USER_COLUMNS), progress):
-            rows = _judge_users(job, chunk)
-            if skip_invalid or not job.report.error_count:
-                _insert_users(job, rows)
-        if job.report.error_count and not skip_invalid:
-            raise _rejected(job.report)
-        _finish_users(uow, actor, job)
-        return job.report
+        return import_entries(
+            uow, actor, found, source, skip_invalid=skip_invalid, progress=progress, errors=errors
+        )
+
+
+def import_entries(
+    uow: UnitOfWork,
+    actor: Actor,
+    found: ListHolder,
+    source: IO[bytes],
+    *,
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
+    errors: ErrorSink | None = None,
+) -> ImportReport:
+    """`import_specified_users` into the list `found` holds, in `uow` (which it commits)."""
+    found.check_open()
+    existing = lists.member_pks(uow.session, found.list_pk)
+    windows = lists.entry_windows(uow.session, found.list_pk)
+    job = _UserImport(found, existing, windows, BulkIo(uow.session), ImportReport(sink=errors))
+    for chunk in _chunks(source, (USER_COLUMNS, WINDOWED_USER_COLUMNS), progress):
+        rows = _judge_users(job, chunk)
+        if skip_invalid or not job.report.error_count:
+            _insert_users(job, rows)
+    if job.report.error_count and not skip_invalid:
+        raise _rejected(job.report)
+    _finish_users(uow, actor, job)
+    return job.report
 
 
 NewEntry = tuple[int, str, Window]  # account pk, name as entered, window
@@ -348,12 +363,11 @@ def _finish_users(uow: UnitOfWork, actor: Actor, job: _UserImport) -> None:
     if count == 0 and not job.rewindowed:
         return
     lists.set_windows(uow.session, found.list_pk, job.rewindowed)
-    record(
+    record_on(
         uow,
         actor,
-        found.product,
+        found,
         "specified_users_imported",
-        specification_id=found.spec_id,
         subject=f"{count} accounts",
         after=str(count)
         if not job.rewindowed

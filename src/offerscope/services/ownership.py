@@ -8,14 +8,17 @@ once for both.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from offerscope.domain.errors import NotFound
-from offerscope.domain.targets import Setting, Target
+from offerscope.domain.lists import check_list_open, why_not_counted, why_window_not_counted
+from offerscope.domain.targets import AccountType, Setting, Target
+from offerscope.domain.windows import Window
 from offerscope.services.actors import Actor
-from offerscope.storage import lists, products
+from offerscope.storage import groups, lists, products
 from offerscope.storage.associations import PRODUCT_LINKS, SPECIFICATION_LINKS, Links
-from offerscope.storage.tables import ProductRow, SpecificationRow
+from offerscope.storage.tables import CustomerGroupRow, ProductRow, SpecificationRow
 from offerscope.storage.unit_of_work import UnitOfWork
 
 PRODUCT_NOT_FOUND = "No product with this ID exists in your catalogue."
@@ -82,6 +85,26 @@ class Owner:
             return Setting(self.specification.setting)
         return Target(self.product.target)
 
+    def check_open(self) -> None:
+        """R5: the list takes new users only while the owner's setting is `specified`."""
+        check_list_open(self.setting)
+
+    @property
+    def type_rule(self) -> Target | None:
+        """R6: a specification's list takes only accounts of its product's type, if typed."""
+        return Target(self.product.target) if self.specification is not None else None
+
+    def why_not(self, account_type: AccountType, window: Window, now: datetime) -> str | None:
+        """Why an entry does not count now (R5, R6, R16), or None."""
+        return why_not_counted(
+            self.setting,
+            Target(self.product.target),
+            account_type,
+            of_specification=self.specification is not None,
+            window=window,
+            now=now,
+        )
+
     @property
     def links(self) -> Links:
         return SPECIFICATION_LINKS if self.specification is not None else PRODUCT_LINKS
@@ -92,6 +115,47 @@ class Owner:
         if self.specification is not None:
             return self.product.pk
         return self.product.seller_pk
+
+
+GROUP_NOT_FOUND = "No customer group with this ID exists among yours."
+
+
+def own_group(
+    uow: UnitOfWork, actor: Actor, group_id: str, *, lock: bool = False
+) -> CustomerGroupRow:
+    """R9, R17: the seller's own customer group, else 404 exactly as for a missing one."""
+    found = groups.own_group(uow.session, actor.seller_pk, group_id, lock=lock)
+    if found is None:
+        raise NotFound("group_not_found", GROUP_NOT_FOUND, group_id=group_id)
+    return found
+
+
+@dataclass(frozen=True)
+class GroupHolder:
+    """R17: a customer group as the holder of its list of members. A group takes members
+    whatever the lists holding it are set to, and R6 judges them where they count."""
+
+    group: CustomerGroupRow
+    list_pk: int
+
+    def check_open(self) -> None:
+        return None
+
+    @property
+    def type_rule(self) -> Target | None:
+        return None
+
+    def why_not(self, account_type: AccountType, window: Window, now: datetime) -> str | None:
+        return why_window_not_counted(window, now)
+
+
+# Whatever holds a list of accounts: the use cases of lists are written once for all.
+ListHolder = Owner | GroupHolder
+
+
+def group_holder(uow: UnitOfWork, actor: Actor, group_id: str, *, lock: bool) -> GroupHolder:
+    group = own_group(uow, actor, group_id, lock=lock)
+    return GroupHolder(group, groups.list_of_group(uow.session, group.pk))
 
 
 def owner(

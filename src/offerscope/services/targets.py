@@ -23,7 +23,7 @@ from offerscope.services.products import product_page, record_index_changes
 from offerscope.services.views import Page, SpecificationTargetView, TargetCustomersView
 from offerscope.storage import products
 from offerscope.storage.tables import ProductRow, SpecificationRow
-from offerscope.storage.unit_of_work import Database
+from offerscope.storage.unit_of_work import Database, UnitOfWork
 
 
 class AudienceCounter(Protocol):
@@ -121,33 +121,45 @@ def set_product_target(
     with db.writing() as uow:
         product = own_product(uow, actor, product_id, lock=True)
         _check_version(product, if_match)
-        specs = products.specifications_of(uow.session, [product.pk])[product.pk]
-        reset = check_product_target_change(
-            target,
-            [SpecificationSetting(s.specification_id, Setting(s.setting)) for s in specs],
-            reset_conflicting,
-        )
-        before = product.target
-        for spec in specs:
-            if spec.specification_id in reset:
-                record(
-                    uow,
-                    actor,
-                    product,
-                    "specification_target_reset",
-                    specification_id=spec.specification_id,
-                    before=spec.setting,
-                    after=Setting.SAME_AS_PRODUCT.value,
-                )
-                spec.setting = Setting.SAME_AS_PRODUCT.value
-        if before != target.value or reset:
-            product.target = target.value
-            product.version += 1
-            record(uow, actor, product, "product_target_set", before=before, after=target.value)
-        uow.session.flush()
-        record_index_changes(uow, product, [s for s in specs if s.specification_id in reset])
+        specs, reset = change_product_target(uow, actor, product, target, reset_conflicting)
         uow.commit()
         return target_view(product, specs, reset)
+
+
+def change_product_target(
+    uow: UnitOfWork,
+    actor: Actor,
+    product: ProductRow,
+    target: Target,
+    reset_conflicting: bool,
+) -> tuple[list[SpecificationRow], list[str]]:
+    """R4 within the caller's transaction: the product's specifications, and those reset."""
+    specs = products.specifications_of(uow.session, [product.pk])[product.pk]
+    reset = check_product_target_change(
+        target,
+        [SpecificationSetting(s.specification_id, Setting(s.setting)) for s in specs],
+        reset_conflicting,
+    )
+    before = product.target
+    for spec in specs:
+        if spec.specification_id in reset:
+            record(
+                uow,
+                actor,
+                product,
+                "specification_target_reset",
+                specification_id=spec.specification_id,
+                before=spec.setting,
+                after=Setting.SAME_AS_PRODUCT.value,
+            )
+            spec.setting = Setting.SAME_AS_PRODUCT.value
+    if before != target.value or reset:
+        product.target = target.value
+        product.version += 1
+        record(uow, actor, product, "product_target_set", before=before, after=target.value)
+    uow.session.flush()
+    record_index_changes(uow, product, [s for s in specs if s.specification_id in reset])
+    return specs, reset
 
 
 def set_specification_setting(
@@ -164,21 +176,28 @@ def set_specification_setting(
         product = own_product(uow, actor, product_id, lock=True)
         spec = own_specification(uow, product, specification_id)
         _check_version(product, if_match)
-        check_setting(Target(product.target), setting)
-        if spec.setting != setting.value:
-            record(
-                uow,
-                actor,
-                product,
-                "specification_target_set",
-                specification_id=specification_id,
-                before=spec.setting,
-                after=setting.value,
-            )
-            spec.setting = setting.value
-            product.version += 1
-            record_index_changes(uow, None, [spec])
-        uow.session.flush()
+        change_specification_setting(uow, actor, product, spec, setting)
         specs = products.specifications_of(uow.session, [product.pk])[product.pk]
         uow.commit()
         return target_view(product, specs)
+
+
+def change_specification_setting(
+    uow: UnitOfWork, actor: Actor, product: ProductRow, spec: SpecificationRow, setting: Setting
+) -> None:
+    """R2 within the caller's transaction."""
+    check_setting(Target(product.target), setting)
+    if spec.setting != setting.value:
+        record(
+            uow,
+            actor,
+            product,
+            "specification_target_set",
+            specification_id=spec.specification_id,
+            before=spec.setting,
+            after=setting.value,
+        )
+        spec.setting = setting.value
+        product.version += 1
+        record_index_changes(uow, None, [spec])
+    uow.session.flush()

@@ -97,11 +97,24 @@ class SpecifiedUserView:
 
 
 @dataclass(frozen=True)
+class AttachedGroupView:
+    """R17: a customer group on a specified-user list."""
+
+    group_id: str
+    name: str
+    members: int
+    not_counting: int = 0  # R6 at check time: members of the wrong type for this list
+    why: str | None = None
+
+
+@dataclass(frozen=True)
 class SpecifiedUsersView:
-    """A page of a list, and whether the list counts now (R5: an inactive list is kept)."""
+    """A page of a list, whether the list counts now (R5: an inactive list is kept), and the
+    customer groups whose members count there too (R17)."""
 
     page: Page[SpecifiedUserView]
     active: bool
+    groups: list[AttachedGroupView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

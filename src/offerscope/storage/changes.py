@@ -102,6 +102,16 @@ class ListReloaded:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupAttached:
+    """R17: a customer group put on (`present`) or taken off a specified-user list; both are
+    named by their lists (a group's members are the entries of its own list)."""
+
+    list_pk: int
+    group_list_pk: int
+    present: bool
+
+
+@dataclass(frozen=True, slots=True)
 class LinkEdited:
     """An association added (`present`) or removed (R7, R8)."""
 
@@ -160,6 +170,7 @@ Change = (
     | SpecificationSet
     | ListEdited
     | ListReloaded
+    | GroupAttached
     | LinkEdited
     | PurchaseCounted
     | TokenSet
@@ -176,6 +187,7 @@ _KINDS: dict[str, type[Change]] = {
     "specification": SpecificationSet,
     "list": ListEdited,
     "list_reloaded": ListReloaded,
+    "group_attached": GroupAttached,
     "link": LinkEdited,
     "purchase": PurchaseCounted,
     "token": TokenSet,
@@ -197,6 +209,7 @@ def needs_database(change: Change) -> bool:
             | ProductSet()
             | SpecificationSet()
             | ListEdited()
+            | GroupAttached()
             | LinkEdited()
             | PurchaseCounted()
             | TokenSet()

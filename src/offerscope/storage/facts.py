@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from offerscope.domain.decision import Offer
@@ -16,6 +16,7 @@ from offerscope.domain.windows import Lapse, Window, lapse_of
 from offerscope.storage.lists import counts_at
 from offerscope.storage.tables import (
     ListEntryRow,
+    ListGroupRow,
     ListRow,
     OrderRow,
     ProductAssociationRow,
@@ -87,21 +88,30 @@ class SqlBuyerFacts:
     def account_type(self) -> AccountType:
         return self._account_type
 
-    def _product_entries(self, product_id: str) -> Select[ListEntryRow]:
+    def _entries_on(self, owner_lists: Select[int]) -> Select[ListEntryRow]:
+        """The account's entries on a specified-user list and, R17, on its groups' lists."""
+        groups = (
+            select(ListRow.pk)
+            .join(ListGroupRow, ListGroupRow.group_pk == ListRow.group_pk)
+            .where(ListGroupRow.list_pk.in_(owner_lists))
+        )
         return (
             select(ListEntryRow)
-            .join(ListRow, ListRow.pk == ListEntryRow.list_pk)
-            .join(ProductRow, ProductRow.pk == ListRow.product_pk)
             .where(ListEntryRow.account_pk == self._account_pk)
+            .where(or_(ListEntryRow.list_pk.in_(owner_lists), ListEntryRow.list_pk.in_(groups)))
+        )
+
+    def _product_entries(self, product_id: str) -> Select[ListEntryRow]:
+        return self._entries_on(
+            select(ListRow.pk)
+            .join(ProductRow, ProductRow.pk == ListRow.product_pk)
             .where(ProductRow.product_id == product_id)
         )
 
     def _specification_entries(self, specification_id: str) -> Select[ListEntryRow]:
-        return (
-            select(ListEntryRow)
-            .join(ListRow, ListRow.pk == ListEntryRow.list_pk)
+        return self._entries_on(
+            select(ListRow.pk)
             .join(SpecificationRow, SpecificationRow.pk == ListRow.specification_pk)
-            .where(ListEntryRow.account_pk == self._account_pk)
             .where(SpecificationRow.specification_id == specification_id)
         )
 

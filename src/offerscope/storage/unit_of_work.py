@@ -77,6 +77,7 @@ class UnitOfWork:
         self._listeners = listeners
         self._estimator = estimator
         self.history: list[HistoryRow] = []  # this write's R13 entries, in order
+        self.impact: Impact | None = None  # R14: what the committed changes did, once known
 
     @property
     def locks_rows(self) -> bool:
@@ -94,7 +95,7 @@ class UnitOfWork:
             self._pretend(dry)
             return
         if self.history and self._changes:
-            impact = self._impact()
+            impact = self.impact = self._impact()
             if impact is not None:
                 self.history[-1].impact = json.dumps(impact.counts())
         # R18: the feed's rows of this commit, read before the change log's lock is taken.
@@ -123,7 +124,7 @@ class UnitOfWork:
         """A dry run's commit: the impact of what it would commit, then nothing of it."""
         dry.reached_commit = True
         dry.changes = list(self._changes)
-        dry.impact = self._impact() if self._changes else NO_IMPACT
+        dry.impact = self.impact = self._impact() if self._changes else NO_IMPACT
         self.session.rollback()
         self._committed = True
 

@@ -21,14 +21,14 @@ from offerscope.api.deps import Db, Operator, Seller
 from offerscope.api.problems import PROBLEM_JSON
 from offerscope.api.schemas import Problem
 from offerscope.domain.errors import OfferscopeError
-from offerscope.services import exports, imports
+from offerscope.services import exports, groups, imports
 from offerscope.services.imports import ErrorSink, ImportReport, RowError
 from offerscope.web.errors import HttpError
 
 router = APIRouter(prefix="/v1", tags=["bulk"])
 
 # Every path an upload may take, for the body-size middleware to let through.
-UPLOAD_SUFFIXES = ("/specified-users/import", "/accounts/import")
+UPLOAD_SUFFIXES = ("/specified-users/import", "/accounts/import", "/members/import")
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 _IN_MEMORY = 8 * 1024 * 1024
 CSV = "text/csv"
@@ -209,6 +209,26 @@ async def import_specification_users(
     )
 
 
+@router.post("/customer-groups/{group_id}/members/import", **_IMPORT_DOC)  # type: ignore[arg-type]
+async def import_group_members(
+    group_id: str,
+    request: Request,
+    db: Db,
+    actor: Seller,
+    skip_invalid: SkipInvalid = False,
+    errors: ErrorsFormat = "json",
+) -> ImportResult | Response:
+    """R17: add `account_id,account_name[,valid_from,valid_until]` rows to a customer group,
+    all or none; the members count on every list holding the group from this one commit."""
+
+    def run(spool: IO[bytes], sink: ErrorSink | None) -> ImportReport:
+        return groups.import_members(
+            db, actor, group_id, spool, skip_invalid=skip_invalid, errors=sink
+        )
+
+    return await _run_import(request, run, errors)
+
+
 @router.post("/accounts/import", **_IMPORT_DOC)  # type: ignore[arg-type]
 async def import_accounts(
     request: Request,
@@ -250,6 +270,12 @@ def export_specification_users(
     """The specification's list as `account_id,account_name` CSV."""
     lines = exports.export_specified_users(db, actor, product_id, specification_id)
     return _csv(lines, f"{specification_id}-specified-users.csv")
+
+
+@router.get("/customer-groups/{group_id}/members/export", **_EXPORT_DOC)  # type: ignore[arg-type]
+def export_group_members(group_id: str, db: Db, actor: Seller) -> StreamingResponse:
+    """R17: a customer group's members as the list export's CSV."""
+    return _csv(groups.export_members(db, actor, group_id), f"{group_id}-members.csv")
 
 
 @router.get("/accounts/export", **_EXPORT_DOC)  # type: ignore[arg-type]

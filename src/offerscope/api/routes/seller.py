@@ -14,7 +14,7 @@ from offerscope.api import schemas
 from offerscope.api.deps import CheckedText, Cursor, Db, Index, Limit, Search, Seller
 from offerscope.domain.limits import DEFAULT_PAGE
 from offerscope.domain.windows import EntryStatus
-from offerscope.services import associations, products, specified_users, targets
+from offerscope.services import associations, groups, products, specified_users, targets
 from offerscope.services.history import product_history
 from offerscope.services.views import (
     AddedUser,
@@ -143,6 +143,7 @@ def _user_page(view: SpecifiedUsersView) -> schemas.SpecifiedUserPage:
         items=[schemas.SpecifiedUser(**vars(u)) for u in view.page.items],
         next_cursor=view.page.next_cursor,
         active=view.active,
+        groups=[schemas.AttachedGroup(**vars(g)) for g in view.groups],
     )
 
 
@@ -152,10 +153,33 @@ def _add_response(added: AddedUser, response: Response) -> schemas.SpecifiedUser
     return schemas.SpecifiedUser(**vars(added.user))
 
 
+# R5 adds an account ({account_id, account_name}); R17 puts a group on it ({group_id}).
+ListAddition = schemas.SpecifiedUserAdd | schemas.GroupAttach
+ListAdded = schemas.SpecifiedUser | schemas.AttachedGroup
+
+
+def _add_to_list(
+    db: Db,
+    actor: Seller,
+    product_id: str,
+    specification_id: str | None,
+    body: ListAddition,
+    response: Response,
+) -> ListAdded:
+    if isinstance(body, schemas.GroupAttach):
+        view, created = groups.attach_group(db, actor, product_id, specification_id, body.group_id)
+        response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return schemas.AttachedGroup(**vars(view))
+    added = specified_users.add_specified_user(
+        db, actor, product_id, specification_id, body.account_id, body.account_name, body.window()
+    )
+    return _add_response(added, response)
+
+
 _ADDED = {
-    "response_model": schemas.SpecifiedUser,
+    "response_model": ListAdded,
     "status_code": status.HTTP_201_CREATED,
-    "responses": {200: {"model": schemas.SpecifiedUser, "description": "Already on the list"}},
+    "responses": {200: {"model": ListAdded, "description": "Already on the list"}},
 }
 _REMOVED = {"status_code": status.HTTP_204_NO_CONTENT, "response_class": Response}
 
@@ -180,14 +204,27 @@ def list_product_users(
 
 @router.post("/{product_id}/specified-users", **_ADDED)  # type: ignore[arg-type]
 def add_product_user(
-    product_id: str, body: schemas.SpecifiedUserAdd, response: Response, db: Db, actor: Seller
-) -> schemas.SpecifiedUser:
+    product_id: str, body: ListAddition, response: Response, db: Db, actor: Seller
+) -> ListAdded:
     """R5: only while the product's target is specified; name and ID of one account. R16: an
-    optional window; adding an account already listed with another window replaces it (200)."""
-    added = specified_users.add_specified_user(
-        db, actor, product_id, None, body.account_id, body.account_name, body.window()
-    )
-    return _add_response(added, response)
+    optional window; adding an account already listed with another window replaces it (200).
+    R17: `{"group_id"}` puts one of your customer groups on the list instead."""
+    return _add_to_list(db, actor, product_id, None, body, response)
+
+
+@router.delete("/{product_id}/specified-users/groups/{group_id}", **_REMOVED)  # type: ignore[arg-type]
+def detach_product_group(product_id: str, group_id: str, db: Db, actor: Seller) -> Response:
+    """R17: take a customer group off the product's list (404 if it is not on it)."""
+    groups.detach_group(db, actor, product_id, None, group_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete(SPEC + "/specified-users/groups/{group_id}", **_REMOVED)  # type: ignore[arg-type]
+def detach_specification_group(
+    product_id: str, specification_id: str, group_id: str, db: Db, actor: Seller
+) -> Response:
+    groups.detach_group(db, actor, product_id, specification_id, group_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.delete("/{product_id}/specified-users/{account_id}", **_REMOVED)  # type: ignore[arg-type]
@@ -226,16 +263,14 @@ def list_specification_users(
 def add_specification_user(
     product_id: str,
     specification_id: str,
-    body: schemas.SpecifiedUserAdd,
+    body: ListAddition,
     response: Response,
     db: Db,
     actor: Seller,
-) -> schemas.SpecifiedUser:
-    """R5, R6: only while the specification's setting is specified, and of the right type."""
-    added = specified_users.add_specified_user(
-        db, actor, product_id, specification_id, body.account_id, body.account_name, body.window()
-    )
-    return _add_response(added, response)
+) -> ListAdded:
+    """R5, R6: only while the specification's setting is specified, and of the right type.
+    R17: `{"group_id"}` puts one of your customer groups on the list instead."""
+    return _add_to_list(db, actor, product_id, specification_id, body, response)
 
 
 @router.delete(SPEC + "/specified-users/{account_id}", **_REMOVED)  # type: ignore[arg-type]

@@ -1,0 +1,444 @@
+"""R19 over HTTP: `GET /v1/config` exports a seller's whole target-customer state, `PUT
+/v1/config` makes it equal to a document in one transaction, `?dry_run=true` is the plan
+(R14's impact), `based_on`/If-Match refuses a stale plan (412), bad documents change nothing."""
+
+from __future__ import annotations
+
+import copy
+import random
+from typing import Any
+
+import httpx
+import pytest
+
+from offerscope.domain.targets import Setting, Target
+from offerscope.domain.windows import Window
+from offerscope.services import associations, specified_users, targets
+from offerscope.services.views import ProductView
+from tests.api.helpers import (
+    SellerCtx,
+    new_account,
+    new_product,
+    new_seller,
+    ok,
+    problem,
+    seller_snapshot,
+    spec_id,
+)
+from tests.support import Api
+
+DRY = {"dry_run": "true"}
+
+
+def export(seller: httpx.Client) -> dict[str, Any]:
+    response = seller.get("/v1/config")
+    body: dict[str, Any] = ok(response)
+    assert response.headers["etag"].startswith('"sha256:')
+    return body
+
+
+def fingerprint(seller: httpx.Client) -> str:
+    return seller.get("/v1/config").headers["etag"].strip('"')
+
+
+def plan(seller: httpx.Client, document: dict[str, Any]) -> dict[str, Any]:
+    body = ok(seller.put("/v1/config", params=DRY, json=document))
+    assert body["dry_run"] is True
+    result: dict[str, Any] = body["result"]
+    assert result["impact"] == body["impact"]
+    return result
+
+
+def apply(seller: httpx.Client, document: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = ok(seller.put("/v1/config", json=document))
+    return result
+
+
+def product_doc(document: dict[str, Any], product_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(p for p in document["products"] if p["product_id"] == product_id)
+    return found
+
+
+def spec_doc(product: dict[str, Any], specification_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(
+        s for s in product["specifications"] if s["specification_id"] == specification_id
+    )
+    return found
+
+
+def random_marketplace(api: Api, seed: int) -> SellerCtx:
+    """A seller with random products: every target, settings, lists (some inactive, some
+    with windows) and associations, made through the use cases."""
+    rng = random.Random(seed)
+    seller = new_seller(api)
+    people = [new_account(api, rng.choice(["individual", "enterprise"])) for _ in range(8)]
+    made: list[ProductView] = []
+    for n in range(4):
+        view = new_product(api, seller, *[f"S{k}" for k in range(rng.randint(1, 3))], name=f"P{n}")
+        made.append(view)
+        actor, pid = seller.actor, view.product_id
+        specs = [s.specification_id for s in view.specifications]
+        for spec in specs:
+            setting = rng.choice(list(Setting))
+            targets.set_specification_setting(api.db, actor, pid, spec, setting)
+            if setting is Setting.SPECIFIED:
+                for person in rng.sample(people, rng.randint(0, 4)):
+                    window = rng.choice(["", "2020-01-01T00:00:00Z", "2031-05-01T12:00:00Z"])
+                    specified_users.add_specified_user(
+                        api.db,
+                        actor,
+                        pid,
+                        spec,
+                        person["account_id"],
+                        person["account_name"],
+                        *([Window(None, _moment(window))] if window else []),
+                    )
+            if setting is Setting.ASSOCIATED and len(specs) > 1:
+                others = [s for s in specs if s != spec]
+                associations.add_associations(api.db, actor, pid, spec, others[:1])
+        if rng.random() < 0.5:
+            targets.set_product_target(api.db, actor, pid, Target.SPECIFIED, reset_conflicting=True)
+            for person in rng.sample(people, rng.randint(1, 4)):
+                specified_users.add_specified_user(
+                    api.db, actor, pid, None, person["account_id"], person["account_name"]
+                )
+        if len(made) > 1 and rng.random() < 0.5:
+            targets.set_product_target(
+                api.db, actor, pid, Target.ASSOCIATED, reset_conflicting=True
+            )
+            associations.add_associations(api.db, actor, pid, None, [made[0].product_id])
+        final = rng.choice(list(Target))
+        targets.set_product_target(api.db, actor, pid, final, reset_conflicting=True)
+    return seller
+
+
+def _moment(text: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_export_then_apply_changes_nothing(api: Api, seed: int) -> None:
+    """R19: export then apply is a no-op (with prune too), and applying twice changes nothing
+    the second time; no history is written."""
+    seller = random_marketplace(api, seed)
+    before = seller_snapshot(seller.http)
+    document = export(seller.http)
+    assert document["version"] == 1
+    for prune in (False, True):
+        again = apply(seller.http, {**document, "prune": prune})
+        assert again["changed"] is False and again["changes"] == []
+        assert again["based_on"] == again["fingerprint"] == fingerprint(seller.http)
+    assert seller_snapshot(seller.http) == before
+    assert export(seller.http) == document
+
+
+def test_export_names_everything(api: Api) -> None:
+    seller = new_seller(api)
+    person = new_account(api)
+    other = new_product(api, seller, "Basic", name="Other")
+    view = new_product(
+        api, seller, "Basic", "Beta", name="Main", settings={"Beta": Setting.SPECIFIED}
+    )
+    beta = spec_id(view, "Beta")
+    specified_users.add_specified_user(
+        api.db,
+        seller.actor,
+        view.product_id,
+        beta,
+        person["account_id"],
+        person["account_name"],
+        Window(None, _moment("2031-01-01T00:00:00+00:00")),
+    )
+    targets.set_product_target(
+        api.db, seller.actor, view.product_id, Target.ASSOCIATED, reset_conflicting=True
+    )
+    associations.add_associations(api.db, seller.actor, view.product_id, None, [other.product_id])
+    # R4 reset the specification; its list is kept (inactive) and exported (R5).
+    document = export(seller.http)
+    main = product_doc(document, view.product_id)
+    assert main["name"] == "Main" and main["target"] == "associated"
+    assert main["associated_products"] == [other.product_id]
+    assert spec_doc(main, beta) == {
+        "specification_id": beta,
+        "name": "Beta",
+        "setting": "same_as_product",
+        "specified_users": [
+            {
+                "account_id": person["account_id"],
+                "account_name": person["account_name"],
+                "valid_until": "2031-01-01T00:00:00Z",
+            }
+        ],
+        "associated_specifications": [],
+    }
+
+
+class Shop:
+    """A seller with a specified-users product Beta and an associated-buyers product."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.seller = new_seller(api)
+        self.people = [new_account(api) for _ in range(4)]
+        self.firm = new_account(api, "enterprise")
+        self.basic = new_product(api, self.seller, "Small", name="Basic")
+        self.beta = new_product(
+            api, self.seller, "One", "Two", name="Beta", target=Target.SPECIFIED
+        )
+        for person in self.people[:2]:
+            specified_users.add_specified_user(
+                api.db,
+                self.seller.actor,
+                self.beta.product_id,
+                None,
+                person["account_id"],
+                person["account_name"],
+            )
+
+    def entry(self, person: dict[str, Any], **window: str) -> dict[str, Any]:
+        return {
+            "account_id": person["account_id"],
+            "account_name": person["account_name"],
+            **window,
+        }
+
+
+def test_plan_matches_apply_exactly(api: Api) -> None:
+    """R14 with R19: a plan's diff and impact are what the apply then does and reports."""
+    shop = Shop(api)
+    http = shop.seller.http
+    document = export(http)
+    beta = product_doc(document, shop.beta.product_id)
+    beta["specified_users"] = [
+        shop.entry(shop.people[1], valid_until="2030-01-01T00:00:00Z"),
+        shop.entry(shop.people[2]),
+        shop.entry(shop.people[3]),
+    ]
+    basic = product_doc(document, shop.basic.product_id)
+    basic["specifications"][0]["setting"] = "individual"
+    document["prune"] = True
+    planned = plan(http, document)
+    assert export(http) != document  # the plan changed nothing
+    assert planned["changed"] is True
+    summary = {(c["op"], c["kind"], c["subject"]) for c in planned["changes"]}
+    assert summary == {
+        ("remove", "specified_user", shop.people[0]["account_id"]),
+        ("change", "specified_user", shop.people[1]["account_id"]),
+        ("add", "specified_user", shop.people[2]["account_id"]),
+        ("add", "specified_user", shop.people[3]["account_id"]),
+        ("change", "setting", None),
+    }
+    assert planned["impact"]["gains"]["count"] == 2
+    assert planned["impact"]["losses"]["count"] >= 2  # people[0] and the firm (on Basic)
+    applied = apply(http, {**document, "based_on": planned["based_on"]})
+    assert applied["changes"] == planned["changes"]
+    assert applied["impact"] == planned["impact"]
+    assert applied["fingerprint"] == planned["fingerprint"] == fingerprint(http)
+    # Applied twice: nothing the second time.
+    assert apply(http, document)["changed"] is False
+
+
+def test_a_plan_is_refused_after_a_concurrent_change(api: Api) -> None:
+    """R19: a plan names the state it was made on; after any change since, 412 and nothing."""
+    shop = Shop(api)
+    http = shop.seller.http
+    document = export(http)
+    product_doc(document, shop.beta.product_id)["specified_users"].append(
+        shop.entry(shop.people[3])
+    )
+    planned = plan(http, document)
+    # Someone else (the console, another pipeline) changes a list meanwhile.
+    ok(
+        http.post(
+            f"/v1/products/{shop.beta.product_id}/specified-users",
+            json=shop.entry(shop.people[2]),
+        ),
+        201,
+    )
+    state = export(http)
+    refused = http.put("/v1/config", json={**document, "based_on": planned["based_on"]})
+    problem(refused, 412, "config_changed")
+    by_header = http.put(
+        "/v1/config", json=document, headers={"If-Match": f'"{planned["based_on"]}"'}
+    )
+    problem(by_header, 412, "config_changed")
+    assert export(http) == state
+    # Planned again on the current state, it applies.
+    again = plan(http, document)
+    assert apply(http, {**document, "based_on": again["based_on"]})["changed"] is True
+
+
+def test_prune_removes_only_from_what_the_document_gives(api: Api) -> None:
+    shop = Shop(api)
+    http = shop.seller.http
+    targets.set_product_target(api.db, shop.seller.actor, shop.basic.product_id, Target.ASSOCIATED)
+    associations.add_associations(
+        api.db, shop.seller.actor, shop.basic.product_id, None, [shop.beta.product_id]
+    )
+    partial = {
+        "version": 1,
+        "products": [
+            {"product_id": shop.beta.product_id, "specified_users": [shop.entry(shop.people[0])]},
+            {"product_id": shop.basic.product_id, "target": "associated"},
+        ],
+    }
+    # Without prune, a list is only added to.
+    assert apply(http, partial)["changed"] is False
+    # With prune, the list given becomes exactly that; the associations not given stay.
+    pruned = apply(http, {**partial, "prune": True})
+    assert [(c["op"], c["subject"]) for c in pruned["changes"]] == [
+        ("remove", shop.people[1]["account_id"])
+    ]
+    state = export(http)
+    assert [
+        e["account_id"] for e in product_doc(state, shop.beta.product_id)["specified_users"]
+    ] == [shop.people[0]["account_id"]]
+    assert product_doc(state, shop.basic.product_id)["associated_products"] == [
+        shop.beta.product_id
+    ]
+    empty = {
+        "version": 1,
+        "prune": True,
+        "products": [{"product_id": shop.basic.product_id, "associated_products": []}],
+    }
+    assert [c["op"] for c in apply(http, empty)["changes"]] == ["remove"]
+    assert product_doc(export(http), shop.basic.product_id)["associated_products"] == []
+
+
+def test_rules_apply_as_to_single_edits_and_a_refusal_changes_nothing(api: Api) -> None:
+    """R5, R4 and R2 judge a document's changes; one refused change leaves all undone."""
+    shop = Shop(api)
+    http = shop.seller.http
+    state = export(http)
+    good = shop.entry(shop.people[2])
+    wrong_name = {"account_id": shop.people[3]["account_id"], "account_name": "someone_else"}
+    document = {
+        "version": 1,
+        "products": [{"product_id": shop.beta.product_id, "specified_users": [good, wrong_name]}],
+    }
+    problem(http.put("/v1/config", json=document), 422, "account_mismatch")
+    problem(http.put("/v1/config", params=DRY, json=document), 422, "account_mismatch")
+    # R5: a list takes entries only while its owner is specified.
+    closed = {
+        "version": 1,
+        "products": [{"product_id": shop.basic.product_id, "specified_users": [good]}],
+    }
+    problem(http.put("/v1/config", json=closed), 409, "add_user_not_available")
+    # R4: a target that conflicts with a specification the document leaves as it is.
+    basic_spec = shop.basic.specifications[0].specification_id
+    targets.set_specification_setting(
+        api.db, shop.seller.actor, shop.basic.product_id, basic_spec, Setting.INDIVIDUAL
+    )
+    state = export(http)
+    conflicting: dict[str, Any] = {
+        "version": 1,
+        "products": [{"product_id": shop.basic.product_id, "target": "enterprise"}],
+    }
+    problem(http.put("/v1/config", json=conflicting), 409, "conflicting_specifications")
+    assert export(http) == state
+    # ... accepted when the document sets that specification too (as a reset would).
+    resolved = copy.deepcopy(conflicting)
+    resolved["products"][0]["specifications"] = [
+        {"specification_id": basic_spec, "setting": "enterprise"}
+    ]
+    applied = apply(http, resolved)
+    assert [(c["kind"], c["after"]) for c in applied["changes"]] == [
+        ("target", "enterprise"),
+        ("setting", "enterprise"),
+    ]
+    # R2: a setting the target does not allow.
+    wrong = copy.deepcopy(resolved)
+    wrong["products"][0]["specifications"][0]["setting"] = "individual"
+    problem(http.put("/v1/config", json=wrong), 422, "target_not_allowed")
+
+
+def test_another_sellers_product_is_refused_as_missing(api: Api) -> None:
+    """R9: a document naming another seller's product (or specification) reads as a missing
+    one: the same 404, and nothing of it is revealed or changed."""
+    shop = Shop(api)
+    rival = new_seller(api, "Rival")
+    theirs = new_product(api, rival, "Gold", name="Secret")
+    before = export(rival.http)
+    answers = []
+    for product_id in (theirs.product_id, "prd_does_not_exist"):
+        document = {"version": 1, "products": [{"product_id": product_id, "target": "all"}]}
+        body = problem(shop.seller.http.put("/v1/config", json=document), 404, "product_not_found")
+        answers.append({k: v for k, v in body.items() if k != "product_id"})
+        assert "Secret" not in str(body)
+    assert answers[0] == answers[1]
+    spec = theirs.specifications[0].specification_id
+    document = {
+        "version": 1,
+        "products": [
+            {"product_id": shop.beta.product_id, "specifications": [{"specification_id": spec}]}
+        ],
+    }
+    problem(shop.seller.http.put("/v1/config", json=document), 404, "specification_not_found")
+    association = {
+        "version": 1,
+        "products": [
+            {
+                "product_id": shop.basic.product_id,
+                "target": "associated",
+                "associated_products": [theirs.product_id],
+            }
+        ],
+    }
+    problem(shop.seller.http.put("/v1/config", json=association), 422, "association_not_allowed")
+    assert export(rival.http) == before
+    assert all(p["product_id"] != theirs.product_id for p in export(shop.seller.http)["products"])
+
+
+BAD_DOCUMENTS = [
+    {"version": 1, "products": [], "extra": 1},
+    {"version": 2, "products": []},
+    {"version": "1", "products": []},
+    {"version": 1, "prune": "true", "products": []},
+    {"version": 1, "products": {"a": 1}},
+    {"version": 1, "products": [{"product_id": 5}]},
+    {"version": 1, "products": [{"product_id": "p", "target": "everyone"}]},
+    {"version": 1, "products": [{"product_id": "p", "specified_users": [{"account_id": "a"}]}]},
+    {
+        "version": 1,
+        "products": [
+            {
+                "product_id": "p",
+                "specified_users": [{"account_id": "a", "account_name": "b", "role": "x"}],
+            }
+        ],
+    },
+]
+
+
+@pytest.mark.parametrize("document", BAD_DOCUMENTS)
+def test_bad_documents_are_refused(api: Api, document: dict[str, Any]) -> None:
+    shop = Shop(api)
+    before = export(shop.seller.http)
+    problem(shop.seller.http.put("/v1/config", json=document), 422, "invalid_request")
+    assert export(shop.seller.http) == before
+
+
+def test_a_huge_document_is_refused_before_it_is_read(api: Api) -> None:
+    """A 50 MB body: 413 with a code, nothing changed (the body is never held whole)."""
+    shop = Shop(api)
+    before = export(shop.seller.http)
+    chunk = b" " * (1024 * 1024)
+
+    def body() -> Any:
+        yield b'{"version": 1, "products": ['
+        for _ in range(50):
+            yield chunk
+        yield b"]}"
+
+    streamed = shop.seller.http.put(
+        "/v1/config", content=body(), headers={"content-type": "application/json"}
+    )
+    problem(streamed, 413, "request_too_large")
+    assert export(shop.seller.http) == before
+
+
+def test_config_is_for_sellers(api: Api) -> None:
+    problem(api.operator.get("/v1/config"), 403, "forbidden")
+    problem(api.client().get("/v1/config"), 401, "unauthenticated")
