@@ -13,7 +13,7 @@ import httpx
 
 from offerscope.domain.targets import Setting, Target
 from offerscope.domain.windows import Window
-from offerscope.services import associations, feed, imports, specified_users, targets
+from offerscope.services import associations, feed, groups, imports, specified_users, targets
 from tests.api.helpers import new_account, new_product, new_seller, ok, problem, spec_id
 from tests.support import Api
 
@@ -170,3 +170,24 @@ def test_r14_r18_a_dry_run_is_no_change(api: Api) -> None:
     ok(seller.http.post(path, json=body))
     kinds = [i["kind"] for i in _all_changes(seller.http)]
     assert kinds == ["product_created", "product_target_set"]
+
+
+def test_r17_r18_a_group_s_changes_are_in_its_seller_s_feed(api: Api) -> None:
+    seller, rival = new_seller(api, "Mine"), new_seller(api, "Rival")
+    product = new_product(api, seller, "Basic", target=Target.SPECIFIED)
+    account = new_account(api)
+    group = groups.create_group(api.db, seller.actor, "Pilot")
+    groups.add_member(
+        api.db, seller.actor, group.group_id, account["account_id"], account["account_name"]
+    )
+    groups.attach_group(api.db, seller.actor, product.product_id, None, group.group_id)
+    items = _all_changes(seller.http)
+    member = next(i for i in items if i["group_id"] == group.group_id)
+    assert (member["kind"], member["product_id"], member["granted"]) == (
+        "specified_user_added",
+        None,
+        [account["account_id"]],
+    )
+    attached = items[-1]
+    assert (attached["kind"], attached["product_id"]) == ("group_attached", product.product_id)
+    assert _all_changes(rival.http) == []
