@@ -28,6 +28,16 @@ class Settings:
     # R15: how long a running request keeps its Idempotency-Key before a retry may take over
     # (a retry after its process died).
     idempotency_lease_seconds: float = 300.0
+    # R18: how long the change feed keeps changes (a reader further behind gets 410).
+    changes_retention_days: float = 30.0
+    # R18: webhook retries: the first wait, the longest wait, and how long an endpoint fails
+    # before it is marked failing (it is still retried at the longest wait after that).
+    webhook_backoff_seconds: float = 5.0
+    webhook_backoff_max_seconds: float = 3600.0
+    webhook_failing_after_hours: float = 24.0
+    webhook_timeout_seconds: float = 10.0
+    # Run the feed's background work (windows, pruning, deliveries) in this process.
+    background_tasks: bool = True
 
     @classmethod
     def from_environment(cls, database_url: str | None = None) -> Settings:
@@ -45,4 +55,15 @@ class Settings:
             idempotency_lease_seconds=float(
                 os.environ.get("OFFERSCOPE_IDEMPOTENCY_LEASE_SECONDS") or 300
             ),
+            changes_retention_days=_number("OFFERSCOPE_CHANGES_RETENTION_DAYS", 30),
+            webhook_backoff_seconds=_number("OFFERSCOPE_WEBHOOK_BACKOFF_SECONDS", 5),
+            webhook_backoff_max_seconds=_number("OFFERSCOPE_WEBHOOK_BACKOFF_MAX_SECONDS", 3600),
+            webhook_failing_after_hours=_number("OFFERSCOPE_WEBHOOK_FAILING_AFTER_HOURS", 24),
+            webhook_timeout_seconds=_number("OFFERSCOPE_WEBHOOK_TIMEOUT_SECONDS", 10),
+            background_tasks=os.environ.get("OFFERSCOPE_BACKGROUND_TASKS", "1")
+            not in ("0", "false", "no"),
         )
+
+
+def _number(name: str, default: float) -> float:
+    return float(os.environ.get(name) or default)

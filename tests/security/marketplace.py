@@ -20,6 +20,7 @@ from offerscope.services import (
     specified_users,
     targets,
     tokens,
+    webhooks,
 )
 from offerscope.services.actors import Role
 from offerscope.storage.unit_of_work import Database
@@ -48,6 +49,7 @@ class Marketplace:
     ids: dict[str, list[str]] = field(default_factory=dict)
     # R17: a group with ENTERPRISE on Vault's list, an empty one on Lab's, one on no list.
     own_groups: list[str] = field(default_factory=list)
+    webhook_id: str = ""  # R18: an operator's endpoint (never called: no delivery runs here)
 
 
 def seed(db: Database) -> Marketplace:
@@ -136,4 +138,7 @@ def seed(db: Database) -> Marketplace:
         "account_id": market.account_ids,
         "order_id": [paid, refunded],
     }
+    hook = webhooks.register(db, "http://127.0.0.1:9/hook", ["*"], "s" * 32)
+    market.webhook_id = hook.webhook_id
+    market.ids["webhook_id"] = [hook.webhook_id]
     return market

@@ -86,6 +86,9 @@ P = "/v1/products/{product_id}"
 S = P + "/specifications/{specification_id}"
 NEW_ACCOUNT = {"account_id": "b" * 32, "account_name": "new_account", "account_type": "individual"}
 
+HOOK = "/v1/webhooks/{webhook_id}"
+NEW_HOOK = {"events": ["*"], "secret": "a-receiver-secret-of-32-chars-ok"}
+
 MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/healthz"): Entry("anyone", 200),
     # The API's documentation holds no data; like /openapi.json it is public.
@@ -254,6 +257,17 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("PUT", "/v1/config"): Entry(
         "seller", 200, lambda m: Call(json={"version": 1, "products": []})
     ),
+    # R18: the feed is each seller's own (R9, tests/api/test_changes.py) or the operator's all.
+    ("GET", "/v1/changes"): Entry("operator_or_seller", 200),
+    ("POST", "/v1/webhooks"): Entry(
+        "operator", 201, lambda m: Call(json={**NEW_HOOK, "url": "http://127.0.0.1:9/new"})
+    ),
+    ("GET", "/v1/webhooks"): Entry("operator", 200),
+    ("GET", HOOK): Entry("operator", 200, lambda m: Call({"webhook_id": m.webhook_id})),
+    ("DELETE", HOOK): Entry("operator", 204, lambda m: Call({"webhook_id": m.webhook_id})),
+    ("GET", HOOK + "/deliveries"): Entry(
+        "operator", 200, lambda m: Call({"webhook_id": m.webhook_id})
+    ),
 }
 
 
@@ -326,6 +340,8 @@ def _expected(entry: Entry, caller: str) -> tuple[int, str | None]:
     if caller in ("none", "unknown"):
         return 401, "unauthenticated"
     role = "seller" if caller == "other_seller" else caller
+    if entry.role == "operator_or_seller" and role in ("operator", "seller"):
+        return entry.ok, None
     if role != entry.role:
         return 403, "forbidden"
     if caller == "other_seller" and entry.owned:

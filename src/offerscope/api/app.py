@@ -14,13 +14,13 @@ from starlette.requests import Request
 
 from offerscope.api import docs, dry_run, problems, schemas
 from offerscope.api.deps import Operator
-from offerscope.api.routes import bulk, buyer, config, groups, operator, seller
+from offerscope.api.routes import bulk, buyer, config, feed, groups, operator, seller, webhooks
 from offerscope.web.security import Area
 
 # Every error status an endpoint may answer, documented once as problem+json.
 ERROR_RESPONSES = {
     code: {"model": schemas.Problem, "content": {problems.PROBLEM_JSON: {}}}
-    for code in (400, 401, 403, 404, 409, 412, 413, 422, 429, 503)
+    for code in (400, 401, 403, 404, 409, 410, 412, 413, 422, 429, 503)
 }
 # Paths whose bodies are streamed uploads, not bound by the JSON body limit.
 UPLOAD_SUFFIXES = bulk.UPLOAD_SUFFIXES
@@ -33,7 +33,7 @@ def install(app: FastAPI) -> list[Area]:
     """Add the API to `app`; return the areas (its docs) whose security headers it needs."""
     problems.install(app)
     # bulk first: its /v1/accounts/export must not be taken for an account ID.
-    routers = (bulk, operator, seller, groups, buyer, config)
+    routers = (bulk, operator, seller, groups, buyer, config, feed, webhooks)
     for router in (module.router for module in routers):
         app.include_router(router)
 

@@ -70,6 +70,7 @@ def _role(role: Role) -> object:
     return Depends(require)
 
 
+Authenticated = Annotated[Actor, Depends(_actor)]  # any role; the endpoint decides
 Operator = Annotated[Actor, _role(Role.OPERATOR)]
 Seller = Annotated[Actor, _role(Role.SELLER)]
 Buyer = Annotated[Actor, _role(Role.BUYER)]

@@ -15,7 +15,7 @@ from offerscope.bootstrap import Backend
 from offerscope.cli import config as config_cli
 from offerscope.cli.impact import DryRunOption
 from offerscope.domain.errors import OfferscopeError
-from offerscope.services import decisions, tokens
+from offerscope.services import decisions, tokens, webhooks
 from offerscope.services.actors import Role
 from offerscope.services.demo import DemoMarketplace, load_demo
 from offerscope.settings import Settings
@@ -26,6 +26,8 @@ app = typer.Typer(help="offerscope: who may buy what on a cloud marketplace.", n
 token_app = typer.Typer(help="Access tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(config_cli.app, name="config")
+webhooks_app = typer.Typer(help="Webhooks (R18).", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
 
 out = Console()
 err = Console(stderr=True)
@@ -132,6 +134,26 @@ def token_revoke(
         err.print("[red]error[/red] (token_not_found): No token is this one.", highlight=False)
         raise typer.Exit(code=1)
     out.print("Revoked.")
+
+
+@webhooks_app.command("test")
+def webhooks_test(
+    url: Annotated[str, typer.Argument(help="The receiver's URL.")],
+    secret: Annotated[
+        str, typer.Option(envvar="OFFERSCOPE_WEBHOOK_SECRET", help="The secret to sign with.")
+    ],
+    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait.")] = 10.0,
+) -> None:
+    """Send one signed sample change to URL, as a webhook delivery would, and say how it went."""
+    try:
+        error, body = webhooks.test_endpoint(url, secret, timeout)
+    except OfferscopeError as problem:
+        raise _fail(problem) from problem
+    out.print(f"Sent: {body}", highlight=False)
+    if error is not None:
+        err.print(f"[red]failed[/red]: {error}", highlight=False)
+        raise typer.Exit(code=1)
+    out.print("[green]delivered[/green]: the receiver answered 2xx.")
 
 
 @app.command("demo")

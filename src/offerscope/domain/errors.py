@@ -36,3 +36,7 @@ class Refused(OfferscopeError):
 
 class PreconditionFailed(OfferscopeError):
     """The caller's version of a resource is stale (If-Match)."""
+
+
+class Gone(OfferscopeError):
+    """What was asked for is no longer kept (R18: changes older than the feed's retention)."""

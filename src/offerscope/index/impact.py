@@ -41,6 +41,7 @@ from offerscope.storage.changes import (
     SpecificationSet,
     TokenRevoked,
     TokenSet,
+    WindowsPassed,
 )
 from offerscope.storage.lists import counts_at
 from offerscope.storage.tables import AccountRow, ListEntryRow
@@ -293,7 +294,7 @@ class Overlay(View):
                 self._set_accounts([(pk, account_type)])
             case AccountsReloaded(first_pk, last_pk):
                 self._set_accounts(self._read_accounts(first_pk, last_pk))
-            case SellerSet() | TokenSet() | TokenRevoked():
+            case SellerSet() | TokenSet() | TokenRevoked() | WindowsPassed():
                 pass  # no decision reads them
             case ProductSet(pk, product_id, seller_pk, name, target, list_pk):
                 self._set_product(pk, product_id, seller_pk, name, Target(target), list_pk)

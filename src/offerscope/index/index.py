@@ -103,6 +103,10 @@ class DecisionIndex:
                 self._catch_up(latest)
         return self
 
+    def committed_revision(self) -> int:
+        """The newest committed revision on any process (one shared primary-key read)."""
+        return self._probe.read()
+
     def rebuild(self) -> None:
         """Build from scratch (the fallback; also what the first decision does)."""
         with self._lock:

@@ -48,6 +48,7 @@ from offerscope.storage.changes import (
     SpecificationSet,
     TokenRevoked,
     TokenSet,
+    WindowsPassed,
 )
 from offerscope.storage.tokens import TokenHolder
 
@@ -407,6 +408,8 @@ class IndexState:
                 self.tokens[token_hash] = (role, seller_pk, seller_id, account_pk, account_id)
             case TokenRevoked(token_hash):
                 self.tokens.pop(token_hash, None)
+            case WindowsPassed():
+                pass  # R16: windows are decided by the clock; this only publishes (R18)
             case AccountsReloaded() | ListReloaded() | Rebuild():
                 raise ValueError(f"{change!r} reads the database: apply it with a session")
             case _:

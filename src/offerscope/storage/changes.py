@@ -149,6 +149,15 @@ class TokenRevoked:
 
 
 @dataclass(frozen=True, slots=True)
+class WindowsPassed:
+    """R18: window boundaries up to `until_ms` (epoch milliseconds) were published to the
+    change feed. Indexes need nothing from it (R16 decides by the clock); it gives the
+    publication its revision."""
+
+    until_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class Rebuild:
     """Anything else (data loaded behind the use cases' back): build the index anew."""
 
@@ -166,6 +175,7 @@ Change = (
     | PurchaseCounted
     | TokenSet
     | TokenRevoked
+    | WindowsPassed
     | Rebuild
 )
 
@@ -182,6 +192,7 @@ _KINDS: dict[str, type[Change]] = {
     "purchase": PurchaseCounted,
     "token": TokenSet,
     "token_revoked": TokenRevoked,
+    "windows_passed": WindowsPassed,
     "rebuild": Rebuild,
 }
 _TAGS: dict[type[Change], str] = {kind: tag for tag, kind in _KINDS.items()}
@@ -203,6 +214,7 @@ def needs_database(change: Change) -> bool:
             | PurchaseCounted()
             | TokenSet()
             | TokenRevoked()
+            | WindowsPassed()
         ):
             return False
         case _:

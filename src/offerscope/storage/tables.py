@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     ColumnElement,
     DateTime,
@@ -361,4 +362,92 @@ class IdempotencyKeyRow(Base):
         CheckConstraint("state in ('running', 'done')", name="state"),
         # Keys older than the retention are swept.
         Index("ix_idempotency_keys_created_at", "created_at"),
+    )
+
+
+class ChangeFeedRow(Base):
+    """R18: one change of the feed, written in its commit's transaction under its revision.
+
+    One commit may give several (a target change that resets specifications); the feed orders
+    them by (revision, pk). `granted`/`revoked` hold account IDs as JSON while there are at most
+    1,000 of them, else NULL beside the counts.
+    """
+
+    __tablename__ = "change_feed"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(80))
+    # R9: whose change it is; a seller reads only its own.
+    seller_pk: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    product_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    specification_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    group_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    granted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    revoked: Mapped[str | None] = mapped_column(Text, nullable=True)
+    granted_count: Mapped[int] = mapped_column(Integer)
+    revoked_count: Mapped[int] = mapped_column(Integer)
+    impact: Mapped[str | None] = mapped_column(Text, nullable=True)
+    __table_args__ = (
+        # The operator's feed, a webhook's cursor; a seller's feed; pruning by age.
+        Index("ix_change_feed_revision_pk", "revision", "pk"),
+        Index("ix_change_feed_seller_pk_revision_pk", "seller_pk", "revision", "pk"),
+        Index("ix_change_feed_at", "at"),
+    )
+
+
+class FeedMarkRow(Base):
+    """R18: one row. Window boundaries up to `windows_published_until` are in the feed (R16);
+    revisions up to `pruned_through` are no longer."""
+
+    __tablename__ = "feed_marks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    windows_published_until: Mapped[datetime] = mapped_column(UtcDateTime)
+    pruned_through: Mapped[int] = mapped_column(BigInteger)
+
+
+class WebhookRow(Base):
+    """R18: an operator's endpoint, following the feed from its cursor (`after_revision`,
+    `after_pk`: the last change delivered or skipped). A process delivers to it only while it
+    holds the lease; `next_try_at` is when it is due (backoff after a failure)."""
+
+    __tablename__ = "webhooks"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(String(40), unique=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[str] = mapped_column(Text)  # JSON list of kinds, or ["*"]
+    # Kept as given: it must sign every delivery (README: Webhooks); never answered.
+    secret: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    after_revision: Mapped[int] = mapped_column(BigInteger)
+    after_pk: Mapped[int] = mapped_column(Integer)
+    next_try_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    failing_since: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    failing: Mapped[bool] = mapped_column(Boolean)
+    __table_args__ = (Index("ix_webhooks_next_try_at", "next_try_at"),)
+
+
+class WebhookDeliveryRow(Base):
+    """R18: the delivery log: one row per endpoint and change attempted."""
+
+    __tablename__ = "webhook_deliveries"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    webhook_pk: Mapped[int] = mapped_column(ForeignKey("webhooks.pk", ondelete="CASCADE"))
+    feed_pk: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    next_try_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    first_try_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_try_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        UniqueConstraint("webhook_pk", "feed_pk"),
+        CheckConstraint("status in ('retrying', 'delivered')", name="status"),
+        # An endpoint's log, newest first.
+        Index("ix_webhook_deliveries_webhook_pk_pk", "webhook_pk", "pk"),
     )

@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from offerscope.domain.impact import NO_IMPACT, Impact
-from offerscope.storage import changelog
+from offerscope.storage import changelog, feed
 from offerscope.storage.changes import Change
 from offerscope.storage.database import WRITE_OPTION, create_database_engine
 from offerscope.storage.tables import HistoryRow
@@ -98,8 +98,12 @@ class UnitOfWork:
             impact = self.impact = self._impact()
             if impact is not None:
                 self.history[-1].impact = json.dumps(impact.counts())
+        # R18: the feed's rows of this commit, read before the change log's lock is taken.
+        fed = feed.prepare(self.session, self.history, self._changes) if self._changes else []
         # The change log's counter is taken last, just before COMMIT (see `changelog`).
         revision = changelog.append(self.session, self._changes) if self._changes else None
+        if revision is not None:
+            feed.record(self.session, revision, fed)
         hold = _HOLD.get()
         if hold is not None:
             self.session.flush()

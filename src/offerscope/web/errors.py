@@ -11,6 +11,7 @@ from typing import Any
 
 from offerscope.domain.errors import (
     Conflict,
+    Gone,
     Invalid,
     NotFound,
     OfferscopeError,
@@ -35,6 +36,7 @@ _STATUS: dict[type[OfferscopeError], int] = {
     Invalid: 422,
     Refused: 403,
     PreconditionFailed: 412,
+    Gone: 410,
 }
 
 
