@@ -171,8 +171,10 @@ def test_export_names_everything(api: Api) -> None:
                 "valid_until": "2031-01-01T00:00:00Z",
             }
         ],
+        "groups": [],
         "associated_specifications": [],
     }
+    assert document["groups"] == []
 
 
 class Shop:
