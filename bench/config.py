@@ -109,7 +109,10 @@ def _doc(body: dict[str, Any]) -> config.ConfigDoc:
                 config.OwnerDoc(
                     p["product_id"],
                     p["target"],
-                    [config.EntryDoc(**e) for e in p["specified_users"]],
+                    [
+                        config.EntryDoc(e["account_id"], e["account_name"])
+                        for e in p["specified_users"]
+                    ],
                     p["associated_products"],
                 ),
                 [

@@ -32,10 +32,11 @@ changes that specification's setting; then the specification is reset (as with
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from operator import itemgetter
+from typing import Any, Literal, NamedTuple
 
 import orjson
 
@@ -58,7 +59,9 @@ from offerscope.services.ownership import (
     owner,
 )
 from offerscope.storage import config as stored
-from offerscope.storage.unit_of_work import Database, UnitOfWork
+from offerscope.storage.config import ACCOUNT_ID, ACCOUNT_PK, VALID_FROM, VALID_UNTIL
+from offerscope.storage.config import ENTERED_NAME as NAME
+from offerscope.storage.unit_of_work import Database, UnitOfWork, is_dry_run
 
 VERSION = 1
 
@@ -69,9 +72,10 @@ Kind = Literal["target", "setting", "specified_user", "association", "group", "g
 # --- the document -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class EntryDoc:
-    """One specified user as a document gives it (R5 with R16's window, as text)."""
+class EntryDoc(NamedTuple):
+    """One specified user as a document gives it (R5 with R16's window, as text). A tuple:
+    a document holds 100,000s, and an entry the export gives compares equal to its
+    `_entry_key`."""
 
     account_id: str
     account_name: str
@@ -164,18 +168,18 @@ def _moment(moment: datetime | None) -> str | None:
 
 
 def _entry_json(entry: stored.StoredEntry) -> dict[str, Any]:
-    item: dict[str, Any] = {"account_id": entry.account_id, "account_name": entry.account_name}
-    if entry.valid_from is not None:
-        item["valid_from"] = _moment(entry.valid_from)
-    if entry.valid_until is not None:
-        item["valid_until"] = _moment(entry.valid_until)
+    item: dict[str, Any] = {"account_id": entry[ACCOUNT_ID], "account_name": entry[NAME]}
+    if entry[VALID_FROM] is not None:
+        item["valid_from"] = _moment(entry[VALID_FROM])
+    if entry[VALID_UNTIL] is not None:
+        item["valid_until"] = _moment(entry[VALID_UNTIL])
     return item
 
 
 def _entries_json(entries: list[stored.StoredEntry]) -> list[dict[str, Any]]:
     return [
-        {"account_id": e.account_id, "account_name": e.account_name}
-        if e.valid_from is None and e.valid_until is None
+        {"account_id": e[ACCOUNT_ID], "account_name": e[NAME]}
+        if e[VALID_FROM] is None and e[VALID_UNTIL] is None
         else _entry_json(e)
         for e in entries
     ]
@@ -213,26 +217,46 @@ def _document(state: stored.SellerState) -> dict[str, Any]:
     }
 
 
-def fingerprint_of(document: dict[str, Any]) -> str:
-    """A digest of the whole state: any change to it changes the fingerprint."""
-    return (
-        "sha256:" + hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
-    )
+def fingerprint_of(state: stored.SellerState) -> str:
+    """A digest of the whole state (the export's ETag): any change to it changes the
+    fingerprint. Made of the rows as read (orjson takes tuples and datetimes as they are),
+    so a plan needs no document of 100,000s of entries."""
+    shape = [
+        VERSION,
+        [
+            [
+                p.product.public_id,
+                p.product.name,
+                p.product.setting,
+                p.product.entries,
+                p.product.groups,
+                p.product.associated,
+                [
+                    [s.public_id, s.name, s.setting, s.entries, s.groups, s.associated]
+                    for s in p.specifications
+                ],
+            ]
+            for p in state.products
+        ],
+        [[g.group_id, g.name, g.entries] for g in state.groups],
+    ]
+    return "sha256:" + hashlib.sha256(orjson.dumps(shape)).hexdigest()
 
 
 def _state(
     uow: UnitOfWork, actor: Actor, known: dict[int, list[stored.StoredEntry]] | None = None
-) -> tuple[stored.SellerState, ConfigState]:
+) -> tuple[stored.SellerState, str]:
+    """The seller's state and its fingerprint, read in the caller's transaction."""
     assert actor.seller_pk is not None, "config is a seller's"
     state = stored.seller_state(uow.session, actor.seller_pk, known)
-    document = _document(state)
-    return state, ConfigState(document, fingerprint_of(document))
+    return state, fingerprint_of(state)
 
 
 def export_config(db: Database, actor: Actor) -> ConfigState:
     """R19: the seller's whole target-customer state, in one consistent read."""
     with db.reading() as uow:
-        return _state(uow, actor)[1]
+        state, fingerprint = _state(uow, actor)
+        return ConfigState(_document(state), fingerprint)
 
 
 # --- plan and apply -----------------------------------------------------------------------
@@ -255,7 +279,7 @@ def apply_config(db: Database, actor: Actor, doc: ConfigDoc) -> ConfigResult:
             stored.lock_products(uow.session, actor.seller_pk)
             stored.lock_groups(uow.session, actor.seller_pk)
         state, before = _state(uow, actor)
-        if doc.based_on is not None and doc.based_on != before.fingerprint:
+        if doc.based_on is not None and doc.based_on != before:
             raise config_changed()
         plan = _plan(state, doc)
         created: list[CreatedGroup] = []
@@ -270,7 +294,9 @@ def apply_config(db: Database, actor: Actor, doc: ConfigDoc) -> ConfigResult:
             after = _state(uow, actor, known)[1]
         uow.commit()
         changes = [c for step in plan for c in step.changes]
-        return ConfigResult(changes, before.fingerprint, after.fingerprint, uow.impact, created)
+        if is_dry_run():
+            created = []  # a plan's new groups are rolled back: their IDs would mislead
+        return ConfigResult(changes, before, after, uow.impact, created)
 
 
 Run = Callable[[UnitOfWork, Actor, list[CreatedGroup]], None]
@@ -419,34 +445,30 @@ def _window_json(window: Window) -> dict[str, str | None]:
 
 
 def _stored_window(entry: stored.StoredEntry) -> Window:
-    return Window(entry.valid_from, entry.valid_until)
+    return Window(entry[VALID_FROM], entry[VALID_UNTIL])
 
 
-def _unchanged(entry: stored.StoredEntry, doc: EntryDoc) -> bool:
-    """The document gives the entry exactly as the export does: nothing to judge (its ID
-    and name were normalized when it was added, its window's text is the export's)."""
-    return (
-        doc.account_name == entry.account_name
-        and doc.valid_from == _moment(entry.valid_from)
-        and doc.valid_until == _moment(entry.valid_until)
-    )
+# An entry as the export gives it when it has no window: (ID, name, None, None); one with a
+# window never equals a document's entry this way (its ends are datetimes, not text).
+_entry_key = itemgetter(ACCOUNT_ID, NAME, VALID_FROM, VALID_UNTIL)
 
 
-def _diff(present: list[stored.StoredEntry], entries: Iterable[EntryDoc], prune: bool) -> _ListDiff:
+def _diff(present: list[stored.StoredEntry], entries: list[EntryDoc], prune: bool) -> _ListDiff:
     """The document's entries against the list's, each one the document changes judged as a
     single add judges it (ID, name, window; R5's and R6's checks of the account come when
-    it is carried out)."""
+    it is carried out). Entries given exactly as exported are told apart by set look-ups."""
     diff = _ListDiff()
-    by_id = {e.account_id: e for e in present}
-    seen: set[str] = set()
+    # Entries given exactly as exported are unchanged: their ID and name were normalized
+    # when they were added.
+    as_exported: set[object] = set(map(_entry_key, present))
+    kept = [e for e in entries if e in as_exported]
+    seen = {e.account_id for e in kept}
+    if len(seen) < len(kept):
+        _raise_first_duplicate(kept)
+    by_id = {e[ACCOUNT_ID]: e for e in present}
     additions: list[tuple[Op, str, Any, Any]] = []
-    for doc in entries:
-        entry = by_id.get(doc.account_id)
-        if entry is not None and _unchanged(entry, doc):  # the common case, made cheap
-            account_id = entry.account_id
-            if account_id in seen:
-                raise _duplicate("account", account_id)
-            seen.add(account_id)
+    for doc in entries if len(kept) < len(entries) else ():
+        if doc in as_exported:
             continue
         account_id = normalize_account_id(doc.account_id)
         if account_id in seen:
@@ -464,20 +486,26 @@ def _diff(present: list[stored.StoredEntry], entries: Iterable[EntryDoc], prune:
             diff.added.append(EntryEdit(account_id, name, window))
             additions.append(("add", account_id, None, after))
         elif _stored_window(entry) != window:
-            before = {"account_name": entry.account_name, **_window_json(_stored_window(entry))}
-            after["account_name"] = entry.account_name  # kept as entered (R5)
+            before = {"account_name": entry[NAME], **_window_json(_stored_window(entry))}
+            after["account_name"] = entry[NAME]  # kept as entered (R5)
             diff.rewindowed.append(EntryEdit(account_id, name, window, _stored_window(entry)))
             additions.append(("change", account_id, before, after))
-    if prune:
+    if prune and len(seen & by_id.keys()) < len(present):
         for entry in present:
-            if entry.account_id not in seen:
-                diff.removed.append(
-                    EntryGone(entry.account_pk, entry.account_id, entry.account_name)
-                )
-                before = {"account_name": entry.account_name, **_window_json(_stored_window(entry))}
-                diff.lines.append(("remove", entry.account_id, before, None))
+            if entry[ACCOUNT_ID] not in seen:
+                diff.removed.append(EntryGone(entry[ACCOUNT_PK], entry[ACCOUNT_ID], entry[NAME]))
+                before = {"account_name": entry[NAME], **_window_json(_stored_window(entry))}
+                diff.lines.append(("remove", entry[ACCOUNT_ID], before, None))
     diff.lines += additions
     return diff
+
+
+def _raise_first_duplicate(entries: list[EntryDoc]) -> None:
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.account_id in seen:
+            raise _duplicate("account", entry.account_id)
+        seen.add(entry.account_id)
 
 
 def _edit_list(found: ListHolder, diff: _ListDiff, uow: UnitOfWork, actor: Actor) -> None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
+from itertools import groupby
+from operator import itemgetter
+from typing import Any, Final
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
@@ -28,15 +30,15 @@ from offerscope.storage.tables import (
     SpecificationRow,
 )
 
-
-class StoredEntry(NamedTuple):
-    """An entry of a list (a tuple: an export reads 100,000s of them)."""
-
-    account_pk: int
-    account_id: str
-    account_name: str  # as entered (R5)
-    valid_from: datetime | None
-    valid_until: datetime | None
+StoredEntry = tuple[int, int, str, str, datetime | None, datetime | None]
+"""An entry of a list as the driver gives it: (list_pk, account_pk, account_id, name as
+entered (R5), valid_from, valid_until). A plain tuple: a plan reads 100,000s of them, and an
+object per row was most of its time."""
+ACCOUNT_PK: Final = 1
+ACCOUNT_ID: Final = 2
+ENTERED_NAME: Final = 3
+VALID_FROM: Final = 4
+VALID_UNTIL: Final = 5
 
 
 @dataclass
@@ -142,8 +144,8 @@ def seller_state(
     for list_pk, holder in by_list.items():
         if list_pk in known:
             holder.entries = list(known[list_pk])
-    for list_pk, entry in _entries(session, sorted(set(by_list) - set(known))):
-        by_list[list_pk].entries.append(entry)
+    for list_pk, entries in _entries(session, sorted(set(by_list) - set(known))):
+        by_list[list_pk].entries = entries
     _associations(session, seller_pk, products, specs)
     _groups_on_lists(session, seller_pk, by_list)
     return SellerState(list(products.values()), found_groups)
@@ -211,27 +213,25 @@ def _seller_lists(seller_pk: int) -> Select[int]:
     )
 
 
-def _entries(session: Session, list_pks: list[int]) -> Iterator[tuple[int, StoredEntry]]:
-    """The entries of these lists, a batch of lists at a time (each read along its key)."""
+def _entries(session: Session, list_pks: list[int]) -> Iterator[tuple[int, list[StoredEntry]]]:
+    """The entries of these lists, by list, a batch of lists at a time (each read along its
+    key)."""
+    bulk = BulkIo(session)
     for start in range(0, len(list_pks), LISTS_PER_QUERY):
-        yield from _entries_of(session, list_pks[start : start + LISTS_PER_QUERY])
+        rows = bulk.list_entries(list_pks[start : start + LISTS_PER_QUERY])
+        for at, row in enumerate(rows):
+            if row[VALID_FROM] is not None or row[VALID_UNTIL] is not None:
+                rows[at] = _with_moments(bulk, row)
+        for list_pk, entries in groupby(rows, itemgetter(0)):
+            yield list_pk, list(entries)
 
 
 LISTS_PER_QUERY = 500
 
 
-def _entries_of(session: Session, list_pks: list[int]) -> Iterator[tuple[int, StoredEntry]]:
-    # The driver's rows on the session's connection: no per-row work but the tuple's.
-    bulk = BulkIo(session)
-    make = StoredEntry._make
-    for list_pk, account_pk, account_id, name, valid_from, valid_until in bulk.list_entries(
-        list_pks
-    ):
-        if valid_from is None and valid_until is None:
-            yield list_pk, make((account_pk, account_id, name, None, None))
-        else:
-            window = (bulk.moment(valid_from), bulk.moment(valid_until))
-            yield list_pk, make((account_pk, account_id, name, *window))
+def _with_moments(bulk: BulkIo, row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row with a window (R16), its ends as datetimes (SQLite gives text)."""
+    return (*row[:VALID_FROM], bulk.moment(row[VALID_FROM]), bulk.moment(row[VALID_UNTIL]))
 
 
 def _associations(
