@@ -80,13 +80,16 @@ def build(db: Database, product_count: int, entries: int) -> tuple[Actor, str]:
     return actor, seller.seller_id
 
 
-def timed(run: Callable[[], object]) -> float:
-    times = []
+def timed(run: Callable[[], object]) -> tuple[float, float]:
+    """Median seconds of wall-clock and of this process's CPU (the machine may be shared:
+    the CPU time is the part that is the code's own)."""
+    times, cpu = [], []
     for _ in range(RUNS):
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         run()
         times.append(time.perf_counter() - began)
-    return statistics.median(times)
+        cpu.append(time.process_time() - began_cpu)
+    return statistics.median(times), statistics.median(cpu)
 
 
 def edited(document: dict[str, Any], entries: int) -> dict[str, Any]:
@@ -110,7 +113,7 @@ def _doc(body: dict[str, Any]) -> config.ConfigDoc:
                     p["product_id"],
                     p["target"],
                     [
-                        config.EntryDoc(e["account_id"], e["account_name"])
+                        (e["account_id"], e["account_name"], None, None)
                         for e in p["specified_users"]
                     ],
                     p["associated_products"],
@@ -167,8 +170,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{db.dialect}: {args.products} products, {args.entries:,} list entries, "
             f"a {len(body) / 2**20:.1f} MB document (median s; goal {GOAL_SECONDS} s)"
         )
-        for label, seconds in figures:
-            print(f"  {label:<40} {seconds:6.2f} s   {seconds / GOAL_SECONDS:5.2f} of the goal")
+        for label, (seconds, cpu) in figures:
+            print(
+                f"  {label:<40} {seconds:6.2f} s   {seconds / GOAL_SECONDS:5.2f} of the goal"
+                f"   (CPU {cpu:5.2f} s)"
+            )
         backend.close()
     return 0
 

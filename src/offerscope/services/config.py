@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 import orjson
 
@@ -72,15 +72,10 @@ Kind = Literal["target", "setting", "specified_user", "association", "group", "g
 # --- the document -------------------------------------------------------------------------
 
 
-class EntryDoc(NamedTuple):
-    """One specified user as a document gives it (R5 with R16's window, as text). A tuple:
-    a document holds 100,000s, and an entry the export gives compares equal to its
-    `_entry_key`."""
-
-    account_id: str
-    account_name: str
-    valid_from: str | None = None
-    valid_until: str | None = None
+EntryDoc = tuple[str, str, str | None, str | None]
+"""One specified user as a document gives it: (account_id, account_name, valid_from,
+valid_until), R5 with R16's window as text. A plain tuple: a document holds 100,000s, and an
+entry given as the export gives it compares equal to the stored entry's `_entry_key`."""
 
 
 @dataclass(frozen=True)
@@ -462,7 +457,7 @@ def _diff(present: list[stored.StoredEntry], entries: list[EntryDoc], prune: boo
     # when they were added.
     as_exported: set[object] = set(map(_entry_key, present))
     kept = [e for e in entries if e in as_exported]
-    seen = {e.account_id for e in kept}
+    seen = {e[0] for e in kept}
     if len(seen) < len(kept):
         _raise_first_duplicate(kept)
     by_id = {e[ACCOUNT_ID]: e for e in present}
@@ -470,15 +465,16 @@ def _diff(present: list[stored.StoredEntry], entries: list[EntryDoc], prune: boo
     for doc in entries if len(kept) < len(entries) else ():
         if doc in as_exported:
             continue
-        account_id = normalize_account_id(doc.account_id)
+        raw_id, raw_name, valid_from, valid_until = doc
+        account_id = normalize_account_id(raw_id)
         if account_id in seen:
             raise _duplicate("account", account_id)
         seen.add(account_id)
-        name = normalize_account_name(doc.account_name)
+        name = normalize_account_name(raw_name)
         window = (
             ALWAYS
-            if doc.valid_from is None and doc.valid_until is None
-            else read_window(doc.valid_from, doc.valid_until)
+            if valid_from is None and valid_until is None
+            else read_window(valid_from, valid_until)
         )
         entry = by_id.get(account_id)
         after = {"account_name": name, **_window_json(window)}
@@ -502,10 +498,10 @@ def _diff(present: list[stored.StoredEntry], entries: list[EntryDoc], prune: boo
 
 def _raise_first_duplicate(entries: list[EntryDoc]) -> None:
     seen: set[str] = set()
-    for entry in entries:
-        if entry.account_id in seen:
-            raise _duplicate("account", entry.account_id)
-        seen.add(entry.account_id)
+    for account_id, *_ in entries:
+        if account_id in seen:
+            raise _duplicate("account", account_id)
+        seen.add(account_id)
 
 
 def _edit_list(found: ListHolder, diff: _ListDiff, uow: UnitOfWork, actor: Actor) -> None:

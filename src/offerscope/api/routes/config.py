@@ -127,9 +127,7 @@ def _entries(items: list[ConfigEntry] | None) -> list[config.EntryDoc] | None:
     if items is None:
         return None
     return [
-        config.EntryDoc(
-            e["account_id"], e["account_name"], e.get("valid_from"), e.get("valid_until")
-        )
+        (e["account_id"], e["account_name"], e.get("valid_from"), e.get("valid_until"))
         for e in items
     ]
 
