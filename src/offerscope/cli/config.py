@@ -213,6 +213,9 @@ def show_changes(changes: list[dict[str, Any]], impact: dict[str, Any] | None) -
     for change in changes:
         sign, kind = SIGNS[change["op"]], change["kind"].replace("_", " ")
         subject = f" {change['subject']}" if change["subject"] else ""
+        if change["kind"] == "group":  # R17: a group the document creates
+            out.print(f"{sign} {_where(change)}: created")
+            continue
         if change["op"] == "change":
             detail = f"{_value(change['before'])} -> {_value(change['after'])}"
         else:

@@ -310,7 +310,7 @@ def _plan(state: stored.SellerState, doc: ConfigDoc) -> list[_Step]:
     """Every change the document asks for, in the order they can be made: the groups and
     their members first, then per product its target, its specifications' settings, then
     removals, then additions."""
-    known_groups = {g.group_id for g in state.groups}
+    known_groups = {g.group_id: g.name for g in state.groups}
     steps = _group_steps(state.groups, doc.groups, doc.prune)
     by_id = {p.product.public_id: p for p in state.products}
     seen: set[str] = set()
@@ -337,7 +337,7 @@ def _group_not_found(group_id: str) -> NotFound:
 
 
 def _product_steps(
-    found: stored.StoredProduct, doc: ProductDoc, prune: bool, known_groups: set[str]
+    found: stored.StoredProduct, doc: ProductDoc, prune: bool, known_groups: dict[str, str]
 ) -> list[_Step]:
     product_id = found.product.public_id
     specs = {s.public_id: s for s in found.specifications}
@@ -362,10 +362,10 @@ def _product_steps(
                 raise _group_not_found(group_id)
     if prune:
         for own, own_doc, spec_id in owners:
-            steps.append(_removals(product_id, spec_id, own, own_doc))
+            steps.append(_removals(product_id, spec_id, own, own_doc, known_groups))
     for own, own_doc, spec_id in owners:
         steps.append(_entries_step(product_id, spec_id, own, own_doc, prune))
-        steps.append(_additions(product_id, spec_id, own, own_doc))
+        steps.append(_additions(product_id, spec_id, own, own_doc, known_groups))
     return steps
 
 
@@ -530,7 +530,11 @@ def _entries_step(
 
 
 def _removals(
-    product_id: str, spec_id: str | None, own: stored.StoredOwner, doc: OwnerDoc
+    product_id: str,
+    spec_id: str | None,
+    own: stored.StoredOwner,
+    doc: OwnerDoc,
+    group_names: dict[str, str],
 ) -> _Step:
     """Under prune: the associations and groups on the list that the document does not
     give."""
@@ -552,7 +556,13 @@ def _removals(
                 gone_groups.append(group_id)
                 changes.append(
                     ConfigChange(
-                        "remove", "group_on_list", product_id, spec_id, group_id, group_id, None
+                        "remove",
+                        "group_on_list",
+                        product_id,
+                        spec_id,
+                        group_id,
+                        group_names[group_id],
+                        None,
                     )
                 )
 
@@ -568,7 +578,11 @@ def _removals(
 
 
 def _additions(
-    product_id: str, spec_id: str | None, own: stored.StoredOwner, doc: OwnerDoc
+    product_id: str,
+    spec_id: str | None,
+    own: stored.StoredOwner,
+    doc: OwnerDoc,
+    group_names: dict[str, str],
 ) -> _Step:
     """The associations and groups the document gives that are not there."""
     changes: list[ConfigChange] = []
@@ -589,7 +603,13 @@ def _additions(
                 attach.append(group_id)
                 changes.append(
                     ConfigChange(
-                        "add", "group_on_list", product_id, spec_id, group_id, None, group_id
+                        "add",
+                        "group_on_list",
+                        product_id,
+                        spec_id,
+                        group_id,
+                        None,
+                        group_names[group_id],
                     )
                 )
 
