@@ -674,3 +674,59 @@ def test_a_large_list_change_is_one_history_entry(api: Api) -> None:
     assert history[1]["action"] == "specified_user_added"  # the Shop's own, one by one
     one = spec_id(shop.beta, "One")
     assert all(decide(api, p["account_id"], one)["allowed"] for p in crowd[::6])
+
+
+def test_bulk_list_changes_keep_r6_and_r16(api: Api) -> None:
+    """A list change past the detailed-history size goes in bulk: R6's type fit still refuses
+    the wrong account (nothing applied), R16's windows count from their moments, and window
+    changes and prunes reach the decisions at once."""
+    seller = new_seller(api)
+    view = new_product(api, seller, "Pro", name="Ent", settings={"Pro": Setting.SPECIFIED})
+    targets.set_product_target(api.db, seller.actor, view.product_id, Target.ENTERPRISE)
+    pro = spec_id(view, "Pro")
+    firms = [new_account(api, "enterprise") for _ in range(22)]
+    person = new_account(api, "individual")
+    http = seller.http
+
+    def entry(account: dict[str, Any], **window: str) -> dict[str, Any]:
+        return {
+            "account_id": account["account_id"],
+            "account_name": account["account_name"],
+            **window,
+        }
+
+    def document(entries: list[dict[str, Any]], prune: bool = False) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "prune": prune,
+            "products": [
+                {
+                    "product_id": view.product_id,
+                    "specifications": [{"specification_id": pro, "specified_users": entries}],
+                }
+            ],
+        }
+
+    before = export(http)
+    later = "2999-01-01T00:00:00Z"
+    wanted = [entry(f, **({"valid_from": later} if n % 2 else {})) for n, f in enumerate(firms)]
+    problem(
+        http.put("/v1/config", json=document([*wanted, entry(person)])),
+        422,
+        "account_type_not_allowed",
+    )
+    assert export(http) == before
+    applied = apply(http, document(wanted))
+    assert len(applied["changes"]) == 22
+    assert decide(api, firms[0]["account_id"], pro)["allowed"]
+    assert not decide(api, firms[1]["account_id"], pro)["allowed"]  # not yet (R16)
+    # Every window opened, the last five pruned away: 8 window changes, 5 removals.
+    opened = [entry(f) for f in firms[:17]]
+    changed = apply(http, document(opened, prune=True))
+    ops = sorted(c["op"] for c in changed["changes"])
+    assert ops == ["change"] * 8 + ["remove"] * 5, ops
+    assert decide(api, firms[1]["account_id"], pro)["allowed"]
+    assert not decide(api, firms[20]["account_id"], pro)["allowed"]
+    listed = spec_doc(product_doc(export(http), view.product_id), pro)["specified_users"]
+    assert listed == opened
+    assert apply(http, document(opened, prune=True))["changed"] is False
