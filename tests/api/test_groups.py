@@ -47,7 +47,7 @@ def test_r17_members_count_on_every_list_holding_the_group(api: Api) -> None:
     group = _group(seller)
     for product in (one, two):
         attached = ok(seller.http.post(_users(product.product_id), json={"group_id": group}), 201)
-        assert attached == {"group_id": group, "name": "Design partners", "members": 0}
+        assert attached["group_id"] == group and attached["members"] == 0
     basic, pro = spec_id(one, "Basic"), spec_id(two, "Pro")
     assert not decide(api, alice["account_id"], basic)["allowed"]
     # One membership change reaches both lists in one commit (R3: the list and its groups).
@@ -57,7 +57,13 @@ def test_r17_members_count_on_every_list_holding_the_group(api: Api) -> None:
     assert not decide(api, bob["account_id"], pro)["allowed"]
     page = ok(seller.http.get(_users(one.product_id)))
     assert page["items"] == [] and page["groups"] == [
-        {"group_id": group, "name": "Design partners", "members": 1}
+        {
+            "group_id": group,
+            "name": "Design partners",
+            "members": 1,
+            "not_counting": 0,
+            "why": None,
+        }
     ]
     removed = seller.http.delete(f"/v1/customer-groups/{group}/members/{alice['account_id']}")
     assert removed.status_code == 204
@@ -136,6 +142,10 @@ def test_r17_r6_applies_to_members_at_check_time(api: Api) -> None:
     assert decide(api, firm["account_id"], team)["allowed"]
     refused = decide(api, person["account_id"], team)
     assert (refused["allowed"], refused["level"]) == (False, "product")
+    # The list shows how many members do not count there, and why.
+    (shown,) = ok(seller.http.get(_users(product.product_id, team)))["groups"]
+    assert (shown["members"], shown["not_counting"]) == (2, 1)
+    assert "sold only to enterprise users" in shown["why"]
 
 
 def test_r17_a_group_with_an_expired_member_refuses_with_r16s_reason(api: Api) -> None:

@@ -61,6 +61,16 @@ def site(console_server: tuple[FastAPI, str], sqlite_url: str) -> Iterator[Site]
     db.dispose()
 
 
+@pytest.fixture
+def any_site(console_server: tuple[FastAPI, str], database_url: str) -> Iterator[Site]:
+    """The test server on a fresh database of each store (SQLite, then PostgreSQL)."""
+    app, base_url = console_server
+    db = Database.connect(database_url, pool_size=4)
+    app.state.backend = backend_of(db)
+    yield Site(base_url, db, app)
+    db.dispose()
+
+
 @pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     # Package scope, not session: while Playwright's sync driver runs, its event loop counts

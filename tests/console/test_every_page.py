@@ -8,11 +8,13 @@ width and page), so that a person can look at the whole UI at once after a run.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from offerscope.services import demo, orders, products, tokens
+from offerscope.domain.windows import Window
+from offerscope.services import demo, orders, products, specified_users, tokens
 from offerscope.services.actors import Role
 from tests.console.support import (
     Site,
@@ -44,6 +46,17 @@ def _marketplace(site: Site) -> demo.DemoMarketplace:
     assert alice is not None
     refunded = orders.place_order(site.db, alice, market.specifications["CloudDB / Standard"])
     orders.refund_order(site.db, refunded.order_id)
+    # R16: entries with windows, so that the Status column shows each status.
+    private = market.products["Private Preview"]
+    for (account_id, name, _type), window in zip(
+        demo.ACCOUNTS[:2],
+        (
+            Window(valid_until=datetime(2020, 1, 1, tzinfo=UTC)),
+            Window(valid_from=datetime(2099, 6, 30, tzinfo=UTC)),
+        ),
+        strict=True,
+    ):
+        specified_users.add_specified_user(site.db, seller, private, None, account_id, name, window)
     return market
 
 
@@ -81,6 +94,9 @@ def test_every_console_page_is_accessible_and_fits(
         ("console-associate", f"/console/products/{backup}", _open("Associate Product")),
         ("console-remove-user", f"/console/products/{preview}", _ask_to_remove),
         ("console-confirm-reset", f"/console/products/{cloud}", _ask_to_reset),
+        ("console-preview-associate", f"/console/products/{backup}", _ask_to_associate),
+        ("console-remove-association", f"/console/products/{backup}", _ask_to_unlink),
+        ("console-users-expired", f"/console/products/{preview}?users_status=expired", None),
         ("console-history", f"/console/products/{cloud}/history", None),
         ("console-history-filtered", f"/console/products/{cloud}/history?account=alice", None),
         ("console-search", "/console/products?q=cloud", None),
@@ -141,3 +157,15 @@ def _ask_to_reset(page: Page) -> None:
     page.get_by_label("Product Target Customer").select_option(label="Specified users")
     page.get_by_role("button", name="OK").click()
     expect(page.get_by_role("heading", name="Confirm the change")).to_be_visible()
+
+
+def _ask_to_associate(page: Page) -> None:
+    page.get_by_role("button", name="Associate Product").click()
+    page.get_by_role("dialog", name="Associate Product").locator("input[name='ids']").first.check()
+    page.get_by_role("dialog", name="Associate Product").get_by_role("button", name="Add").click()
+    expect(page.get_by_role("heading", name="Confirm the change")).to_be_visible()
+
+
+def _ask_to_unlink(page: Page) -> None:
+    page.locator("table.associations tbody tr").first.get_by_role("link", name="Remove").click()
+    expect(page.get_by_role("heading", name="Remove Association")).to_be_visible()

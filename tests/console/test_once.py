@@ -77,7 +77,12 @@ def test_a_set_form_sent_twice_changes_the_target_once(served: tuple[str, Databa
     path = f"/console/products/{product.product_id}"
     token = tokens.create_token(db, Role.SELLER, seller_id=seller_id)
     with _browser(base_url, "console", token) as client:
-        form = {**_form(client.get(path), f"{path}/target"), "target": "enterprise"}
+        # The Set form's OK shows the change's effect (R14); its Confirm posts the change.
+        preview = client.get(
+            f"{path}/target/preview", params={"target": "enterprise", "version": "1"}
+        )
+        form = _form(preview, f"{path}/target")
+        assert form["target"] == "enterprise"
         first = client.post(f"{path}/target", data=form)
         again = client.post(f"{path}/target", data=form)
         assert again.headers["location"] == first.headers["location"]

@@ -57,6 +57,12 @@ def test_seed_step_set_a_products_target_customers(site: Site, page: Page) -> No
     # "Select a type of target customers and click OK."
     page.get_by_label("Product Target Customer").select_option(label="Enterprise users")
     page.get_by_role("button", name="OK").click()
+    # R14: the change's effect first; nothing has changed until Confirm.
+    expect(page.get_by_role("heading", name="Confirm the change")).to_be_visible()
+    assert (
+        targets.get_target_customers(site.db, seller.actor, product.product_id).target is Target.ALL
+    )
+    page.get_by_role("button", name="Confirm").click()
 
     expect(flash(page)).to_contain_text("Product Target Customer set to Enterprise users")
     view = targets.get_target_customers(site.db, seller.actor, product.product_id)
@@ -91,6 +97,7 @@ def test_seed_step_set_a_specifications_target_customers(site: Site, page: Page)
     ]
     page.get_by_label("Specification Target Customer").select_option(label="Specified users")
     page.get_by_role("button", name="OK").click()
+    page.get_by_role("button", name="Confirm").click()  # after the preview (R14)
 
     expect(flash(page)).to_contain_text("Specification Target Customer set to Specified users")
     view = targets.get_target_customers(site.db, seller.actor, product.product_id)
@@ -110,6 +117,7 @@ def test_seed_step_add_a_user_only_under_specified_users(site: Site, page: Page)
 
     page.get_by_label("Product Target Customer").select_option(label="Specified users")
     page.get_by_role("button", name="OK").click()
+    page.get_by_role("button", name="Confirm").click()  # after the preview (R14)
     page.get_by_role("button", name="Add User").click()
     dialog = page.get_by_role("dialog", name="Add User")
     # "Enter a ... account name and ID of a user and click OK."
@@ -166,6 +174,7 @@ def test_seed_step_associate_a_product_from_allowed_candidates_only(site: Site, 
 
     page.get_by_label("Product Target Customer").select_option(label="Associated product buyers")
     page.get_by_role("button", name="OK").click()
+    page.get_by_role("button", name="Confirm").click()  # after the preview (R14)
     # No association yet: nobody can buy, and the page says so.
     expect(page.get_by_role("alert")).to_contain_text("Nobody can buy this product yet")
 
@@ -178,6 +187,7 @@ def test_seed_step_associate_a_product_from_allowed_candidates_only(site: Site, 
     assert foreign.product_id not in page.content()
     dialog.get_by_label("CloudDB").check()
     dialog.get_by_role("button", name="Add").click()
+    page.get_by_role("button", name="Confirm").click()  # after the preview (R14)
 
     expect(flash(page)).to_contain_text("Associated: CloudDB")
     expect(page.locator(f"tr[data-associated-id='{cloud.product_id}']")).to_be_visible()
@@ -186,8 +196,9 @@ def test_seed_step_associate_a_product_from_allowed_candidates_only(site: Site, 
     assert [item.id for item in associated.items] == [cloud.product_id]
 
     page.locator(f"tr[data-associated-id='{cloud.product_id}']").get_by_role(
-        "button", name="Remove CloudDB"
+        "link", name="Remove CloudDB"
     ).click()
+    page.get_by_role("button", name="Remove").click()  # after the preview (R14)
     expect(page.get_by_role("alert")).to_contain_text("Nobody can buy this product yet")
     assert not associations.list_associations(site.db, seller.actor, backup.product_id).items
 

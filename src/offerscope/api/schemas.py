@@ -261,7 +261,12 @@ class SpecifiedUser(Response):
 class AttachedGroup(Response):
     group_id: str
     name: str
-    members: int = Field(description="How many accounts the group holds (R6 applies to each).")
+    members: int = Field(description="How many accounts the group holds.")
+    not_counting: int = Field(
+        default=0,
+        description="R6 at check time: members of the wrong account type to count on this list.",
+    )
+    why: str | None = Field(default=None, description="Why those members do not count here.")
 
 
 class SpecifiedUserPage(Response):

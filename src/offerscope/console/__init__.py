@@ -8,7 +8,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from offerscope.console import history, seller, seller_lists, store
+from offerscope.console import (
+    groups,
+    history,
+    seller,
+    seller_groups,
+    seller_lists,
+    seller_targets,
+    store,
+)
 from offerscope.console.web import (
     HERE,
     PORTALS,
@@ -31,7 +39,8 @@ def install(app: FastAPI, settings: Settings) -> list[Area]:
     which is right for one process only (every process of a deployment needs the same key).
     """
     app.state.console = WebState.build(settings)
-    for module in (seller, seller_lists, history, store):
+    modules = (seller, seller_targets, seller_lists, seller_groups, history, groups, store)
+    for module in modules:
         app.include_router(module.router)
     for route_class in (ConsoleRoute, StoreRoute):
         app.include_router(fallback_router(route_class))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Request, Response
 
 from offerscope.console.seller import OwnerRef
@@ -33,6 +31,10 @@ ACTIONS = {
     "specification_target_reset": "Specification returned to Same as product",
     "specified_user_added": "User added",
     "specified_user_removed": "User removed",
+    "specified_user_window_changed": "User's window changed",
+    "specified_users_imported": "Users imported",
+    "group_attached": "Customer group attached",  # R17
+    "group_detached": "Customer group detached",
     "association_added": "Association added",
     "association_removed": "Association removed",
 }
@@ -49,8 +51,19 @@ TARGET_ACTIONS = frozenset(
 )
 
 
-def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+def effect_of(entry: HistoryEntryView) -> list[tuple[str, int]]:
+    """R14: the change's impact counts as history kept them, in the seller's words (empty when
+    it recorded none); the page shows "No effect" for an impact of all zeros."""
+    if entry.impact is None:
+        return []
+    return [
+        (label, entry.impact.get(key, 0))
+        for key, label in (
+            ("gains", "gained"),
+            ("losses", "lost"),
+            ("customers_losing", "customers lost"),
+        )
+    ]
 
 
 def _shown(entry: HistoryEntryView, value: str | None) -> str:
@@ -93,8 +106,8 @@ def history(request: Request, product_id: str, actor: SellerSession) -> Response
         "view": view,
         "page": page,
         "actions": ACTIONS,
-        "when": _when,
         "shown": _shown,
+        "effect_of": effect_of,
         "spec_names": spec_names,
         "actor_names": names.actors,
         "product_names": names.products,

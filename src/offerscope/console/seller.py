@@ -1,7 +1,8 @@
 """The Seller Console: Product Management > Sales Configurations > Target Customers.
 
 The product table and the Set Target Customer page of a product or a specification; their
-lists are in `seller_lists`, the history in `history`. Every page calls the same use cases
+Set forms are in `seller_targets`, their lists in `seller_lists`, the history in `history`,
+and every change's preview (R14) in `preview`. Every page calls the same use cases
 as the HTTP API; what a seller may choose and every error's words come from the domain. A
 product and each of its specifications own a target, a specified-user list and associations:
 the routes come in pairs over one helper, with `OwnerRef.specification_id` None for the
@@ -23,21 +24,20 @@ from offerscope.console.web import (
     PageLinks,
     SellerSession,
     cursor_param,
-    flash,
     get_db,
+    get_index,
     redirect,
     render,
     search_param,
     size_param,
 )
-from offerscope.domain.errors import Conflict, Invalid, NotFound, PreconditionFailed
-from offerscope.domain.targets import LABELS, Setting, Target
-from offerscope.services import associations, products, specified_users, targets
+from offerscope.domain.errors import NotFound
+from offerscope.domain.windows import EntryStatus
+from offerscope.services import associations, groups, products, specified_users, targets
 from offerscope.services.actors import Actor
 from offerscope.services.ownership import SPECIFICATION_NOT_FOUND
 from offerscope.services.views import AssociationsView, SpecificationTargetView, TargetCustomersView
 from offerscope.storage.unit_of_work import Database
-from offerscope.web.errors import status_of
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
 add_sign_in(router, CONSOLE)
@@ -109,6 +109,7 @@ def product_table(request: Request, actor: SellerSession) -> Response:
         limit=size,
         cursor=cursor_param(request, "cursor"),
         search=search,
+        sizes=get_index(request),
         count=True,
     )
     links = PageLinks(CONSOLE.home, "products", PRODUCTS_PAGE, keep={"q": search})
@@ -159,16 +160,31 @@ def _candidates(
     return items, page.next_cursor is not None
 
 
+# R16: the Status filter's choices, as the list shows each entry's status.
+STATUSES = {
+    EntryStatus.ACTIVE: "Active",
+    EntryStatus.SCHEDULED: "Scheduled",
+    EntryStatus.EXPIRED: "Expired",
+}
+
+
+def status_param(request: Request) -> EntryStatus | None:
+    """The users list's status filter from the query string; None (all) unless one of them."""
+    value = request.query_params.get("users_status", "")
+    return EntryStatus(value) if value in {s.value for s in EntryStatus} else None
+
+
 def owner_page(
     request: Request, actor: Actor, ref: OwnerRef, forms: Forms | None = None, status: int = 200
 ) -> Response:
     """The Set Target Customer page of a product or a specification, with its lists."""
     forms = forms or Forms()
     db = get_db(request)
-    view = targets.get_target_customers(db, actor, ref.product_id)
+    view = targets.get_target_customers(db, actor, ref.product_id, sizes=get_index(request))
     spec = specification_of(view, ref)
     users_q = search_param(request, "users_q")
     users_size = size_param(request, "users_size", USERS_PAGE)
+    users_status = status_param(request)
     users = specified_users.list_specified_users(
         db,
         actor,
@@ -177,6 +193,7 @@ def owner_page(
         limit=users_size,
         cursor=cursor_param(request, "users_cursor"),
         search=users_q,
+        status=users_status,
         count=True,
     )
     users_links = PageLinks(
@@ -186,7 +203,7 @@ def owner_page(
         cursor_name="users_cursor",
         size_name="users_size",
         anchor="users",
-        keep={"users_q": users_q},
+        keep={"users_q": users_q, "users_status": users_status or ""},
     )
     associated = associations.list_associations(db, actor, ref.product_id, ref.specification_id)
     candidates_q = search_param(request, "candidates_q")
@@ -208,7 +225,10 @@ def owner_page(
         "editable": spec is None or spec.editable,
         "forms": forms,
         "users": users,
+        "seller_groups": groups.list_groups(db, actor) if users.active else [],
         "users_q": users_q,
+        "users_status": users_status or "",
+        "statuses": STATUSES,
         "users_size": str(users_size) if users_size != USERS_PAGE else "",
         "users_paging": users_links.pager(users.page, users_size),
         "associated": associated,
@@ -230,105 +250,3 @@ def specification_page(
     request: Request, product_id: str, specification_id: str, actor: SellerSession
 ) -> Response:
     return owner_page(request, actor, OwnerRef(product_id, specification_id))
-
-
-def version_of(value: str) -> int:
-    """The version the seller's page showed: the change applies only to what they saw.
-
-    A form without a well-formed version cannot say what its seller saw: refused as stale.
-    """
-    if value.isascii() and value.isdigit() and value == str(int(value)) and int(value) > 0:
-        return int(value)
-    raise targets.version_mismatch()
-
-
-def _target_error(
-    request: Request, actor: Actor, ref: OwnerRef, chosen: str, message: str, status: int
-) -> Response:
-    forms = Forms(target=FormState({"target": chosen}, {"target": message}))
-    return owner_page(request, actor, ref, forms, status)
-
-
-@router.post("/products/{product_id}/target")
-def set_product_target(
-    request: Request,
-    product_id: str,
-    actor: SellerSession,
-    target: FormText = "",
-    version: FormText = "",
-    reset: FormText = "",
-) -> Response:
-    """R4: change the product's target; conflicting specifications need a confirmation."""
-    ref = OwnerRef(product_id)
-    if target not in {t.value for t in Target}:
-        return _target_error(request, actor, ref, target, CHOOSE_AN_OPTION, 422)
-    chosen = Target(target)
-    try:
-        view = targets.set_product_target(
-            get_db(request),
-            actor,
-            product_id,
-            chosen,
-            reset_conflicting=reset == "1",
-            if_match=version_of(version),
-        )
-    except Conflict as error:
-        if error.code != "conflicting_specifications":
-            return _target_error(request, actor, ref, target, error.message, 409)
-        return _confirm_reset(request, actor, ref, chosen, error, version)
-    except (Invalid, PreconditionFailed) as error:
-        return _target_error(request, actor, ref, target, error.message, status_of(error))
-    names = {s.specification_id: s.name for s in view.specifications}
-    text = f"Product Target Customer set to {LABELS[chosen]}."
-    if view.reset_specifications:
-        returned = ", ".join(names[i] for i in view.reset_specifications)
-        text += f" Returned to {LABELS['same_as_product']}: {returned}."
-    flash(request, text)
-    return redirect(ref.path)
-
-
-def _confirm_reset(
-    request: Request, actor: Actor, ref: OwnerRef, chosen: Target, error: Conflict, version: str
-) -> Response:
-    """R4's confirmation: which specifications would go back to Same as product. Nothing
-    has changed yet; confirming resends the change for the version the seller saw."""
-    view = targets.get_target_customers(get_db(request), actor, ref.product_id)
-    conflicting = set(error.details.get("conflicting_specifications", []))
-    affected = [s for s in view.specifications if s.specification_id in conflicting]
-    context = {
-        "ref": ref,
-        "view": view,
-        "target": chosen,
-        "affected": affected,
-        "version": version or str(view.version),
-    }
-    return render(request, "confirm_reset.html", context, 409)
-
-
-@router.post("/products/{product_id}/specifications/{specification_id}/target")
-def set_specification_target(
-    request: Request,
-    product_id: str,
-    specification_id: str,
-    actor: SellerSession,
-    target: FormText = "",
-    version: FormText = "",
-) -> Response:
-    """R2: set a specification within what its product's target allows."""
-    ref = OwnerRef(product_id, specification_id)
-    if target not in {s.value for s in Setting}:
-        return _target_error(request, actor, ref, target, CHOOSE_AN_OPTION, 422)
-    chosen = Setting(target)
-    try:
-        targets.set_specification_setting(
-            get_db(request),
-            actor,
-            product_id,
-            specification_id,
-            chosen,
-            if_match=version_of(version),
-        )
-    except (Conflict, Invalid, PreconditionFailed) as error:
-        return _target_error(request, actor, ref, target, error.message, status_of(error))
-    flash(request, f"Specification Target Customer set to {LABELS[chosen]}.")
-    return redirect(ref.path)

@@ -31,6 +31,7 @@ from offerscope.console.once import run_once
 from offerscope.console.sessions import Session, SessionCodec, State
 from offerscope.domain.errors import NotFound, OfferscopeError
 from offerscope.domain.targets import LABELS
+from offerscope.domain.windows import moment_text
 from offerscope.index.index import DecisionIndex
 from offerscope.services import accounts, idempotency, sellers, web_sessions
 from offerscope.services.actors import Actor, Role
@@ -101,6 +102,7 @@ class WebState:
         env.globals["form_key"] = lambda: secrets.token_urlsafe(16)
         env.filters["q"] = _quote
         env.filters["num"] = "{:,}".format
+        env.filters["moment"] = moment_text  # every time in UTC, as R12's sentences say them
         templates = Jinja2Templates(env=env, context_processors=[_page_context])
         codecs = {p.name: SessionCodec(secret, p.name) for p in PORTALS}
         lease = timedelta(seconds=settings.idempotency_lease_seconds)

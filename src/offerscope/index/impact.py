@@ -22,7 +22,7 @@ from pyroaring import BitMap
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from offerscope.domain.decision import Offer, Test, audience_levels, compile_offer
+from offerscope.domain.decision import Offer, Test, audience_levels
 from offerscope.domain.impact import SAMPLE, Figure, Impact, SpecificationImpact
 from offerscope.domain.targets import AccountType, Setting, Target
 from offerscope.index.state import IndexState, ProductEntry, SpecificationEntry, span_of
@@ -53,6 +53,7 @@ class View:
     def __init__(self, state: IndexState) -> None:
         self.state = state
         self.now = state.as_of
+        self._counted: dict[int, BitMap] = {}  # unions made, until the view changes
 
     def everyone(self) -> BitMap:
         return self.state.everyone
@@ -84,7 +85,19 @@ class View:
         own = self.list_members(list_pk)
         if not groups:
             return own
-        return BitMap.union(own, *(self.list_members(group) for group in groups))
+        found = self._counted.get(list_pk)
+        if found is None:
+            found = BitMap.union(own, *(self.list_members(group) for group in groups))
+            self._counted[list_pk] = found
+        return found
+
+    def counts_on(self, list_pk: int) -> Test[int]:
+        """Whether one account counts on a list (its entries or its groups'), with no union."""
+        own = self.list_members(list_pk)
+        groups = [self.list_members(group) for group in self.groups_on(list_pk)]
+        if not groups:
+            return own.__contains__
+        return lambda pk: pk in own or any(pk in members for members in groups)
 
     def product_buyers(self, pk: int) -> BitMap:
         return self.state.product_buyer_sets.get(pk) or BitMap()
@@ -168,16 +181,22 @@ class _Member:
         return self._sets.of_type(account_type).__contains__
 
     def on_product_list(self, product_id: str) -> Test[int]:
-        return self._sets.on_product_list(product_id).__contains__
+        product = self._view.product(self._view.product_pk(product_id))
+        return self._view.counts_on(product.list_pk) if product else _no_one
 
     def on_specification_list(self, specification_id: str) -> Test[int]:
-        return self._sets.on_specification_list(specification_id).__contains__
+        spec = self._view.specification(self._view.specification_pk(specification_id))
+        return self._view.counts_on(spec.list_pk) if spec else _no_one
 
     def bought_any_product(self, product_ids: frozenset[str]) -> Test[int]:
         return self._sets.bought_any_product(product_ids).__contains__
 
     def bought_any_specification(self, specification_ids: frozenset[str]) -> Test[int]:
         return self._sets.bought_any_specification(specification_ids).__contains__
+
+
+def _no_one(_pk: int) -> bool:
+    return False
 
 
 def audience(view: View, spec_pk: int) -> BitMap:
@@ -355,6 +374,7 @@ class Overlay(View):
     def _set_list(self, list_pk: int, members: BitMap) -> None:
         before = self.list_members(list_pk)
         self._lists[list_pk] = members
+        self._counted.clear()
         self._reading(list_pk)
         # R17: a group's list reaches the lists holding it (as held after this write's own
         # attachments too).
@@ -382,6 +402,7 @@ class Overlay(View):
         else:
             groups.discard(group_list_pk)
         self._groups[list_pk] = frozenset(groups)
+        self._counted.clear()
         self._reading(list_pk)
         self._only(before ^ self.counted(list_pk))
 
@@ -515,13 +536,20 @@ _WHOLE = 100
 
 
 def _allowed_among(view: View, spec_pk: int, accounts: BitMap) -> BitMap:
-    """Those of `accounts` that R12 allows to buy the specification, over a view."""
+    """Those of `accounts` that R12 allows to buy the specification, over a view: R3's two
+    levels as membership tests, nothing compiled."""
     offer = view.offer(spec_pk)
     if offer is None:
         return BitMap()
-    check = compile_offer(offer, _Member(view))
+    at_product, at_specification = audience_levels(offer, _Member(view))
     everyone = view.everyone()
-    return BitMap(pk for pk in accounts if pk in everyone and check(pk).allowed)
+    return BitMap(
+        pk
+        for pk in accounts
+        if pk in everyone
+        and (at_product is None or at_product(pk))
+        and (at_specification is None or at_specification(pk))
+    )
 
 
 def _figure(view: Overlay, accounts: BitMap) -> Figure:

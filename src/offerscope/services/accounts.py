@@ -71,6 +71,12 @@ def get_account(db: Database, account_id: str) -> AccountView:
         return account_view(row)
 
 
+def account_names(db: Database, account_ids: list[str]) -> dict[str, str]:
+    """The names of registered accounts by ID: how a preview (R14) names its sample."""
+    with db.reading() as uow:
+        return accounts.names_by_id(uow.session, account_ids)
+
+
 def update_account(
     db: Database,
     account_id: str,

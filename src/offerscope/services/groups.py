@@ -29,7 +29,7 @@ from offerscope.services.views import (
     RemovedUser,
     SpecifiedUserView,
 )
-from offerscope.storage import changes, groups, lists
+from offerscope.storage import changes, groups, lists, products
 from offerscope.storage.unit_of_work import Database, UnitOfWork
 
 # The most groups one answer lists (a seller keeps a handful; more is a mistake to show).
@@ -205,6 +205,13 @@ def detach_in(uow: UnitOfWork, actor: Actor, found: Owner, group: GroupHolder) -
         subject=group.group.group_id,
         before=group.group.name,
     )
+
+
+def specification_names(db: Database, actor: Actor, specification_ids: list[str]) -> dict[str, str]:
+    """Names for the specifications an impact names ("Product / Specification"), the seller's
+    own only: a group's change reaches every list holding it, across products."""
+    with db.reading() as uow:
+        return products.specification_names_of_own(uow.session, actor.seller_pk, specification_ids)
 
 
 def _view(uow: UnitOfWork, actor: Actor, group_id: str) -> GroupView:

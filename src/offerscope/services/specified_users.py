@@ -14,12 +14,12 @@ from offerscope.domain.lists import (
     match_account,
 )
 from offerscope.domain.names import account_id_key, normalize_account_id, normalize_account_name
-from offerscope.domain.targets import AccountType
+from offerscope.domain.targets import LABELS, AccountType, Target
 from offerscope.domain.windows import ALWAYS, EntryStatus, Window, check_window, describe
 from offerscope.services.actors import Actor
 from offerscope.services.history import record_on
 from offerscope.services.ids import utcnow
-from offerscope.services.ownership import GroupHolder, ListHolder, owner
+from offerscope.services.ownership import GroupHolder, ListHolder, Owner, owner
 from offerscope.services.paging import keyset_cursors, read_position
 from offerscope.services.views import (
     AddedUser,
@@ -84,17 +84,27 @@ def list_specified_users(
     with db.reading() as uow:
         found = owner(uow, actor, product_id, specification_id, lock=False)
         page = entries_page(uow, found, limit, cursor, search, status, count)
-        return SpecifiedUsersView(
-            page, list_is_active(found.setting), attached_groups(uow, found.list_pk)
-        )
+        return SpecifiedUsersView(page, list_is_active(found.setting), attached_groups(uow, found))
 
 
-def attached_groups(uow: UnitOfWork, list_pk: int) -> list[AttachedGroupView]:
-    """R17: the groups on a specified-user list, each with its member count."""
-    return [
-        AttachedGroupView(group.group_id, group.name, lists.count_entries(uow.session, pk))
-        for group, pk in groups.groups_on(uow.session, list_pk)
-    ]
+def attached_groups(uow: UnitOfWork, found: Owner) -> list[AttachedGroupView]:
+    """R17: the groups on a specified-user list, each with its member count and, R6 at check
+    time, how many of its members are of the wrong type to count on this list, and why."""
+    rule = found.type_rule
+    typed = rule if rule in (Target.ENTERPRISE, Target.INDIVIDUAL) else None
+    views = []
+    for group, pk in groups.groups_on(uow.session, found.list_pk):
+        members = lists.count_entries(uow.session, pk)
+        wrong = 0 if typed is None else lists.count_not_of_type(uow.session, pk, typed.value)
+        why = None
+        if wrong:
+            assert typed is not None
+            why = (
+                f"{wrong} of its members are not {typed.value} accounts and do not count here: "
+                f"the product is sold only to {LABELS[typed].lower()}."
+            )
+        views.append(AttachedGroupView(group.group_id, group.name, members, wrong, why))
+    return views
 
 
 def entries_page(

@@ -103,6 +103,8 @@ class AttachedGroupView:
     group_id: str
     name: str
     members: int
+    not_counting: int = 0  # R6 at check time: members of the wrong type for this list
+    why: str | None = None
 
 
 @dataclass(frozen=True)

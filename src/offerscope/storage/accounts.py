@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import datetime
 
 from sqlalchemy import exists, func, select
@@ -19,6 +19,16 @@ def find_account(session: Session, account_id: str, *, lock: bool = False) -> Ac
     if lock and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     return session.scalar(query)
+
+
+def names_by_id(session: Session, account_ids: Collection[str]) -> dict[str, str]:
+    """The names of the accounts with these IDs (unknown IDs are left out)."""
+    if not account_ids:
+        return {}
+    query = select(AccountRow.account_id, AccountRow.account_name).where(
+        AccountRow.account_id.in_(list(account_ids))
+    )
+    return {account_id: name for account_id, name in session.execute(query)}
 
 
 def name_taken(session: Session, account_name: str) -> bool:

@@ -210,6 +210,17 @@ def count_entries(session: Session, list_pk: int) -> int:
     return session.scalar(counting.where(ListEntryRow.list_pk == list_pk)) or 0
 
 
+def count_not_of_type(session: Session, list_pk: int, account_type: str) -> int:
+    """A list's entries whose account is not of `account_type` (R6 for a group's members)."""
+    counting = (
+        select(func.count())
+        .select_from(ListEntryRow)
+        .join(AccountRow, AccountRow.pk == ListEntryRow.account_pk)
+        .where(ListEntryRow.list_pk == list_pk, AccountRow.account_type != account_type)
+    )
+    return session.scalar(counting) or 0
+
+
 def entry(session: Session, list_pk: int, account_pk: int) -> ListEntryRow | None:
     return session.get(ListEntryRow, (list_pk, account_pk))
 

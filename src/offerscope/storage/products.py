@@ -179,3 +179,20 @@ def names_of_own(
         )
     )
     return {product_id: name for product_id, name in rows}
+
+
+def specification_names_of_own(
+    session: Session, seller_pk: int | None, specification_ids: Collection[str]
+) -> dict[str, str]:
+    """ "Product / Specification" for the seller's specifications with these IDs (R9)."""
+    if not specification_ids:
+        return {}
+    rows = session.execute(
+        select(SpecificationRow.specification_id, ProductRow.name, SpecificationRow.name)
+        .join(ProductRow, ProductRow.pk == SpecificationRow.product_pk)
+        .where(
+            ProductRow.seller_pk == seller_pk,
+            SpecificationRow.specification_id.in_(specification_ids),
+        )
+    )
+    return {spec_id: f"{product} / {spec}" for spec_id, product, spec in rows}
