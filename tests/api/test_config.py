@@ -730,3 +730,17 @@ def test_bulk_list_changes_keep_r6_and_r16(api: Api) -> None:
     listed = spec_doc(product_doc(export(http), view.product_id), pro)["specified_users"]
     assert listed == opened
     assert apply(http, document(opened, prune=True))["changed"] is False
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"version": 1, "products": [', b"NaN", b'{"version": 1e999999}']
+)
+def test_malformed_json_is_400_and_changes_nothing(api: Api, body: bytes) -> None:
+    """The document's JSON is parsed by orjson; what it cannot read is 400, as elsewhere."""
+    shop = Shop(api)
+    before = export(shop.seller.http)
+    answer = shop.seller.http.put(
+        "/v1/config", content=body, headers={"content-type": "application/json"}
+    )
+    problem(answer, 400, "invalid_request")
+    assert export(shop.seller.http) == before

@@ -9,10 +9,12 @@ is parsed.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal, NotRequired
 
 import orjson
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
+from fastapi.routing import APIRoute
 from pydantic import ConfigDict, Field, StrictBool, StrictStr, with_config
 from typing_extensions import TypedDict
 
@@ -28,7 +30,29 @@ PATH = "/v1/config"
 MAX_CONFIG_BYTES = 32 * 1024 * 1024
 MAX_ENTRIES = 1_000_000  # in one list; the body limit bounds the whole document anyway
 
-router = APIRouter(tags=["configuration"], dependencies=[CheckedText])
+
+class _OrjsonRequest(Request):
+    """A request whose JSON body is parsed by orjson: a document of 200,000 entries parses
+    several times faster than with the standard library (a malformed one raises orjson's
+    `JSONDecodeError`, a `json.JSONDecodeError`, so it is still 400 `invalid_request`)."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = orjson.loads(await self.body())
+        return self._json
+
+
+class _OrjsonRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def parsed_by_orjson(request: Request) -> Response:
+            return await handler(_OrjsonRequest(request.scope, request.receive))
+
+        return parsed_by_orjson
+
+
+router = APIRouter(tags=["configuration"], dependencies=[CheckedText], route_class=_OrjsonRoute)
 
 Fingerprint = Annotated[StrictStr, Field(max_length=100, pattern=NO_NUL)]
 
