@@ -34,21 +34,24 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from operator import itemgetter
 from typing import Any, Literal
 
 import orjson
 
 from offerscope.domain.errors import Invalid, NotFound, PreconditionFailed
 from offerscope.domain.impact import Impact
-from offerscope.domain.names import normalize_account_id, normalize_account_name
 from offerscope.domain.targets import Setting, Target, conflicting_specifications
 from offerscope.domain.targets import SpecificationSetting as SpecSetting
-from offerscope.domain.windows import ALWAYS, Window, read_window
 from offerscope.services import associations, groups, imports, targets
 from offerscope.services.actors import Actor
-from offerscope.services.imports import EntryEdit, EntryGone
+from offerscope.services.config_entries import (
+    EntryDoc,
+    ListDiff,
+    Op,
+    diff_entries,
+    duplicate,
+    moment_text,
+)
 from offerscope.services.ownership import (
     GROUP_NOT_FOUND,
     PRODUCT_NOT_FOUND,
@@ -59,23 +62,16 @@ from offerscope.services.ownership import (
     owner,
 )
 from offerscope.storage import config as stored
-from offerscope.storage.config import ACCOUNT_ID, ACCOUNT_PK, VALID_FROM, VALID_UNTIL
+from offerscope.storage.config import ACCOUNT_ID, VALID_FROM, VALID_UNTIL
 from offerscope.storage.config import ENTERED_NAME as NAME
 from offerscope.storage.unit_of_work import Database, UnitOfWork, is_dry_run
 
 VERSION = 1
 
-Op = Literal["add", "remove", "change"]
 Kind = Literal["target", "setting", "specified_user", "association", "group", "group_on_list"]
 
 
 # --- the document -------------------------------------------------------------------------
-
-
-EntryDoc = tuple[str, str, str | None, str | None]
-"""One specified user as a document gives it: (account_id, account_name, valid_from,
-valid_until), R5 with R16's window as text. A plain tuple: a document holds 100,000s, and an
-entry given as the export gives it compares equal to the stored entry's `_entry_key`."""
 
 
 @dataclass(frozen=True)
@@ -158,16 +154,12 @@ class ConfigResult:
 # --- export -------------------------------------------------------------------------------
 
 
-def _moment(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
-
-
 def _entry_json(entry: stored.StoredEntry) -> dict[str, Any]:
     item: dict[str, Any] = {"account_id": entry[ACCOUNT_ID], "account_name": entry[NAME]}
     if entry[VALID_FROM] is not None:
-        item["valid_from"] = _moment(entry[VALID_FROM])
+        item["valid_from"] = moment_text(entry[VALID_FROM])
     if entry[VALID_UNTIL] is not None:
-        item["valid_until"] = _moment(entry[VALID_UNTIL])
+        item["valid_until"] = moment_text(entry[VALID_UNTIL])
     return item
 
 
@@ -320,16 +312,10 @@ def _plan(state: stored.SellerState, doc: ConfigDoc) -> list[_Step]:
         if found is None:  # R9: another seller's product reads exactly as a missing one
             raise NotFound("product_not_found", PRODUCT_NOT_FOUND, product_id=product_id)
         if product_id in seen:
-            raise _duplicate("product", product_id)
+            raise duplicate("product", product_id)
         seen.add(product_id)
         steps.extend(_product_steps(found, product_doc, doc.prune, known_groups))
     return [s for s in steps if s.changes]
-
-
-def _duplicate(what: str, key: str) -> Invalid:
-    return Invalid(
-        "duplicate_in_config", f"The document names {what} {key} twice; name it once.", id=key
-    )
 
 
 def _group_not_found(group_id: str) -> NotFound:
@@ -351,7 +337,7 @@ def _product_steps(
                 specification_id=spec_doc.id,
             )
         if any(s.public_id == spec.public_id for s, _ in spec_docs):
-            raise _duplicate("specification", spec.public_id)
+            raise duplicate("specification", spec.public_id)
         spec_docs.append((spec, spec_doc))
     steps = [_target_step(found, doc.product, spec_docs)]
     steps += [_setting_step(product_id, s, d) for s, d in spec_docs]
@@ -423,88 +409,7 @@ def _nothing(uow: UnitOfWork, actor: Actor, created: list[CreatedGroup]) -> None
 # --- a list's entries ---------------------------------------------------------------------
 
 
-@dataclass
-class _ListDiff:
-    """What a document's entries change on one list."""
-
-    added: list[EntryEdit] = field(default_factory=list)
-    rewindowed: list[EntryEdit] = field(default_factory=list)
-    removed: list[EntryGone] = field(default_factory=list)
-    # The changes in the plan's order: removals, then additions and window changes as the
-    # document gives them.
-    lines: list[tuple[Op, str, Any, Any]] = field(default_factory=list)
-
-
-def _window_json(window: Window) -> dict[str, str | None]:
-    return {"valid_from": _moment(window.valid_from), "valid_until": _moment(window.valid_until)}
-
-
-def _stored_window(entry: stored.StoredEntry) -> Window:
-    return Window(entry[VALID_FROM], entry[VALID_UNTIL])
-
-
-# An entry as the export gives it when it has no window: (ID, name, None, None); one with a
-# window never equals a document's entry this way (its ends are datetimes, not text).
-_entry_key = itemgetter(ACCOUNT_ID, NAME, VALID_FROM, VALID_UNTIL)
-
-
-def _diff(present: list[stored.StoredEntry], entries: list[EntryDoc], prune: bool) -> _ListDiff:
-    """The document's entries against the list's, each one the document changes judged as a
-    single add judges it (ID, name, window; R5's and R6's checks of the account come when
-    it is carried out). Entries given exactly as exported are told apart by set look-ups."""
-    diff = _ListDiff()
-    # Entries given exactly as exported are unchanged: their ID and name were normalized
-    # when they were added.
-    as_exported: set[object] = set(map(_entry_key, present))
-    kept = [e for e in entries if e in as_exported]
-    seen = {e[0] for e in kept}
-    if len(seen) < len(kept):
-        _raise_first_duplicate(kept)
-    by_id = {e[ACCOUNT_ID]: e for e in present}
-    additions: list[tuple[Op, str, Any, Any]] = []
-    for doc in entries if len(kept) < len(entries) else ():
-        if doc in as_exported:
-            continue
-        raw_id, raw_name, valid_from, valid_until = doc
-        account_id = normalize_account_id(raw_id)
-        if account_id in seen:
-            raise _duplicate("account", account_id)
-        seen.add(account_id)
-        name = normalize_account_name(raw_name)
-        window = (
-            ALWAYS
-            if valid_from is None and valid_until is None
-            else read_window(valid_from, valid_until)
-        )
-        entry = by_id.get(account_id)
-        after = {"account_name": name, **_window_json(window)}
-        if entry is None:
-            diff.added.append(EntryEdit(account_id, name, window))
-            additions.append(("add", account_id, None, after))
-        elif _stored_window(entry) != window:
-            before = {"account_name": entry[NAME], **_window_json(_stored_window(entry))}
-            after["account_name"] = entry[NAME]  # kept as entered (R5)
-            diff.rewindowed.append(EntryEdit(account_id, name, window, _stored_window(entry)))
-            additions.append(("change", account_id, before, after))
-    if prune and len(seen & by_id.keys()) < len(present):
-        for entry in present:
-            if entry[ACCOUNT_ID] not in seen:
-                diff.removed.append(EntryGone(entry[ACCOUNT_PK], entry[ACCOUNT_ID], entry[NAME]))
-                before = {"account_name": entry[NAME], **_window_json(_stored_window(entry))}
-                diff.lines.append(("remove", entry[ACCOUNT_ID], before, None))
-    diff.lines += additions
-    return diff
-
-
-def _raise_first_duplicate(entries: list[EntryDoc]) -> None:
-    seen: set[str] = set()
-    for account_id, *_ in entries:
-        if account_id in seen:
-            raise _duplicate("account", account_id)
-        seen.add(account_id)
-
-
-def _edit_list(found: ListHolder, diff: _ListDiff, uow: UnitOfWork, actor: Actor) -> None:
+def _edit_list(found: ListHolder, diff: ListDiff, uow: UnitOfWork, actor: Actor) -> None:
     imports.edit_entries(uow, actor, found, diff.added, diff.rewindowed, diff.removed)
 
 
@@ -514,7 +419,7 @@ def _entries_step(
     """A specified-user list's entries made as the document gives them (in bulk)."""
     if doc.entries is None:
         return _Step([], _nothing)
-    diff = _diff(own.entries, doc.entries, prune)
+    diff = diff_entries(own.entries, doc.entries, prune)
     changes = [
         ConfigChange(op, "specified_user", product_id, spec_id, account_id, before, after)
         for op, account_id, before, after in diff.lines
@@ -645,7 +550,7 @@ def _group_steps(
             found = by_name.get(name)
             if found is None:
                 if name in seen:
-                    raise _duplicate("group", name)
+                    raise duplicate("group", name)
                 seen.add(name)
                 steps.append(_new_group_step(name, doc.members or []))
                 continue
@@ -656,14 +561,14 @@ def _group_steps(
                 field="groups",
             )
         if found.group_id in seen:
-            raise _duplicate("group", found.group_id)
+            raise duplicate("group", found.group_id)
         seen.add(found.group_id)
         if doc.members is not None:
             steps.append(_members_step(found, doc.members, prune))
     return steps
 
 
-def _member_changes(diff: _ListDiff, group_id: str | None, group_name: str) -> list[ConfigChange]:
+def _member_changes(diff: ListDiff, group_id: str | None, group_name: str) -> list[ConfigChange]:
     return [
         ConfigChange(
             op, "specified_user", None, None, account_id, before, after, group_id, group_name
@@ -673,7 +578,7 @@ def _member_changes(diff: _ListDiff, group_id: str | None, group_name: str) -> l
 
 
 def _members_step(found: stored.StoredGroup, members: list[EntryDoc], prune: bool) -> _Step:
-    diff = _diff(found.entries, members, prune)
+    diff = diff_entries(found.entries, members, prune)
     changes = _member_changes(diff, found.group_id, found.name)
 
     def run(uow: UnitOfWork, actor: Actor, created: list[CreatedGroup]) -> None:
@@ -683,7 +588,7 @@ def _members_step(found: stored.StoredGroup, members: list[EntryDoc], prune: boo
 
 
 def _new_group_step(name: str, members: list[EntryDoc]) -> _Step:
-    diff = _diff([], members, prune=False)
+    diff = diff_entries([], members, prune=False)
     created_change = ConfigChange("add", "group", None, None, name, None, name, None, name)
 
     def run(uow: UnitOfWork, actor: Actor, created: list[CreatedGroup]) -> None:

@@ -23,7 +23,7 @@ from offerscope.api.schemas import NO_NUL, Id, Impact, Moment, Name
 from offerscope.api.schemas import Request as Body
 from offerscope.api.schemas import Response as Answer
 from offerscope.domain.targets import Setting, Target
-from offerscope.services import config
+from offerscope.services import config, config_entries
 from offerscope.web.errors import HttpError
 
 PATH = "/v1/config"
@@ -147,7 +147,7 @@ class ConfigApplied(Answer):
     )
 
 
-def _entries(items: list[ConfigEntry] | None) -> list[config.EntryDoc] | None:
+def _entries(items: list[ConfigEntry] | None) -> list[config_entries.EntryDoc] | None:
     if items is None:
         return None
     return [
