@@ -7,7 +7,7 @@ seller's groups with their members (`groups`), and the groups on each specified-
 Applying it works out a plan (the changes, in memory, from the state read in the same
 transaction) and carries each change out through the internals of the single edits
 (`targets.change_*`, `groups.attach_in`...; a list's entries in bulk through
-`imports.edit_entries`, which judges each entry as a single add does), so R2, R4, R5, R6, R7,
+`list_edits.edit_entries`, which judges each entry as a single add does), so R2, R4, R5, R6, R7,
 R8 and R16 are judged exactly as for one edit, and R13 records each.
 
 What a document leaves out stays as it is:
@@ -42,7 +42,7 @@ from offerscope.domain.errors import Invalid, NotFound, PreconditionFailed
 from offerscope.domain.impact import Impact
 from offerscope.domain.targets import Setting, Target, conflicting_specifications
 from offerscope.domain.targets import SpecificationSetting as SpecSetting
-from offerscope.services import associations, groups, imports, targets
+from offerscope.services import associations, groups, list_edits, targets
 from offerscope.services.actors import Actor
 from offerscope.services.config_entries import (
     EntryDoc,
@@ -410,7 +410,7 @@ def _nothing(uow: UnitOfWork, actor: Actor, created: list[CreatedGroup]) -> None
 
 
 def _edit_list(found: ListHolder, diff: ListDiff, uow: UnitOfWork, actor: Actor) -> None:
-    imports.edit_entries(uow, actor, found, diff.added, diff.rewindowed, diff.removed)
+    list_edits.edit_entries(uow, actor, found, diff.added, diff.rewindowed, diff.removed)
 
 
 def _entries_step(

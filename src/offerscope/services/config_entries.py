@@ -1,7 +1,7 @@
 """R19: how a document's entries differ from a list's (a product's, a specification's or a
 customer group's), worked out without the database: each entry the document changes is judged
 as a single add judges its ID, name and window; R5's and R6's checks of the account itself
-come when the change is carried out (`imports.edit_entries`).
+come when the change is carried out (`list_edits.edit_entries`).
 
 Entries given exactly as the export gives them are told apart by set look-ups: a document of
 200,000 entries mostly repeats the state, and judging each again was most of a plan's time.
@@ -17,7 +17,7 @@ from typing import Any, Literal
 from offerscope.domain.errors import Invalid
 from offerscope.domain.names import normalize_account_id, normalize_account_name
 from offerscope.domain.windows import ALWAYS, Window, read_window
-from offerscope.services.imports import EntryEdit, EntryGone
+from offerscope.services.list_edits import EntryEdit, EntryGone
 from offerscope.storage import config as stored
 from offerscope.storage.config import ACCOUNT_ID, ACCOUNT_PK, VALID_FROM, VALID_UNTIL
 from offerscope.storage.config import ENTERED_NAME as NAME

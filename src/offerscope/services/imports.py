@@ -30,7 +30,7 @@ from offerscope.domain.names import (
     parse_account_type,
 )
 from offerscope.domain.targets import AccountType, Target
-from offerscope.domain.windows import ALWAYS, Window, describe, read_window
+from offerscope.domain.windows import ALWAYS, Window, read_window
 from offerscope.services.accounts import account_exists, name_taken
 from offerscope.services.actors import Actor
 from offerscope.services.history import record_on
@@ -196,7 +196,7 @@ def _shape(fields: list[str], *headers: tuple[str, ...]) -> None:
         )
 
 
-def _registered(
+def registered(
     bulk: BulkIo, key: AccountKey, values: Iterable[str]
 ) -> dict[str, tuple[int, RegisteredAccount]]:
     """Accounts whose `key` is one of `values`: value -> (pk, RegisteredAccount)."""
@@ -301,12 +301,12 @@ def _judge_users(job: _UserImport, chunk: list[tuple[int, list[str]]]) -> list[N
             shaped.append((line, fields, account_id, name, window))
         except OfferscopeError as error:
             bad.append(row_error(line, fields, error))
-    by_id = _registered(job.bulk, "account_id", {row[2] for row in shaped})
+    by_id = registered(job.bulk, "account_id", {row[2] for row in shaped})
     target = job.product_target
     new: list[NewEntry] = []
     for line, fields, account_id, name, window in shaped:
         try:
-            pk = _judged(name, by_id.get(account_id), target)
+            pk = judged(name, by_id.get(account_id), target)
         except OfferscopeError as error:
             bad.append(row_error(line, fields, error))
             continue
@@ -321,7 +321,7 @@ def _judge_users(job: _UserImport, chunk: list[tuple[int, list[str]]]) -> list[N
     return new
 
 
-def _judged(name: str, found: tuple[int, RegisteredAccount] | None, target: Target | None) -> int:
+def judged(name: str, found: tuple[int, RegisteredAccount] | None, target: Target | None) -> int:
     """R5: the name and ID name one registered account; R6: of a type the list takes. The
     account's pk."""
     account = match_account(name, found[1] if found else None)
@@ -343,10 +343,10 @@ def _listed_again(job: _UserImport, pk: int, window: Window) -> None:
 
 
 def _insert_users(job: _UserImport, rows: list[NewEntry]) -> None:
-    _insert_entries(job.bulk, job.owner.list_pk, rows)
+    insert_entries(job.bulk, job.owner.list_pk, rows)
 
 
-def _insert_entries(bulk: BulkIo, list_pk: int, rows: list[NewEntry]) -> None:
+def insert_entries(bulk: BulkIo, list_pk: int, rows: list[NewEntry]) -> None:
     added_at = bulk.stored(lists.ENTRIES.c.added_at, utcnow())
     moment = lists.ENTRIES.c.valid_from
 
@@ -385,11 +385,11 @@ def _finish_users(uow: UnitOfWork, actor: Actor, job: _UserImport) -> bool:
     edits: dict[Window, list[int]] = {w: list(pks) for w, pks in job.added.items()}
     for pk, window in job.rewindowed.items():
         edits.setdefault(window, []).append(pk)
-    _record_list_changes(uow, found.list_pk, edits, [])
+    record_list_changes(uow, found.list_pk, edits, [])
     return True
 
 
-def _record_list_changes(
+def record_list_changes(
     uow: UnitOfWork, list_pk: int, edits: dict[Window, list[int]], removed: list[int]
 ) -> None:
     """The index learns of a bulk change: accounts put on the list (by window) and taken off;
@@ -401,114 +401,6 @@ def _record_list_changes(
         uow.record_change(changes.ListEdited(list_pk, tuple(removed), False))
     for window, pks in edits.items():
         uow.record_change(changes.list_edited(list_pk, pks, window))
-
-
-# --- R19: a list made as a document gives it, in bulk -----------------------------------------
-
-# A list change of at most this many accounts is recorded entry by entry, as single edits
-# record it (R13); a larger one in one entry, as an import is.
-DETAILED_HISTORY = 20
-
-
-@dataclass(frozen=True)
-class EntryEdit:
-    """An account put on a list, or given another window: ID and name normalized."""
-
-    account_id: str
-    account_name: str
-    window: Window
-    before: Window | None = None  # the window it had, for an account already listed
-
-
-@dataclass(frozen=True)
-class EntryGone:
-    account_pk: int
-    account_id: str
-    account_name: str  # as entered
-
-
-def edit_entries(
-    uow: UnitOfWork,
-    actor: Actor,
-    found: ListHolder,
-    added: list[EntryEdit],
-    rewindowed: list[EntryEdit],
-    removed: list[EntryGone],
-) -> None:
-    """R5, R6, R16 in bulk within the caller's transaction: entries added (each judged as a
-    single add judges it: the first refusal raises), windows changed, entries removed; one
-    statement per kind, and R13's history as `DETAILED_HISTORY` says."""
-    session = uow.session
-    session.flush()  # the driver's statements below see (and follow) the session's
-    if added or rewindowed:
-        found.check_open()  # R5, as for a single add (a window change is an add too)
-    bulk = BulkIo(session)
-    wanted = [*added, *rewindowed]
-    by_id: dict[str, tuple[int, RegisteredAccount]] = {}
-    for start in range(0, len(wanted), CHUNK):
-        ids = {e.account_id for e in wanted[start : start + CHUNK]}
-        by_id.update(_registered(bulk, "account_id", ids))
-    pks = [_judged(e.account_name, by_id.get(e.account_id), found.type_rule) for e in wanted]
-    new_pks, moved_pks = pks[: len(added)], pks[len(added) :]
-    lists.remove_entries(session, found.list_pk, [e.account_pk for e in removed])
-    rows = [(pk, e.account_name, e.window) for pk, e in zip(new_pks, added, strict=True)]
-    for start in range(0, len(rows), CHUNK):
-        _insert_entries(bulk, found.list_pk, rows[start : start + CHUNK])
-    lists.set_windows(
-        session, found.list_pk, {pk: e.window for pk, e in zip(moved_pks, rewindowed, strict=True)}
-    )
-    edits: dict[Window, list[int]] = {}
-    for pk, edit in zip(pks, wanted, strict=True):
-        edits.setdefault(edit.window, []).append(pk)
-    _record_list_changes(uow, found.list_pk, edits, [e.account_pk for e in removed])
-    _record_edits(uow, actor, found, added, rewindowed, removed)
-
-
-def _record_edits(
-    uow: UnitOfWork,
-    actor: Actor,
-    found: ListHolder,
-    added: list[EntryEdit],
-    rewindowed: list[EntryEdit],
-    removed: list[EntryGone],
-) -> None:
-    count = len(added) + len(rewindowed) + len(removed)
-    if count > DETAILED_HISTORY:
-        summary = f"{len(added)} added, {len(removed)} removed, {len(rewindowed)} windows changed"
-        record_on(
-            uow,
-            actor,
-            found,
-            "specified_users_configured",
-            subject=f"{count} accounts",
-            after=summary,
-        )
-        return
-    for gone in removed:
-        record_on(
-            uow,
-            actor,
-            found,
-            "specified_user_removed",
-            subject=gone.account_id,
-            before=gone.account_name,
-        )
-    for edit in added:
-        window = edit.window
-        after = (
-            edit.account_name if not window.bounded else f"{edit.account_name} ({describe(window)})"
-        )
-        record_on(uow, actor, found, "specified_user_added", subject=edit.account_id, after=after)
-    for edit in rewindowed:
-        record_on(
-            uow,
-            actor,
-            found,
-            "specified_user_window_changed",
-            subject=edit.account_id,
-            before=describe(edit.before or ALWAYS),
-            after=describe(edit.window),
-        )
 
 
 # --- accounts -------------------------------------------------------------------------------
@@ -578,12 +470,12 @@ def _judge_accounts(
             )
         except OfferscopeError as error:
             bad.append(row_error(line, fields, error))
-    by_id = _registered(job.bulk, "account_id", {row[2] for row in shaped})
-    by_name = _registered(job.bulk, "account_name", {row[3] for row in shaped})
+    by_id = registered(job.bulk, "account_id", {row[2] for row in shaped})
+    by_name = registered(job.bulk, "account_name", {row[3] for row in shaped})
     new: list[tuple[str, str, AccountType]] = []
     for line, fields, account_id, name, account_type in shaped:
         try:
-            if _already_registered(job, by_id, account_id, name, account_type):
+            if _alreadyregistered(job, by_id, account_id, name, account_type):
                 report.unchanged += 1
                 continue
             if name in by_name or name in job.seen_names:
@@ -598,7 +490,7 @@ def _judge_accounts(
     return new
 
 
-def _already_registered(
+def _alreadyregistered(
     job: _AccountImport,
     by_id: dict[str, tuple[int, RegisteredAccount]],
     account_id: str,
