@@ -7,8 +7,9 @@ seller's groups with their members (`groups`), and the groups on each specified-
 Applying it works out a plan (the changes, in memory, from the state read in the same
 transaction) and carries each change out through the internals of the single edits
 (`targets.change_*`, `groups.attach_in`...; a list's entries in bulk through
-`list_edits.edit_entries`, which judges each entry as a single add does), so R2, R4, R5, R6, R7,
-R8 and R16 are judged exactly as for one edit, and R13 records each.
+`list_edits.edit_entries`, which judges each entry as a single add does), so R2, R4, R5, R6,
+R7, R8 and R16 are judged exactly as for one edit, and R13 records each (a large list change
+as one entry, as an import is).
 
 What a document leaves out stays as it is:
 - a product, specification or group not named is untouched (prune deletes no group);
