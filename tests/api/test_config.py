@@ -13,10 +13,11 @@ import pytest
 
 from offerscope.domain.targets import Setting, Target
 from offerscope.domain.windows import Window
-from offerscope.services import associations, specified_users, targets
+from offerscope.services import associations, groups, specified_users, targets
 from offerscope.services.views import ProductView
 from tests.api.helpers import (
     SellerCtx,
+    decide,
     new_account,
     new_product,
     new_seller,
@@ -109,7 +110,35 @@ def random_marketplace(api: Api, seed: int) -> SellerCtx:
             associations.add_associations(api.db, actor, pid, None, [made[0].product_id])
         final = rng.choice(list(Target))
         targets.set_product_target(api.db, actor, pid, final, reset_conflicting=True)
+    _random_groups(api, seller, rng, people)
     return seller
+
+
+def _random_groups(
+    api: Api, seller: SellerCtx, rng: random.Random, people: list[dict[str, Any]]
+) -> None:
+    """R17: groups with members (some with windows), on some of the lists that are open."""
+    actor = seller.actor
+    made = [groups.create_group(api.db, actor, f"Group {n}").group_id for n in range(3)]
+    for group_id in made:
+        for person in rng.sample(people, rng.randint(0, 4)):
+            window = Window(None, _moment("2031-05-01T12:00:00Z")) if rng.random() < 0.3 else None
+            groups.add_member(
+                api.db,
+                actor,
+                group_id,
+                person["account_id"],
+                person["account_name"],
+                *([window] if window else []),
+            )
+    for product in export(seller.http)["products"]:
+        lists = [(None, product["target"])] + [
+            (s["specification_id"], s["setting"]) for s in product["specifications"]
+        ]
+        for spec, setting in lists:
+            if setting == "specified":
+                for group_id in rng.sample(made, rng.randint(0, 2)):
+                    groups.attach_group(api.db, actor, product["product_id"], spec, group_id)
 
 
 def _moment(text: str) -> Any:
@@ -171,8 +200,10 @@ def test_export_names_everything(api: Api) -> None:
                 "valid_until": "2031-01-01T00:00:00Z",
             }
         ],
+        "groups": [],
         "associated_specifications": [],
     }
+    assert document["groups"] == []
 
 
 class Shop:
@@ -442,3 +473,274 @@ def test_a_huge_document_is_refused_before_it_is_read(api: Api) -> None:
 def test_config_is_for_sellers(api: Api) -> None:
     problem(api.operator.get("/v1/config"), 403, "forbidden")
     problem(api.client().get("/v1/config"), 401, "unauthenticated")
+
+
+# --- R17's groups in the document ------------------------------------------------------------
+
+
+def _group(seller: SellerCtx, name: str) -> str:
+    group_id: str = ok(seller.http.post("/v1/customer-groups", json={"name": name}), 201)[
+        "group_id"
+    ]
+    return group_id
+
+
+def _attach(seller: SellerCtx, product_id: str, group_id: str) -> None:
+    ok(
+        seller.http.post(f"/v1/products/{product_id}/specified-users", json={"group_id": group_id}),
+        201,
+    )
+
+
+def _member(seller: SellerCtx, group_id: str, person: dict[str, Any]) -> None:
+    entry = {"account_id": person["account_id"], "account_name": person["account_name"]}
+    ok(seller.http.post(f"/v1/customer-groups/{group_id}/members", json=entry), 201)
+
+
+def group_doc(document: dict[str, Any], group_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(g for g in document["groups"] if g["group_id"] == group_id)
+    return found
+
+
+def test_groups_plan_matches_apply_and_a_named_group_is_created_once(api: Api) -> None:
+    """R17 in R19: members added and pruned, groups put on and taken off a list, a group
+    created by name; the plan's diff and impact are the apply's (R14)."""
+    shop = Shop(api)
+    http = shop.seller.http
+    carol, dave, erin = new_account(api), new_account(api), new_account(api)
+    old = _group(shop.seller, "Old partners")
+    testers = _group(shop.seller, "Beta testers")
+    _member(shop.seller, old, carol)
+    _attach(shop.seller, shop.beta.product_id, old)
+    document = export(http)
+    assert product_doc(document, shop.beta.product_id)["groups"] == [old]
+    assert group_doc(document, old) == {
+        "group_id": old,
+        "name": "Old partners",
+        "members": [shop.entry(carol)],
+    }
+    document["prune"] = True
+    product_doc(document, shop.beta.product_id)["groups"] = [testers]
+    group_doc(document, old)["members"] = []
+    group_doc(document, testers)["members"] = [shop.entry(dave)]
+    document["groups"].append({"name": "Launch partners", "members": [shop.entry(erin)]})
+    planned = plan(http, document)
+    summary = [
+        (c["op"], c["kind"], c["subject"], c["group_id"], c["group_name"])
+        for c in planned["changes"]
+    ]
+    assert sorted(summary, key=str) == sorted(
+        [
+            ("add", "group", "Launch partners", None, "Launch partners"),
+            ("add", "specified_user", erin["account_id"], None, "Launch partners"),
+            ("remove", "specified_user", carol["account_id"], old, "Old partners"),
+            ("add", "specified_user", dave["account_id"], testers, "Beta testers"),
+            ("remove", "group_on_list", old, None, None),
+            ("add", "group_on_list", testers, None, None),
+        ],
+        key=str,
+    )
+    assert planned["created_groups"] == []  # a plan creates nothing
+    one = spec_id(shop.beta, "One")
+    assert planned["impact"]["gains"]["sample"] == [dave["account_id"]]
+    assert planned["impact"]["losses"]["sample"] == [carol["account_id"]]
+    assert all(g["name"] != "Launch partners" for g in export(http)["groups"])
+    applied = apply(http, {**document, "based_on": planned["based_on"]})
+    assert applied["changes"] == planned["changes"]
+    assert applied["impact"] == planned["impact"]
+    # A new group's ID is given by the apply: the plan cannot foresee that part of the state.
+    assert applied["fingerprint"] == fingerprint(http) != planned["fingerprint"]
+    [created] = applied["created_groups"]
+    assert created["name"] == "Launch partners"
+    state = export(http)
+    assert group_doc(state, created["group_id"])["members"] == [shop.entry(erin)]
+    assert group_doc(state, old)["members"] == []
+    assert decide(api, dave["account_id"], one)["allowed"]
+    assert not decide(api, carol["account_id"], one)["allowed"]
+    # The same document again: the group of that name is found, not made twice.
+    again = apply(http, document)
+    assert again["changed"] is False and again["created_groups"] == []
+    assert [g["name"] for g in export(http)["groups"]].count("Launch partners") == 1
+
+
+def test_prune_takes_off_only_the_groups_a_list_does_not_give(api: Api) -> None:
+    shop = Shop(api)
+    http = shop.seller.http
+    first, second = _group(shop.seller, "First"), _group(shop.seller, "Second")
+    for group_id in (first, second):
+        _attach(shop.seller, shop.beta.product_id, group_id)
+    partial: dict[str, Any] = {
+        "version": 1,
+        "products": [{"product_id": shop.beta.product_id, "groups": [first]}],
+    }
+    assert apply(http, partial)["changed"] is False  # without prune, only added to
+    # Under prune, a list that leaves out its `groups` keeps them; no group is deleted.
+    no_key = {"version": 1, "prune": True, "products": [{"product_id": shop.beta.product_id}]}
+    assert apply(http, no_key)["changed"] is False
+    pruned = apply(http, {**partial, "prune": True})
+    assert [(c["op"], c["kind"], c["subject"]) for c in pruned["changes"]] == [
+        ("remove", "group_on_list", second)
+    ]
+    state = export(http)
+    assert product_doc(state, shop.beta.product_id)["groups"] == [first]
+    assert {g["group_id"] for g in state["groups"]} == {first, second}
+    history = ok(http.get(f"/v1/products/{shop.beta.product_id}/history"))["items"]
+    assert (history[0]["action"], history[0]["subject"]) == ("group_detached", second)
+
+
+def test_another_sellers_group_is_refused_as_missing(api: Api) -> None:
+    """R9: a group of another seller, on a list or among the groups, reads as a missing one
+    (the same 404), and nothing of it is revealed or changed."""
+    shop = Shop(api)
+    rival = new_seller(api, "Rival")
+    theirs = _group(rival, "Secret partners")
+    _member(rival, theirs, shop.people[0])
+    before = export(rival.http)
+    mine = export(shop.seller.http)
+    for group_id in (theirs, "grp_does_not_exist"):
+        documents: list[dict[str, Any]] = [
+            {
+                "version": 1,
+                "products": [{"product_id": shop.beta.product_id, "groups": [group_id]}],
+            },
+            {"version": 1, "prune": True, "groups": [{"group_id": group_id, "members": []}]},
+        ]
+        for document in documents:
+            body = problem(
+                shop.seller.http.put("/v1/config", json=document), 404, "group_not_found"
+            )
+            assert "Secret" not in str(body) and shop.people[0]["account_id"] not in str(body)
+            assert {k: v for k, v in body.items() if k != "group_id"} == {
+                k: v
+                for k, v in problem(
+                    shop.seller.http.put(
+                        "/v1/config",
+                        json=documents[0]
+                        | {
+                            "products": [
+                                {"product_id": shop.beta.product_id, "groups": ["grp_none"]}
+                            ]
+                        },
+                    ),
+                    404,
+                    "group_not_found",
+                ).items()
+                if k != "group_id"
+            }
+    assert export(rival.http) == before
+    assert export(shop.seller.http) == mine
+
+
+def test_group_members_are_judged_as_single_adds(api: Api) -> None:
+    """R5 in a group's members (name and ID), R5 on a list taking a group (only while
+    specified), and a refusal leaves everything undone, the new group included."""
+    shop = Shop(api)
+    http = shop.seller.http
+    before = export(http)
+    wrong = {"account_id": shop.people[3]["account_id"], "account_name": "someone_else"}
+    document = {
+        "version": 1,
+        "groups": [{"name": "New", "members": [shop.entry(shop.people[2]), wrong]}],
+    }
+    problem(http.put("/v1/config", json=document), 422, "account_mismatch")
+    testers = _group(shop.seller, "Testers")
+    closed = {
+        "version": 1,
+        "groups": [{"name": "New", "members": [shop.entry(shop.people[2])]}],
+        "products": [{"product_id": shop.basic.product_id, "groups": [testers]}],
+    }
+    problem(http.put("/v1/config", json=closed), 409, "add_user_not_available")
+    problem(http.put("/v1/config", json={"version": 1, "groups": [{}]}), 422, "invalid_request")
+    after = export(http)
+    assert after["products"] == before["products"]
+    assert [g["name"] for g in after["groups"]] == ["Testers"]
+
+
+def test_a_large_list_change_is_one_history_entry(api: Api) -> None:
+    """R13: past a handful of accounts, a document's change to a list is recorded once (as
+    an import is); the accounts count at once (R3)."""
+    shop = Shop(api)
+    http = shop.seller.http
+    crowd = [new_account(api) for _ in range(25)]
+    document = export(http)
+    product_doc(document, shop.beta.product_id)["specified_users"] += [shop.entry(p) for p in crowd]
+    applied = apply(http, document)
+    assert len(applied["changes"]) == 25
+    history = ok(http.get(f"/v1/products/{shop.beta.product_id}/history"))["items"]
+    assert (history[0]["action"], history[0]["subject"]) == (
+        "specified_users_configured",
+        "25 accounts",
+    )
+    assert history[1]["action"] == "specified_user_added"  # the Shop's own, one by one
+    one = spec_id(shop.beta, "One")
+    assert all(decide(api, p["account_id"], one)["allowed"] for p in crowd[::6])
+
+
+def test_bulk_list_changes_keep_r6_and_r16(api: Api) -> None:
+    """A list change past the detailed-history size goes in bulk: R6's type fit still refuses
+    the wrong account (nothing applied), R16's windows count from their moments, and window
+    changes and prunes reach the decisions at once."""
+    seller = new_seller(api)
+    view = new_product(api, seller, "Pro", name="Ent", settings={"Pro": Setting.SPECIFIED})
+    targets.set_product_target(api.db, seller.actor, view.product_id, Target.ENTERPRISE)
+    pro = spec_id(view, "Pro")
+    firms = [new_account(api, "enterprise") for _ in range(22)]
+    person = new_account(api, "individual")
+    http = seller.http
+
+    def entry(account: dict[str, Any], **window: str) -> dict[str, Any]:
+        return {
+            "account_id": account["account_id"],
+            "account_name": account["account_name"],
+            **window,
+        }
+
+    def document(entries: list[dict[str, Any]], prune: bool = False) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "prune": prune,
+            "products": [
+                {
+                    "product_id": view.product_id,
+                    "specifications": [{"specification_id": pro, "specified_users": entries}],
+                }
+            ],
+        }
+
+    before = export(http)
+    later = "2999-01-01T00:00:00Z"
+    wanted = [entry(f, **({"valid_from": later} if n % 2 else {})) for n, f in enumerate(firms)]
+    problem(
+        http.put("/v1/config", json=document([*wanted, entry(person)])),
+        422,
+        "account_type_not_allowed",
+    )
+    assert export(http) == before
+    applied = apply(http, document(wanted))
+    assert len(applied["changes"]) == 22
+    assert decide(api, firms[0]["account_id"], pro)["allowed"]
+    assert not decide(api, firms[1]["account_id"], pro)["allowed"]  # not yet (R16)
+    # Every window opened, the last five pruned away: 8 window changes, 5 removals.
+    opened = [entry(f) for f in firms[:17]]
+    changed = apply(http, document(opened, prune=True))
+    ops = sorted(c["op"] for c in changed["changes"])
+    assert ops == ["change"] * 8 + ["remove"] * 5, ops
+    assert decide(api, firms[1]["account_id"], pro)["allowed"]
+    assert not decide(api, firms[20]["account_id"], pro)["allowed"]
+    listed = spec_doc(product_doc(export(http), view.product_id), pro)["specified_users"]
+    assert listed == opened
+    assert apply(http, document(opened, prune=True))["changed"] is False
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"version": 1, "products": [', b"NaN", b'{"version": 1e999999}']
+)
+def test_malformed_json_is_400_and_changes_nothing(api: Api, body: bytes) -> None:
+    """The document's JSON is parsed by orjson; what it cannot read is 400, as elsewhere."""
+    shop = Shop(api)
+    before = export(shop.seller.http)
+    answer = shop.seller.http.put(
+        "/v1/config", content=body, headers={"content-type": "application/json"}
+    )
+    problem(answer, 400, "invalid_request")
+    assert export(shop.seller.http) == before

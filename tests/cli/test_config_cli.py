@@ -47,13 +47,24 @@ def allowed(served: Served, account_id: str, specification_id: str) -> bool:
 def test_export_edit_plan_apply(served: Served, tmp_path: Path) -> None:
     env = served.exports
     beta, clouddb = env["BETA"], env["CLOUDDB"]
+    seller = {"Authorization": f"Bearer {env['SELLER']}"}
+    # R17: a group on Beta's list; the export gives it, its name a comment on the list.
+    group = httpx.post(
+        f"{served.base}/v1/customer-groups", json={"name": "Early birds"}, headers=seller
+    ).json()["group_id"]
+    attached = httpx.post(
+        f"{served.base}/v1/products/{clouddb}/specifications/{beta}/specified-users",
+        json={"group_id": group},
+        headers=seller,
+    )
+    assert attached.status_code == 201, attached.text
     # Export: TOML with names as comments, that reads back as the server's document.
     exported = config(served, tmp_path, "export", "config.toml")
     assert exported.returncode == 0, exported.stderr
     text = (tmp_path / "config.toml").read_text()
     assert "[[products]]  # CloudDB" in text
+    assert f'"{group}",  # Early birds' in text and "[[groups]]" in text
     document = tomllib.loads(text)
-    seller = {"Authorization": f"Bearer {env['SELLER']}"}
     served_doc = httpx.get(f"{served.base}/v1/config", headers=seller, timeout=30).json()
     for product in served_doc["products"]:
         del product["name"]

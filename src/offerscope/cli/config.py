@@ -5,7 +5,8 @@ These commands speak to a running server (`--url`/`OFFERSCOPE_URL`, `--token`/
 and a token. Files are TOML when their name ends in `.toml`, JSON otherwise. A TOML file gives
 names as comments (a name is information, never a key). A list may live in a CSV file the
 document names (`specified_users_csv = "beta.csv"`, relative to the document; the columns of
-the import CSV: `account_id,account_name[,valid_from,valid_until]`).
+the import CSV: `account_id,account_name[,valid_from,valid_until]`), and so may a customer
+group's members (`members_csv = "partners.csv"`, R17).
 
 A plan file (`plan --out PLAN`) holds the document and the fingerprint of the state it was
 planned on: `apply PLAN` applies it only if nothing changed since (else 412, nothing applied).
@@ -31,6 +32,7 @@ err = Console(stderr=True, highlight=False)
 
 PLAN_KIND = "offerscope-plan"
 CSV_KEY = "specified_users_csv"
+MEMBERS_CSV_KEY = "members_csv"
 
 Url = Annotated[
     str,
@@ -76,8 +78,8 @@ def _comment(text: str) -> str:
     return " ".join(text.split())  # one line, whatever the name holds
 
 
-def _entries_toml(entries: list[dict[str, Any]]) -> Iterator[str]:
-    yield "specified_users = ["
+def _entries_toml(entries: list[dict[str, Any]], key: str = "specified_users") -> Iterator[str]:
+    yield f"{key} = ["
     for entry in entries:
         fields = ", ".join(f"{k} = {_string(v)}" for k, v in entry.items() if v is not None)
         yield f"  {{ {fields} }},"
@@ -101,15 +103,19 @@ def to_toml(document: dict[str, Any]) -> str:
             for s in p["specifications"]
         }
     )
+    names.update({g["group_id"]: g.get("name") or "" for g in document.get("groups", [])})
     lines = [
         "# offerscope configuration (R19). IDs are keys; names are comments, for people.",
         f"version = {document['version']}",
     ]
+    if not document.get("groups"):
+        lines.append("groups = []  # R17: the seller's customer groups (none yet)")
     for product in document["products"]:
         lines += ["", f"[[products]]  # {_comment(product.get('name') or '')}"]
         lines.append(f"product_id = {_string(product['product_id'])}")
         lines.append(f"target = {_string(product['target'])}")
         lines += _ids_toml("associated_products", product["associated_products"], names)
+        lines += _ids_toml("groups", product.get("groups", []), names)
         lines += _entries_toml(product["specified_users"])
         for spec in product["specifications"]:
             lines += ["", f"  [[products.specifications]]  # {_comment(spec.get('name') or '')}"]
@@ -117,7 +123,15 @@ def to_toml(document: dict[str, Any]) -> str:
             lines.append(f"  setting = {_string(spec['setting'])}")
             ids = spec["associated_specifications"]
             lines += ["  " + line for line in _ids_toml("associated_specifications", ids, names)]
+            groups = spec.get("groups", [])
+            lines += ["  " + line for line in _ids_toml("groups", groups, names)]
             lines += ["  " + line for line in _entries_toml(spec["specified_users"])]
+    for group in document.get("groups", []):
+        # R17: a group's name is a key here: a group given by name alone is created by it.
+        lines += ["", "[[groups]]"]
+        lines.append(f"group_id = {_string(group['group_id'])}")
+        lines.append(f"name = {_string(group['name'])}")
+        lines += _entries_toml(group["members"], "members")
     return "\n".join(lines) + "\n"
 
 
@@ -138,14 +152,19 @@ def read_document(path: Path) -> dict[str, Any]:
             for spec in product.get("specifications", []) or []:
                 if isinstance(spec, dict):
                     _read_csv(spec, path.parent)
+    for group in document.get("groups", []) or []:
+        if isinstance(group, dict):
+            _read_csv(group, path.parent, MEMBERS_CSV_KEY, "members")
     return document
 
 
-def _read_csv(owner: dict[str, Any], folder: Path) -> None:
-    name = owner.pop(CSV_KEY, None)
+def _read_csv(
+    owner: dict[str, Any], folder: Path, csv_key: str = CSV_KEY, key: str = "specified_users"
+) -> None:
+    name = owner.pop(csv_key, None)
     if name is None:
         return
-    entries = list(owner.get("specified_users") or [])
+    entries = list(owner.get(key) or [])
     with (folder / str(name)).open(encoding="utf-8-sig", newline="") as source:
         for line, row in enumerate(csv.reader(source), start=1):
             if not row or (line == 1 and row[0].strip().lower() == "account_id"):
@@ -155,7 +174,7 @@ def _read_csv(owner: dict[str, Any], folder: Path) -> None:
                 if value.strip():
                     entry[key] = value
             entries.append(entry)
-    owner["specified_users"] = entries
+    owner[key] = entries
 
 
 def _write(path: Path, document: dict[str, Any]) -> None:
@@ -171,6 +190,9 @@ SIGNS = {"add": "+", "remove": "-", "change": "~"}
 
 
 def _where(change: dict[str, Any]) -> str:
+    if change["product_id"] is None:  # R17: a group's own change
+        group_id = change.get("group_id")
+        return f"group {change.get('group_name')}" + (f" ({group_id})" if group_id else " (new)")
     spec = change["specification_id"]
     return str(change["product_id"]) + (f" / {spec}" if spec else "")
 
@@ -191,6 +213,9 @@ def show_changes(changes: list[dict[str, Any]], impact: dict[str, Any] | None) -
     for change in changes:
         sign, kind = SIGNS[change["op"]], change["kind"].replace("_", " ")
         subject = f" {change['subject']}" if change["subject"] else ""
+        if change["kind"] == "group":  # R17: a group the document creates
+            out.print(f"{sign} {_where(change)}: created")
+            continue
         if change["op"] == "change":
             detail = f"{_value(change['before'])} -> {_value(change['after'])}"
         else:
@@ -287,6 +312,8 @@ def apply_command(
         with _client(url, token) as client:
             result = _answer(client.put("/v1/config", json=document))
         show_changes(result["changes"], result["impact"])
+        for created in result.get("created_groups", []):
+            out.print(f"Created group {created['name']}: {created['group_id']}")
         out.print("Applied." if result["changed"] else "Nothing to apply.")
 
     _run(run)

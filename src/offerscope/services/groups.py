@@ -21,7 +21,7 @@ from offerscope.services.actors import Actor
 from offerscope.services.history import record, record_group
 from offerscope.services.ids import new_id, utcnow
 from offerscope.services.imports import ErrorSink, ImportReport
-from offerscope.services.ownership import group_holder, owner
+from offerscope.services.ownership import GroupHolder, Owner, group_holder, owner
 from offerscope.services.views import (
     AddedUser,
     AttachedGroupView,
@@ -64,7 +64,7 @@ class GroupSummaryView:
     lists: int
 
 
-def _group_name(name: str) -> str:
+def group_name(name: str) -> str:
     """A display name (1-100 characters, no control characters) with something to show: a
     seller picks a group by its name from a list."""
     name = check_display_name(name)
@@ -75,15 +75,20 @@ def _group_name(name: str) -> str:
 
 def create_group(db: Database, actor: Actor, name: str) -> GroupView:
     """A new, empty group; names are unique among the seller's groups."""
-    name = _group_name(name)
     with db.writing() as uow:
-        _check_name_free(uow, actor, name)
-        group, _list_pk = groups.add_group(
-            uow.session, _seller(actor), new_id("grp"), name, utcnow()
-        )
-        record_group(uow, actor, group, "group_created", after=name)
+        found = create_in(uow, actor, name)
         uow.commit()
+        group = found.group
         return GroupView(group.group_id, group.name, group.created_at, 0, [])
+
+
+def create_in(uow: UnitOfWork, actor: Actor, name: str) -> GroupHolder:
+    """`create_group` within the caller's transaction: the new group as its list's holder."""
+    name = group_name(name)
+    _check_name_free(uow, actor, name)
+    group, list_pk = groups.add_group(uow.session, _seller(actor), new_id("grp"), name, utcnow())
+    record_group(uow, actor, group, "group_created", after=name)
+    return GroupHolder(group, list_pk)
 
 
 def list_groups(db: Database, actor: Actor) -> list[GroupSummaryView]:
@@ -101,7 +106,7 @@ def get_group(db: Database, actor: Actor, group_id: str) -> GroupView:
 
 
 def rename_group(db: Database, actor: Actor, group_id: str, name: str) -> GroupView:
-    name = _group_name(name)
+    name = group_name(name)
     with db.writing() as uow:
         found = group_holder(uow, actor, group_id, lock=True)
         if found.group.name != name:
@@ -147,21 +152,29 @@ def attach_group(
         view = AttachedGroupView(
             group.group.group_id, group.group.name, lists.count_entries(uow.session, group.list_pk)
         )
-        if groups.is_attached(uow.session, found.list_pk, group.group.pk):
-            return view, False
-        groups.attach(uow.session, found.list_pk, group.group.pk, utcnow())
-        uow.record_change(changes.GroupAttached(found.list_pk, group.list_pk, True))
-        record(
-            uow,
-            actor,
-            found.product,
-            "group_attached",
-            specification_id=found.spec_id,
-            subject=group.group.group_id,
-            after=group.group.name,
-        )
-        uow.commit()
-        return view, True
+        attached = attach_in(uow, actor, found, group)
+        if attached:
+            uow.commit()
+        return view, attached
+
+
+def attach_in(uow: UnitOfWork, actor: Actor, found: Owner, group: GroupHolder) -> bool:
+    """`attach_group` within the caller's transaction: False if the group was there."""
+    found.check_open()
+    if groups.is_attached(uow.session, found.list_pk, group.group.pk):
+        return False
+    groups.attach(uow.session, found.list_pk, group.group.pk, utcnow())
+    uow.record_change(changes.GroupAttached(found.list_pk, group.list_pk, True))
+    record(
+        uow,
+        actor,
+        found.product,
+        "group_attached",
+        specification_id=found.spec_id,
+        subject=group.group.group_id,
+        after=group.group.name,
+    )
+    return True
 
 
 def detach_group(
@@ -171,20 +184,27 @@ def detach_group(
     with db.writing() as uow:
         found = owner(uow, actor, product_id, specification_id, lock=True)
         group = group_holder(uow, actor, group_id, lock=False)
-        if not groups.is_attached(uow.session, found.list_pk, group.group.pk):
-            raise NotFound("group_not_on_list", "This group is not on the list.", group_id=group_id)
-        groups.detach(uow.session, found.list_pk, group.group.pk)
-        uow.record_change(changes.GroupAttached(found.list_pk, group.list_pk, False))
-        record(
-            uow,
-            actor,
-            found.product,
-            "group_detached",
-            specification_id=found.spec_id,
-            subject=group.group.group_id,
-            before=group.group.name,
-        )
+        detach_in(uow, actor, found, group)
         uow.commit()
+
+
+def detach_in(uow: UnitOfWork, actor: Actor, found: Owner, group: GroupHolder) -> None:
+    """`detach_group` within the caller's transaction."""
+    if not groups.is_attached(uow.session, found.list_pk, group.group.pk):
+        raise NotFound(
+            "group_not_on_list", "This group is not on the list.", group_id=group.group.group_id
+        )
+    groups.detach(uow.session, found.list_pk, group.group.pk)
+    uow.record_change(changes.GroupAttached(found.list_pk, group.list_pk, False))
+    record(
+        uow,
+        actor,
+        found.product,
+        "group_detached",
+        specification_id=found.spec_id,
+        subject=group.group.group_id,
+        before=group.group.name,
+    )
 
 
 def specification_names(db: Database, actor: Actor, specification_ids: list[str]) -> dict[str, str]:

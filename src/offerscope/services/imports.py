@@ -196,7 +196,7 @@ def _shape(fields: list[str], *headers: tuple[str, ...]) -> None:
         )
 
 
-def _registered(
+def registered(
     bulk: BulkIo, key: AccountKey, values: Iterable[str]
 ) -> dict[str, tuple[int, RegisteredAccount]]:
     """Accounts whose `key` is one of `values`: value -> (pk, RegisteredAccount)."""
@@ -278,7 +278,8 @@ def import_entries(
             _insert_users(job, rows)
     if job.report.error_count and not skip_invalid:
         raise _rejected(job.report)
-    _finish_users(uow, actor, job)
+    if _finish_users(uow, actor, job):
+        uow.commit()
     return job.report
 
 
@@ -300,20 +301,15 @@ def _judge_users(job: _UserImport, chunk: list[tuple[int, list[str]]]) -> list[N
             shaped.append((line, fields, account_id, name, window))
         except OfferscopeError as error:
             bad.append(row_error(line, fields, error))
-    by_id = _registered(job.bulk, "account_id", {row[2] for row in shaped})
+    by_id = registered(job.bulk, "account_id", {row[2] for row in shaped})
     target = job.product_target
     new: list[NewEntry] = []
     for line, fields, account_id, name, window in shaped:
-        found = by_id.get(account_id)
         try:
-            account = match_account(name, found[1] if found else None)
-            if target is not None:
-                check_type_fit(target, account)
+            pk = judged(name, by_id.get(account_id), target)
         except OfferscopeError as error:
             bad.append(row_error(line, fields, error))
             continue
-        assert found is not None
-        pk = found[0]
         if pk in job.existing:  # R5: already on the list (or earlier in the file)
             _listed_again(job, pk, window)
             continue
@@ -323,6 +319,16 @@ def _judge_users(job: _UserImport, chunk: list[tuple[int, list[str]]]) -> list[N
         new.append((pk, name, window))
     report.add_errors(bad)
     return new
+
+
+def judged(name: str, found: tuple[int, RegisteredAccount] | None, target: Target | None) -> int:
+    """R5: the name and ID name one registered account; R6: of a type the list takes. The
+    account's pk."""
+    account = match_account(name, found[1] if found else None)
+    if target is not None:
+        check_type_fit(target, account)
+    assert found is not None
+    return found[0]
 
 
 def _listed_again(job: _UserImport, pk: int, window: Window) -> None:
@@ -337,8 +343,10 @@ def _listed_again(job: _UserImport, pk: int, window: Window) -> None:
 
 
 def _insert_users(job: _UserImport, rows: list[NewEntry]) -> None:
-    list_pk = job.owner.list_pk
-    bulk = job.bulk
+    insert_entries(job.bulk, job.owner.list_pk, rows)
+
+
+def insert_entries(bulk: BulkIo, list_pk: int, rows: list[NewEntry]) -> None:
     added_at = bulk.stored(lists.ENTRIES.c.added_at, utcnow())
     moment = lists.ENTRIES.c.valid_from
 
@@ -355,13 +363,14 @@ def _insert_users(job: _UserImport, rows: list[NewEntry]) -> None:
     )
 
 
-def _finish_users(uow: UnitOfWork, actor: Actor, job: _UserImport) -> None:
-    """R13: one history entry for the whole import; the index learns of the new entries."""
+def _finish_users(uow: UnitOfWork, actor: Actor, job: _UserImport) -> bool:
+    """R13: one history entry for the whole import; the index learns of the new entries.
+    True if anything changed."""
     found = job.owner
     count = job.added_count
     job.report.imported = count
     if count == 0 and not job.rewindowed:
-        return
+        return False
     lists.set_windows(uow.session, found.list_pk, job.rewindowed)
     record_on(
         uow,
@@ -373,15 +382,25 @@ def _finish_users(uow: UnitOfWork, actor: Actor, job: _UserImport) -> None:
         if not job.rewindowed
         else f"{count}; {len(job.rewindowed)} windows changed",
     )
-    if count + len(job.rewindowed) > RELOAD_THRESHOLD:
-        uow.record_change(changes.ListReloaded(found.list_pk))
-    else:
-        edits: dict[Window, list[int]] = {w: list(pks) for w, pks in job.added.items()}
-        for pk, window in job.rewindowed.items():
-            edits.setdefault(window, []).append(pk)
-        for window, pks in edits.items():
-            uow.record_change(changes.list_edited(found.list_pk, pks, window))
-    uow.commit()
+    edits: dict[Window, list[int]] = {w: list(pks) for w, pks in job.added.items()}
+    for pk, window in job.rewindowed.items():
+        edits.setdefault(window, []).append(pk)
+    record_list_changes(uow, found.list_pk, edits, [])
+    return True
+
+
+def record_list_changes(
+    uow: UnitOfWork, list_pk: int, edits: dict[Window, list[int]], removed: list[int]
+) -> None:
+    """The index learns of a bulk change: accounts put on the list (by window) and taken off;
+    past `RELOAD_THRESHOLD`, other processes read the list again instead."""
+    if len(removed) + sum(len(pks) for pks in edits.values()) > RELOAD_THRESHOLD:
+        uow.record_change(changes.ListReloaded(list_pk))
+        return
+    if removed:
+        uow.record_change(changes.ListEdited(list_pk, tuple(removed), False))
+    for window, pks in edits.items():
+        uow.record_change(changes.list_edited(list_pk, pks, window))
 
 
 # --- accounts -------------------------------------------------------------------------------
@@ -451,12 +470,12 @@ def _judge_accounts(
             )
         except OfferscopeError as error:
             bad.append(row_error(line, fields, error))
-    by_id = _registered(job.bulk, "account_id", {row[2] for row in shaped})
-    by_name = _registered(job.bulk, "account_name", {row[3] for row in shaped})
+    by_id = registered(job.bulk, "account_id", {row[2] for row in shaped})
+    by_name = registered(job.bulk, "account_name", {row[3] for row in shaped})
     new: list[tuple[str, str, AccountType]] = []
     for line, fields, account_id, name, account_type in shaped:
         try:
-            if _already_registered(job, by_id, account_id, name, account_type):
+            if _alreadyregistered(job, by_id, account_id, name, account_type):
                 report.unchanged += 1
                 continue
             if name in by_name or name in job.seen_names:
@@ -471,7 +490,7 @@ def _judge_accounts(
     return new
 
 
-def _already_registered(
+def _alreadyregistered(
     job: _AccountImport,
     by_id: dict[str, tuple[int, RegisteredAccount]],
     account_id: str,

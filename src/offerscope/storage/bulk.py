@@ -15,7 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Table
 from sqlalchemy.orm import Session
 
-from offerscope.storage.tables import AccountRow
+from offerscope.storage.tables import AccountRow, ListEntryRow
 
 AccountKey = Literal["account_id", "account_name"]
 
@@ -51,6 +51,38 @@ class BulkIo:
         cursor.close()
         return rows
 
+    def moment(self, value: Any) -> datetime | None:
+        """A list entry's window end as the driver gave it, as a datetime (the inverse of
+        `stored`; SQLite keeps text)."""
+        if value is None:
+            return None
+        column = ENTRIES.c.valid_from
+        processor = column.type.dialect_impl(self._dialect).result_processor(self._dialect, None)
+        found: datetime | None = processor(value) if processor else value
+        return found
+
+    def list_entries(self, list_pks: Sequence[int]) -> list[tuple[Any, ...]]:
+        """(list_pk, account_pk, account_id, entered_name, valid_from, valid_until) of the
+        entries of these lists, in list then account order; window ends as the driver gives
+        them (see `moment`)."""
+        if not list_pks:
+            return []
+        params: Sequence[Any]
+        if self.postgres:
+            where, params = "e.list_pk = ANY(%s)", (list(list_pks),)
+        else:
+            where, params = f"e.list_pk IN ({','.join('?' * len(list_pks))})", list(list_pks)
+        sql = (
+            "SELECT e.list_pk, e.account_pk, a.account_id, e.entered_name, e.valid_from, "  # noqa: S608 (names from the schema)
+            f"e.valid_until FROM {ENTRIES.name} e JOIN {ACCOUNTS.name} a ON a.pk = e.account_pk "
+            f"WHERE {where} ORDER BY e.list_pk, e.account_pk"
+        )
+        cursor = self._raw.cursor()
+        cursor.execute(sql, params)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        cursor.close()
+        return rows
+
     def column_where(self, table: Table, column: str, key: str, value: int) -> list[Any]:
         """One column of the rows whose `key` is `value`, e.g. the members of one big list."""
         mark = "%s" if self.postgres else "?"
@@ -79,3 +111,4 @@ class BulkIo:
 
 
 ACCOUNTS: Table = AccountRow.__table__  # type: ignore[assignment]
+ENTRIES: Table = ListEntryRow.__table__  # type: ignore[assignment]

@@ -262,6 +262,20 @@ def remove_entry(session: Session, list_pk: int, account_pk: int) -> None:
     )
 
 
+def remove_entries(session: Session, list_pk: int, account_pks: list[int]) -> None:
+    """Take these accounts off a list, a few thousand per statement."""
+    for start in range(0, len(account_pks), REMOVED_PER_STATEMENT):
+        session.execute(
+            delete(ListEntryRow).where(
+                ListEntryRow.list_pk == list_pk,
+                ListEntryRow.account_pk.in_(account_pks[start : start + REMOVED_PER_STATEMENT]),
+            )
+        )
+
+
+REMOVED_PER_STATEMENT = 5000
+
+
 def entry_windows(session: Session, list_pk: int) -> dict[int, EntryWindow]:
     """R16: the windows of a list's entries that have one, by account key."""
     rows = session.execute(

@@ -199,6 +199,11 @@ _HOLD: ContextVar[HeldCommit | None] = ContextVar("offerscope_held_commit", defa
 _DRY: ContextVar[DryRun | None] = ContextVar("offerscope_dry_run", default=None)
 
 
+def is_dry_run() -> bool:
+    """True inside `dry_running`: what a write makes (e.g. a new ID) will not exist."""
+    return _DRY.get() is not None
+
+
 @contextmanager
 def dry_running() -> Iterator[DryRun]:
     """Run the write inside the block as a dry run (R14): it is judged exactly as the write,
