@@ -245,6 +245,13 @@ class Database:
     def connect(cls, url: str, *, pool_size: int = 10) -> Database:
         return cls(url=url, engine=create_database_engine(url, pool_size=pool_size))
 
+    def private_reader(self) -> Database:
+        """The same database through connections of its own, for readers that must never
+        wait for the shared pool: one that holds a lock writers wait for (the decision
+        index) would otherwise wait for connections those writers hold."""
+        url = self.engine.url.render_as_string(hide_password=False)
+        return Database.connect(url, pool_size=1)
+
     def __post_init__(self) -> None:
         reader = self.engine
         if self.dialect == "postgresql":
