@@ -35,6 +35,7 @@ from offerscope.storage.changes import (
     ListReloaded,
     ProductSet,
     PurchaseCounted,
+    PurchasesSet,
     Rebuild,
     SellerSet,
     SpecificationSet,
@@ -277,6 +278,8 @@ class Overlay(View):
                 self._set_link(owner == "product", owner_pk, other_pk, present)
             case PurchaseCounted(account_pk, spec_pk, product_pk, delta):
                 self._count_purchase(account_pk, spec_pk, product_pk, delta)
+            case PurchasesSet(owner, pk, account_pks, counts):
+                self._set_purchases(owner == "product", pk, account_pks, counts)
             case Rebuild():
                 self.unknowable = True
             case _:
@@ -360,6 +363,19 @@ class Overlay(View):
             self._specs[owner_pk] = replace(entry, associated=links)
             self.affected.add(owner_pk)
         self._everything()
+
+    def _set_purchases(
+        self, of_product: bool, pk: int, account_pks: Sequence[int], counts: Sequence[int]
+    ) -> None:
+        """Every counted purchase of one product or specification, as the database holds it
+        (recorded before the association that makes them count, so nothing moves yet)."""
+        buyers = BitMap()
+        for account_pk, count in zip(account_pks, counts, strict=True):
+            self._held[(of_product, pk, account_pk)] = count
+            if count > 0:
+                buyers.add(account_pk)
+        table = self._product_buyers if of_product else self._spec_buyers
+        table[pk] = buyers
 
     def _count_purchase(self, account_pk: int, spec_pk: int, product_pk: int, delta: int) -> None:
         for of_product, pk in ((False, spec_pk), (True, product_pk)):

@@ -22,7 +22,7 @@ import heapq
 import math
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import assert_never
@@ -42,6 +42,7 @@ from offerscope.storage.changes import (
     Owner,
     ProductSet,
     PurchaseCounted,
+    PurchasesSet,
     Rebuild,
     SellerSet,
     SpecificationSet,
@@ -349,6 +350,21 @@ class IndexState:
                 buyers.pop(account_pk, None)
                 buyer_set.discard(account_pk)
 
+    def set_purchases(
+        self, owner: Owner, pk: int, account_pks: Sequence[int], counts: Sequence[int]
+    ) -> None:
+        """Replace one product's or specification's purchases, in place: compiled checks
+        hold the count table itself."""
+        if owner == "product":
+            buyers, buyer_set = _counts(self.product_buyers, pk), _set(self.product_buyer_sets, pk)
+        else:
+            buyers = _counts(self.specification_buyers, pk)
+            buyer_set = _set(self.specification_buyer_sets, pk)
+        buyers.clear()
+        buyers.update((a, n) for a, n in zip(account_pks, counts, strict=True) if n > 0)
+        buyer_set.clear()
+        buyer_set.update(buyers)
+
     def apply(self, change: Change) -> None:
         """One change that needs nothing from the database (`changes.needs_database`)."""
         match change:
@@ -366,6 +382,8 @@ class IndexState:
                 self.set_link(owner, owner_pk, other_pk, present)
             case PurchaseCounted(account_pk, specification_pk, product_pk, delta):
                 self.add_purchases(account_pk, specification_pk, product_pk, delta)
+            case PurchasesSet(owner, pk, account_pks, counts):
+                self.set_purchases(owner, pk, account_pks, counts)
             case TokenSet(token_hash, role, seller_pk, seller_id, account_pk, account_id):
                 self.tokens[token_hash] = (role, seller_pk, seller_id, account_pk, account_id)
             case TokenRevoked(token_hash):
