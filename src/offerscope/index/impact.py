@@ -43,6 +43,7 @@ from offerscope.storage.changes import (
     TokenSet,
 )
 from offerscope.storage.lists import counts_at
+from offerscope.storage.orders import counted_purchases
 from offerscope.storage.tables import AccountRow, ListEntryRow
 
 
@@ -437,6 +438,26 @@ class _Tally:
     losing: BitMap
 
 
+class _Customers:
+    """Who has a counted purchase of a product (R10), for R14's customers losing. Read in the
+    write's own transaction where there is one: the index keeps the purchases of products
+    nobody associates only as far as the change log carried them (`services.orders`)."""
+
+    def __init__(self, before: View, session: Session | None) -> None:
+        self._before = before
+        self._session = session
+        self._read: dict[int, BitMap] = {}
+
+    def __call__(self, product_pk: int) -> BitMap:
+        if self._session is None:
+            return self._before.product_buyers(product_pk)
+        found = self._read.get(product_pk)
+        if found is None:
+            accounts, _counts = counted_purchases(self._session, True, product_pk)
+            found = self._read[product_pk] = BitMap(accounts)
+        return found
+
+
 def impact(state: IndexState, changes: Sequence[Change], session: Session | None) -> Impact | None:
     """The impact of a write's changes on the index as it stands; None when it cannot be told
     without reading everything again (a rebuild)."""
@@ -447,6 +468,7 @@ def impact(state: IndexState, changes: Sequence[Change], session: Session | None
     if after.unknowable:
         return None
     before = View(state)
+    customers = _Customers(before, session)
     tally = _Tally(BitMap(), BitMap(), BitMap())
     per_spec: list[SpecificationImpact] = []
     nobody: list[str] = []
@@ -466,7 +488,7 @@ def impact(state: IndexState, changes: Sequence[Change], session: Session | None
             if not now:
                 nobody.append(spec.specification_id)
         gains, losses = now - was, was - now
-        losing = losses & before.product_buyers(spec.product_pk)
+        losing = losses & customers(spec.product_pk) if losses else BitMap()
         if gains or losses:
             per_spec.append(
                 SpecificationImpact(spec.specification_id, len(gains), len(losses), len(losing))

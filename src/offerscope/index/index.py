@@ -168,7 +168,8 @@ class DecisionIndex:
 
     def close(self) -> None:
         self._probe.close()
-        self._reads.dispose()
+        if self._reads is not self._db:
+            self._reads.dispose()
 
     # --- decisions -------------------------------------------------------------------------
 

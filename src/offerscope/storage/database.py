@@ -25,6 +25,11 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def is_in_memory(url: str) -> bool:
+    """A SQLite database that lives in its connections alone (no other engine can see it)."""
+    return is_sqlite(url) and make_url(url).database in (None, "", ":memory:")
+
+
 def normalize_url(url: str) -> str:
     """Accept `postgresql://` and `postgres://` for psycopg 3, as operators write them."""
     parsed = make_url(url)
@@ -43,15 +48,14 @@ def create_database_engine(url: str, *, pool_size: int = 10) -> Engine:
 
 def _sqlite_engine(url: str, pool_size: int) -> Engine:
     database = make_url(url).database
-    if database and database != ":memory:":
+    if not is_in_memory(url) and database:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    # As many kept connections as PostgreSQL's: with SQLAlchemy's default of 5, a server's
-    # threads opened (and configured) a new connection for most requests under load.
+    # A file keeps as many connections as PostgreSQL's pool: with SQLAlchemy's default of 5, a
+    # server's threads opened (and configured) a new connection for most requests under load.
+    # (An in-memory database has SQLAlchemy's one connection per thread instead.)
+    pooling = {} if is_in_memory(url) else {"pool_size": pool_size, "max_overflow": pool_size}
     engine = create_engine(
-        url,
-        connect_args={"check_same_thread": False, "timeout": BUSY_S},
-        pool_size=pool_size,
-        max_overflow=pool_size,
+        url, connect_args={"check_same_thread": False, "timeout": BUSY_S}, **pooling
     )
 
     @event.listens_for(engine, "connect")
@@ -72,23 +76,24 @@ def _sqlite_engine(url: str, pool_size: int) -> Engine:
     # COMMIT or ROLLBACK (a held commit, R15, keeps it until then). Other processes still
     # meet in the busy handler.
     writers = threading.Lock()
+    holders: set[int] = set()  # the pool records (by identity) whose connection holds it
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
         writing = connection.get_execution_options().get(WRITE_OPTION, False)
-        if writing:
-            record = connection.connection._connection_record
-            # Past SQLite's own busy timeout, leave the waiting (and its error) to SQLite.
-            if not record.info.get(_HOLDS_WRITE_LOCK) and writers.acquire(timeout=BUSY_S):
-                record.info[_HOLDS_WRITE_LOCK] = True
+        record = connection.connection._connection_record
+        # Past SQLite's own busy timeout, leave the waiting (and its error) to SQLite.
+        if writing and id(record) not in holders and writers.acquire(timeout=BUSY_S):
+            holders.add(id(record))
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
         except BaseException:
-            _release(connection.connection._connection_record)
+            _release(record)
             raise
 
     def _release(record: Any) -> None:
-        if record is not None and record.info.pop(_HOLDS_WRITE_LOCK, False):
+        if id(record) in holders:
+            holders.discard(id(record))
             writers.release()
 
     @event.listens_for(engine, "checkin")
@@ -96,9 +101,6 @@ def _sqlite_engine(url: str, pool_size: int) -> Engine:
         _release(record)
 
     return engine
-
-
-_HOLDS_WRITE_LOCK = "offerscope_holds_write_lock"
 
 
 def alembic_config(url: str) -> Config:
