@@ -144,10 +144,18 @@ def bench_memory(report: Report, url: str, label: str) -> None:
     )
     entries = measured["list_entries"]
     per_entry = measured["list_bytes"] / max(entries, 1)
+    heap_per_entry = measured["list_heap"] / max(entries, 1)
+    per_account = measured["rss_growth"] / max(measured["accounts"], 1)
+    shapes = ", ".join(
+        f"{measured[f'{kind}_containers']:,} {kind}" for kind in ("array", "run", "bitset")
+    )
     report.figures.append(
         (
             f"index memory ({label}: {measured['accounts']:,} accounts, {entries:,} list entries)",
-            f"{measured['rss_growth'] / 2**20:.1f} MB resident in all; lists "
-            f"{per_entry:.3g} bytes per entry = {per_entry * 1e6 / 2**20:.3g} MB per 1M entries",
+            f"{measured['rss_growth'] / 2**20:.1f} MB resident in all"
+            f" ({per_account:.0f} bytes per account);"
+            f" lists {per_entry:.3g} bytes per entry reckoned by the index,"
+            f" {heap_per_entry:.3g} measured (native heap of a copy of the"
+            f" {measured['lists']:,} bitmaps: {shapes} containers)",
         )
     )

@@ -305,8 +305,12 @@ def bulk_sequences_after(session: Any) -> None:
         )
 
 
-def measure_index(url: str, rss_bytes: Callable[[], int]) -> dict[str, int]:
-    """A new decision index of `url` built in this process: its resident-set growth and size."""
+def measure_index(
+    url: str, rss_bytes: Callable[[], int], heap_bytes: Callable[[], int]
+) -> dict[str, int]:
+    """A new decision index of `url` built in this process: its resident-set growth and size,
+    and the heap its lists' bitmaps take, measured by copying them (a copy allocates the
+    same containers; roaring's are native memory, outside Python's own accounting)."""
     import gc
 
     db = Database.connect(url, pool_size=2)
@@ -319,6 +323,18 @@ def measure_index(url: str, rss_bytes: Callable[[], int]) -> dict[str, int]:
     gc.collect()
     after = rss_bytes()
     stats = fresh.stats()
+    bitmaps = list(fresh._state.lists.values()) if fresh._state else []
+    # Copies enough times over that the allocator's own noise (a few hundred bytes) is small.
+    rounds = max(1, min(100, 2_000 // max(len(bitmaps), 1)))
+    heap_before = heap_bytes()
+    copies = [bitmap.copy() for _ in range(rounds) for bitmap in bitmaps]
+    list_heap = (heap_bytes() - heap_before) // rounds
+    containers = {"array": 0, "run": 0, "bitset": 0}
+    for bitmap in bitmaps:
+        shape = bitmap.get_statistics()
+        for kind in containers:
+            containers[kind] += shape[f"n_{kind}_containers"]  # type: ignore[literal-required]
+    del copies
     fresh.close()
     db.dispose()
     return {
@@ -327,4 +343,7 @@ def measure_index(url: str, rss_bytes: Callable[[], int]) -> dict[str, int]:
         "specifications": stats.specifications,
         "list_entries": stats.list_entries,
         "list_bytes": stats.list_bytes,
+        "lists": len(bitmaps),
+        "list_heap": list_heap,
+        **{f"{kind}_containers": count for kind, count in containers.items()},
     }

@@ -253,6 +253,7 @@ def fresh_build(db: Database) -> DecisionIndex:
     """An index built from scratch, not registered with `db` (a process starting now)."""
     rebuilt = DecisionIndex(db)
     rebuilt.rebuild()
+    rebuilt.close()  # its own connections: an open one keeps the SQLite file (and WAL) alive
     return rebuilt
 
 
@@ -375,6 +376,36 @@ def test_r10_orders_and_refunds_reach_the_other_process(
     assert decisions.check(index_of(other), alice, gated).allowed
     orders.refund_order(world.db, order.order_id)
     assert not decisions.check(index_of(other), alice, gated).allowed
+    assert index_of(other).builds == 1
+
+
+def test_r10_purchases_made_before_an_association_count_once_it_is_made(
+    two_processes: tuple[World, Database],
+) -> None:
+    """Goal 5: an order of what nobody associates may leave no change (SQLite), yet once an
+    association makes it count, every process's index knows it, and a refund after that."""
+    world, other = two_processes
+    p0, p1 = world.products[0], world.products[1]
+    bought, gated = world.specs[p0][0], world.specs[p1][0]
+    alice, bob = ACCOUNTS[0][0], ACCOUNTS[1][0]
+    targets.set_product_target(world.db, world.seller, p1, Target.ASSOCIATED)
+    index_of(other).refresh()
+    before = index_of(other).revision
+    first = orders.place_order(world.db, world.buyers[alice], bought)
+    orders.place_order(world.db, world.buyers[alice], bought)
+    bobs = orders.place_order(world.db, world.buyers[bob], bought)
+    orders.refund_order(world.db, first.order_id)
+    if world.db.dialect == "sqlite":  # serialised writers: nobody associates p0 yet
+        assert index_of(other).refresh().revision == before
+    associations.add_associations(world.db, world.seller, p1, None, [p0])
+    assert decisions.check(index_of(other), alice, gated).allowed
+    assert decisions.check(index_of(other), bob, gated).allowed
+    later = orders.place_order(world.db, world.buyers[bob], bought)
+    orders.refund_order(world.db, later.order_id)
+    assert decisions.check(index_of(other), bob, gated).allowed  # one purchase still counts
+    orders.refund_order(world.db, bobs.order_id)
+    assert decisions.check(index_of(other), bob, gated).reason.value == "no_associated_purchase"
+    assert decisions.check(index_of(other), alice, gated).allowed
     assert index_of(other).builds == 1
 
 

@@ -36,6 +36,7 @@ from offerscope.storage.changes import (
     ListReloaded,
     ProductSet,
     PurchaseCounted,
+    PurchasesSet,
     Rebuild,
     SellerSet,
     SpecificationSet,
@@ -44,6 +45,7 @@ from offerscope.storage.changes import (
     WindowsPassed,
 )
 from offerscope.storage.lists import counts_at
+from offerscope.storage.orders import counted_purchases
 from offerscope.storage.tables import AccountRow, ListEntryRow
 
 
@@ -316,6 +318,8 @@ class Overlay(View):
                 self._set_link(owner == "product", owner_pk, other_pk, present)
             case PurchaseCounted(account_pk, spec_pk, product_pk, delta):
                 self._count_purchase(account_pk, spec_pk, product_pk, delta)
+            case PurchasesSet(owner, pk, account_pks, counts):
+                self._set_purchases(owner == "product", pk, account_pks, counts)
             case Rebuild():
                 self.unknowable = True
             case _:
@@ -424,6 +428,19 @@ class Overlay(View):
             self.affected.add(owner_pk)
         self._everything()
 
+    def _set_purchases(
+        self, of_product: bool, pk: int, account_pks: Sequence[int], counts: Sequence[int]
+    ) -> None:
+        """Every counted purchase of one product or specification, as the database holds it
+        (recorded before the association that makes them count, so nothing moves yet)."""
+        buyers = BitMap()
+        for account_pk, count in zip(account_pks, counts, strict=True):
+            self._held[(of_product, pk, account_pk)] = count
+            if count > 0:
+                buyers.add(account_pk)
+        table = self._product_buyers if of_product else self._spec_buyers
+        table[pk] = buyers
+
     def _count_purchase(self, account_pk: int, spec_pk: int, product_pk: int, delta: int) -> None:
         for of_product, pk in ((False, spec_pk), (True, product_pk)):
             key = (of_product, pk, account_pk)
@@ -484,6 +501,26 @@ class _Tally:
     losing: BitMap
 
 
+class _Customers:
+    """Who has a counted purchase of a product (R10), for R14's customers losing. Read in the
+    write's own transaction where there is one: the index keeps the purchases of products
+    nobody associates only as far as the change log carried them (`services.orders`)."""
+
+    def __init__(self, before: View, session: Session | None) -> None:
+        self._before = before
+        self._session = session
+        self._read: dict[int, BitMap] = {}
+
+    def __call__(self, product_pk: int) -> BitMap:
+        if self._session is None:
+            return self._before.product_buyers(product_pk)
+        found = self._read.get(product_pk)
+        if found is None:
+            accounts, _counts = counted_purchases(self._session, True, product_pk)
+            found = self._read[product_pk] = BitMap(accounts)
+        return found
+
+
 def impact(state: IndexState, changes: Sequence[Change], session: Session | None) -> Impact | None:
     """The impact of a write's changes on the index as it stands; None when it cannot be told
     without reading everything again (a rebuild)."""
@@ -494,6 +531,7 @@ def impact(state: IndexState, changes: Sequence[Change], session: Session | None
     if after.unknowable:
         return None
     before = View(state)
+    customers = _Customers(before, session)
     tally = _Tally(BitMap(), BitMap(), BitMap())
     per_spec: list[SpecificationImpact] = []
     nobody: list[str] = []
@@ -513,7 +551,7 @@ def impact(state: IndexState, changes: Sequence[Change], session: Session | None
             if not now:
                 nobody.append(spec.specification_id)
         gains, losses = now - was, was - now
-        losing = losses & before.product_buyers(spec.product_pk)
+        losing = losses & customers(spec.product_pk) if losses else BitMap()
         if gains or losses:
             per_spec.append(
                 SpecificationImpact(spec.specification_id, len(gains), len(losses), len(losing))

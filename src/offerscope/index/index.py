@@ -72,6 +72,10 @@ class DecisionIndex:
 
     def __init__(self, db: Database, clock: Clock = time.time) -> None:
         self._db = db
+        # Reads under the lock go through connections of the index's own: writers hold
+        # pool connections (and SQLite's write lock) while they wait for this lock (R14
+        # impacts, applying their commit), so a reader holding it must not wait for the pool.
+        self._reads = db.private_reader()
         self._clock = clock  # R16: "now" for validity windows (a test may set the time)
         self._probe = RevisionProbe(db.engine)
         self._lock = threading.RLock()
@@ -113,14 +117,14 @@ class DecisionIndex:
             self._rebuild()
 
     def _rebuild(self) -> None:
-        with self._db.reading() as uow:
+        with self._reads.reading() as uow:
             self._state = loader.build(uow, self._clock)
         self.builds += 1
 
     def _catch_up(self, latest: int) -> None:
         state = self._state
         assert state is not None
-        with self._db.reading() as uow:
+        with self._reads.reading() as uow:
             log = changelog.changes_after(uow.session, state.revision, latest)
         expected = list(range(state.revision + 1, latest + 1))
         if [revision for revision, _ in log] != expected:  # pruned, or reset: start over
@@ -139,7 +143,7 @@ class DecisionIndex:
             return False
         try:
             if any(needs_database(change) for change in changes):
-                with self._db.reading() as uow:
+                with self._reads.reading() as uow:
                     for change in changes:
                         _apply_with(uow.session, state, change)
             else:
@@ -168,6 +172,8 @@ class DecisionIndex:
 
     def close(self) -> None:
         self._probe.close()
+        if self._reads is not self._db:
+            self._reads.dispose()
 
     # --- decisions -------------------------------------------------------------------------
 

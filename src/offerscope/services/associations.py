@@ -15,7 +15,7 @@ from offerscope.services.ids import utcnow
 from offerscope.services.ownership import Owner, owner
 from offerscope.services.paging import int_cursor, next_cursor
 from offerscope.services.views import AssociatedView, AssociationsView
-from offerscope.storage import associations, changes
+from offerscope.storage import associations, changes, orders
 from offerscope.storage.unit_of_work import Database, UnitOfWork
 
 
@@ -76,6 +76,9 @@ def link(uow: UnitOfWork, actor: Actor, found: Owner, ids: list[str]) -> bool:
         if other_pk in present:
             continue
         associations.add_link(uow.session, found.links, found.pk, other_pk, utcnow())
+        if not uow.locks_rows:  # purchases of it may have gone unlogged (`services.orders`)
+            bought = orders.counted_purchases(uow.session, found.kind == "product", other_pk)
+            uow.record_change(changes.PurchasesSet(found.kind, other_pk, *bought))
         uow.record_change(changes.LinkEdited(found.kind, found.pk, other_pk, True))
         record(
             uow,

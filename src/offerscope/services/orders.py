@@ -12,7 +12,7 @@ from offerscope.services.paging import keyset_cursors, read_position
 from offerscope.services.views import OrderLineView, OrderView, Page
 from offerscope.storage import changes, orders, products
 from offerscope.storage.tables import OrderRow
-from offerscope.storage.unit_of_work import Database
+from offerscope.storage.unit_of_work import Database, UnitOfWork
 
 
 def _view(row: OrderRow, account_id: str, spec_id: str, product_id: str) -> OrderView:
@@ -47,9 +47,21 @@ def place_order(db: Database, actor: Actor, specification_id: str) -> OrderView:
             OrderStatus.PAID.value,
             utcnow(),
         )
-        uow.record_change(changes.PurchaseCounted(actor.account_pk, spec_pk, product_pk, 1))
+        if _purchase_matters(uow, product_pk, spec_pk):
+            uow.record_change(changes.PurchaseCounted(actor.account_pk, spec_pk, product_pk, 1))
         uow.commit()
         return _view(row, actor.account_id, specification_id, product_id)
+
+
+def _purchase_matters(uow: UnitOfWork, product_pk: int, specification_pk: int) -> bool:
+    """Whether a purchase (or its refund) goes in the change log. One of what nobody
+    associates changes no decision (R3, R10), so it need not take the log's revision lock;
+    its count reaches the index when an association makes it matter (`PurchasesSet`). That
+    takes a store whose writers are serialised whole (SQLite): with PostgreSQL's row locks an
+    association could commit between this look and the order's commit."""
+    if uow.locks_rows:
+        return True
+    return orders.associated_anywhere(uow.session, product_pk, specification_pk)
 
 
 def list_orders(
@@ -103,9 +115,12 @@ def refund_order(db: Database, order_id: str) -> OrderView:
         if order.status == OrderStatus.REFUNDED.value:
             raise Conflict("already_refunded", "This order has already been refunded.")
         order.status = OrderStatus.REFUNDED.value
-        uow.record_change(
-            changes.PurchaseCounted(order.account_pk, order.specification_pk, order.product_pk, -1)
-        )
+        if _purchase_matters(uow, order.product_pk, order.specification_pk):
+            uow.record_change(
+                changes.PurchaseCounted(
+                    order.account_pk, order.specification_pk, order.product_pk, -1
+                )
+            )
         uow.session.flush()
         uow.commit()
         return _view(order, account_id, spec_id, product_id)

@@ -132,6 +132,19 @@ class PurchaseCounted:
 
 
 @dataclass(frozen=True, slots=True)
+class PurchasesSet:
+    """R10 as of this revision: every counted purchase of one product or specification, as
+    account keys and their counts. Recorded when one is put on an association list, since
+    orders of what nobody associates leave no change (`services.orders`) where the store
+    serialises writers."""
+
+    owner: Owner
+    pk: int
+    account_pks: tuple[int, ...]
+    counts: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class TokenSet:
     """A token issued: its digest and whom it speaks for (authentication from memory)."""
 
@@ -173,6 +186,7 @@ Change = (
     | GroupAttached
     | LinkEdited
     | PurchaseCounted
+    | PurchasesSet
     | TokenSet
     | TokenRevoked
     | WindowsPassed
@@ -190,6 +204,7 @@ _KINDS: dict[str, type[Change]] = {
     "group_attached": GroupAttached,
     "link": LinkEdited,
     "purchase": PurchaseCounted,
+    "purchases": PurchasesSet,
     "token": TokenSet,
     "token_revoked": TokenRevoked,
     "windows_passed": WindowsPassed,
@@ -212,6 +227,7 @@ def needs_database(change: Change) -> bool:
             | GroupAttached()
             | LinkEdited()
             | PurchaseCounted()
+            | PurchasesSet()
             | TokenSet()
             | TokenRevoked()
             | WindowsPassed()
@@ -239,6 +255,7 @@ def _decoded(item: dict[str, Any]) -> Change:
     kind = _KINDS[item.pop("kind")]
     # A field added later with a default may be missing from what an older release wrote.
     values = {f.name: item[f.name] for f in fields(kind) if f.name in item or not _optional(f)}
-    if "account_pks" in values:
-        values["account_pks"] = tuple(values["account_pks"])
+    for sequence in ("account_pks", "counts"):
+        if sequence in values:
+            values[sequence] = tuple(values[sequence])
     return kind(**values)

@@ -17,6 +17,7 @@ from offerscope.storage.tables import (
     ProductRow,
     SpecificationAssociationRow,
     SpecificationRow,
+    counted_purchase,
 )
 
 
@@ -142,3 +143,31 @@ def lock_for_refund(session: Session, order: OrderRow) -> None:
     ).all()
     session.execute(select(OrderRow.pk).where(OrderRow.pk == order.pk).with_for_update()).all()
     session.refresh(order)
+
+
+def associated_anywhere(session: Session, product_pk: int, specification_pk: int) -> bool:
+    """Whether some product associates this product, or some specification this
+    specification (R3): only then can a purchase of it change a decision (R10)."""
+    by_product = select(ProductAssociationRow.product_pk).where(
+        ProductAssociationRow.associated_product_pk == product_pk
+    )
+    by_specification = select(SpecificationAssociationRow.specification_pk).where(
+        SpecificationAssociationRow.associated_specification_pk == specification_pk
+    )
+    return bool(session.scalar(select(by_product.exists() | by_specification.exists())))
+
+
+def counted_purchases(
+    session: Session, of_product: bool, pk: int
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The accounts with counted purchases (R10) of one product or specification, and how
+    many each: (account keys, counts)."""
+    column = OrderRow.product_pk if of_product else OrderRow.specification_pk
+    rows = session.execute(
+        select(OrderRow.account_pk, func.count())
+        .where(column == pk)
+        .where(counted_purchase())
+        .group_by(OrderRow.account_pk)
+        .order_by(OrderRow.account_pk)
+    ).all()
+    return tuple(int(a) for a, _ in rows), tuple(int(n) for _, n in rows)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from offerscope.domain.impact import NO_IMPACT, Impact
 from offerscope.storage import changelog, feed
 from offerscope.storage.changes import Change
-from offerscope.storage.database import WRITE_OPTION, create_database_engine
+from offerscope.storage.database import WRITE_OPTION, create_database_engine, is_in_memory
 from offerscope.storage.tables import HistoryRow
 
 _log = logging.getLogger(__name__)
@@ -254,6 +254,16 @@ class Database:
     @classmethod
     def connect(cls, url: str, *, pool_size: int = 10) -> Database:
         return cls(url=url, engine=create_database_engine(url, pool_size=pool_size))
+
+    def private_reader(self) -> Database:
+        """The same database through connections of its own, for readers that must never
+        wait for the shared pool: one that holds a lock writers wait for (the decision
+        index) would otherwise wait for connections those writers hold. An in-memory SQLite
+        database is itself (another engine would open another, empty, database)."""
+        url = self.engine.url.render_as_string(hide_password=False)
+        if is_in_memory(url):
+            return self
+        return Database.connect(url, pool_size=1)
 
     def __post_init__(self) -> None:
         reader = self.engine
