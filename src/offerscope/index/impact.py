@@ -45,7 +45,7 @@ from offerscope.storage.changes import (
     WindowsPassed,
 )
 from offerscope.storage.lists import counts_at
-from offerscope.storage.orders import counted_purchases
+from offerscope.storage.orders import counted_purchases, products_bought_by
 from offerscope.storage.tables import AccountRow, ListEntryRow
 
 
@@ -506,14 +506,21 @@ class _Customers:
     write's own transaction where there is one: the index keeps the purchases of products
     nobody associates only as far as the change log carried them (`services.orders`)."""
 
-    def __init__(self, before: View, session: Session | None) -> None:
+    def __init__(self, before: View, session: Session | None, few: BitMap | None) -> None:
         self._before = before
         self._session = session
         self._read: dict[int, BitMap] = {}
+        self._few = few  # when only these accounts can move: their purchases, in one query
 
     def __call__(self, product_pk: int) -> BitMap:
         if self._session is None:
             return self._before.product_buyers(product_pk)
+        if self._few is not None:
+            if not self._read:
+                bought = products_bought_by(self._session, list(self._few))
+                self._read = {pk: BitMap(accounts) for pk, accounts in bought.items()}
+                self._read[-1] = BitMap()  # read once, even if nobody bought anything
+            return self._read.get(product_pk) or BitMap()
         found = self._read.get(product_pk)
         if found is None:
             accounts, _counts = counted_purchases(self._session, True, product_pk)
@@ -531,11 +538,11 @@ def impact(state: IndexState, changes: Sequence[Change], session: Session | None
     if after.unknowable:
         return None
     before = View(state)
-    customers = _Customers(before, session)
     tally = _Tally(BitMap(), BitMap(), BitMap())
     per_spec: list[SpecificationImpact] = []
     nobody: list[str] = []
     few = after.accounts is not None and len(after.accounts) <= _FEW
+    customers = _Customers(before, session, after.accounts if few else None)
     whole = len(after.affected) <= _WHOLE  # few enough to say which are left with nobody
     for spec_pk in sorted(after.affected):
         spec = after.specification(spec_pk)

@@ -3,6 +3,7 @@ seller changes on PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -171,3 +172,18 @@ def counted_purchases(
         .order_by(OrderRow.account_pk)
     ).all()
     return tuple(int(a) for a, _ in rows), tuple(int(n) for _, n in rows)
+
+
+def products_bought_by(session: Session, account_pks: Sequence[int]) -> dict[int, list[int]]:
+    """For a few accounts, the products each has a counted purchase (R10) of: product key ->
+    those accounts (one query, whatever the number of products asked about)."""
+    rows = session.execute(
+        select(OrderRow.product_pk, OrderRow.account_pk)
+        .where(OrderRow.account_pk.in_(account_pks))
+        .where(counted_purchase())
+        .distinct()
+    )
+    found: dict[int, list[int]] = {}
+    for product_pk, account_pk in rows:
+        found.setdefault(int(product_pk), []).append(int(account_pk))
+    return found
