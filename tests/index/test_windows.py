@@ -157,3 +157,20 @@ def test_r16_audience_sizes_and_the_catalog_move_with_the_clock(
                 for row in page.rows
                 for spec, decision, _buyable in row.specifications
             } == decided
+
+
+def test_r16_a_changed_window_changes_the_reason_at_once(
+    clocked: tuple[World, Database, Clock, DecisionIndex],
+) -> None:
+    # The index remembers each refused entry's reason until a window moves: a new window
+    # written on another process must be the one the next refusal names.
+    world, _other, clock, idx = clocked
+    spec0 = world.specs[world.products[0]][0]
+    account, name = ACCOUNTS[0]
+    clock.now = at(0)
+    assert idx.refresh().decide(account, spec0).moment == at(10)
+    specified_users.add_specified_user(
+        world.db, world.seller, world.products[0], None, account, name, Window(at(12), at(20))
+    )
+    refused = idx.refresh().decide(account, spec0)
+    assert (refused.reason, refused.moment) == (Reason.SPECIFIED_USER_NOT_YET_VALID, at(12))
