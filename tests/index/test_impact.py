@@ -134,6 +134,8 @@ def check_dry_runs(world: World, writes: list[tuple[str, int, int, int, int]]) -
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(st.lists(dry_ops, min_size=1, max_size=10))
+# Found by CI: a refund's customers losing are those who had bought before it, not after.
+@example([("order", 1, 0, 0, 0), ("refund", 0, 0, 0, 0)])
 @example([(kind, 0, 0, 0, 0) for kind in DRY_KINDS])
 @example([(kind, 1, 1, 1, 1) for kind in reversed(DRY_KINDS)])
 def test_r14_every_dry_run_predicts_its_write_and_changes_nothing(

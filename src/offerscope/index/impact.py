@@ -502,30 +502,46 @@ class _Tally:
 
 
 class _Customers:
-    """Who has a counted purchase of a product (R10), for R14's customers losing. Read in the
-    write's own transaction where there is one: the index keeps the purchases of products
-    nobody associates only as far as the change log carried them (`services.orders`)."""
+    """Who had a counted purchase of a product (R10) before the write, for R14's customers
+    losing. Read in the write's own transaction where there is one (the index keeps the
+    purchases of products nobody associates only as far as the change log carried them,
+    `services.orders`), then taken back to before the write by its own purchase changes."""
 
-    def __init__(self, before: View, session: Session | None, few: BitMap | None) -> None:
+    def __init__(
+        self,
+        before: View,
+        session: Session | None,
+        few: BitMap | None,
+        changes: Sequence[Change],
+    ) -> None:
         self._before = before
         self._session = session
-        self._read: dict[int, BitMap] = {}
         self._few = few  # when only these accounts can move: their purchases, in one query
+        self._after: dict[int, dict[int, int]] | None = None  # product -> account -> count
+        self._undo: dict[int, dict[int, int]] = {}  # the write's own changes of counts
+        for change in changes:
+            if isinstance(change, PurchaseCounted):
+                moved = self._undo.setdefault(change.product_pk, {})
+                moved[change.account_pk] = moved.get(change.account_pk, 0) + change.delta
 
     def __call__(self, product_pk: int) -> BitMap:
         if self._session is None:
             return self._before.product_buyers(product_pk)
-        if self._few is not None:
-            if not self._read:
-                bought = products_bought_by(self._session, list(self._few))
-                self._read = {pk: BitMap(accounts) for pk, accounts in bought.items()}
-                self._read[-1] = BitMap()  # read once, even if nobody bought anything
-            return self._read.get(product_pk) or BitMap()
-        found = self._read.get(product_pk)
-        if found is None:
-            accounts, _counts = counted_purchases(self._session, True, product_pk)
-            found = self._read[product_pk] = BitMap(accounts)
-        return found
+        counts = dict(self._counts_after(product_pk))
+        for account_pk, delta in self._undo.get(product_pk, {}).items():
+            counts[account_pk] = counts.get(account_pk, 0) - delta
+        return BitMap(pk for pk, count in counts.items() if count > 0)
+
+    def _counts_after(self, product_pk: int) -> dict[int, int]:
+        assert self._session is not None
+        if self._after is None:
+            self._after = {}
+            if self._few is not None:
+                self._after = products_bought_by(self._session, list(self._few))
+        if self._few is None and product_pk not in self._after:
+            accounts, counts = counted_purchases(self._session, True, product_pk)
+            self._after[product_pk] = dict(zip(accounts, counts, strict=True))
+        return self._after.get(product_pk, {})
 
 
 def impact(state: IndexState, changes: Sequence[Change], session: Session | None) -> Impact | None:
@@ -542,7 +558,7 @@ def impact(state: IndexState, changes: Sequence[Change], session: Session | None
     per_spec: list[SpecificationImpact] = []
     nobody: list[str] = []
     few = after.accounts is not None and len(after.accounts) <= _FEW
-    customers = _Customers(before, session, after.accounts if few else None)
+    customers = _Customers(before, session, after.accounts if few else None, changes)
     whole = len(after.affected) <= _WHOLE  # few enough to say which are left with nobody
     for spec_pk in sorted(after.affected):
         spec = after.specification(spec_pk)

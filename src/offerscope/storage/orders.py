@@ -174,16 +174,16 @@ def counted_purchases(
     return tuple(int(a) for a, _ in rows), tuple(int(n) for _, n in rows)
 
 
-def products_bought_by(session: Session, account_pks: Sequence[int]) -> dict[int, list[int]]:
-    """For a few accounts, the products each has a counted purchase (R10) of: product key ->
-    those accounts (one query, whatever the number of products asked about)."""
+def products_bought_by(session: Session, account_pks: Sequence[int]) -> dict[int, dict[int, int]]:
+    """For a few accounts, their counted purchases (R10) by product: product key -> account
+    key -> how many (one query, whatever the number of products asked about)."""
     rows = session.execute(
-        select(OrderRow.product_pk, OrderRow.account_pk)
+        select(OrderRow.product_pk, OrderRow.account_pk, func.count())
         .where(OrderRow.account_pk.in_(account_pks))
         .where(counted_purchase())
-        .distinct()
+        .group_by(OrderRow.product_pk, OrderRow.account_pk)
     )
-    found: dict[int, list[int]] = {}
-    for product_pk, account_pk in rows:
-        found.setdefault(int(product_pk), []).append(int(account_pk))
+    found: dict[int, dict[int, int]] = {}
+    for product_pk, account_pk, count in rows:
+        found.setdefault(int(product_pk), {})[int(account_pk)] = int(count)
     return found
