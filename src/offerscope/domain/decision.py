@@ -10,12 +10,12 @@ audiences, their order, the level and the reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from offerscope.domain.targets import AccountType, Setting, Target
 from offerscope.domain.windows import Lapse, moment_text
@@ -195,10 +195,52 @@ class BuyerFacts(Protocol):
 # --- the compiled form (see the module's docstring) ----------------------------------------
 
 B_contra = TypeVar("B_contra", contravariant=True)
+B = TypeVar("B")
 A = TypeVar("A")
 
-Test = Callable[[B_contra], object]
-"""Is this buyer in one audience? Any truthy value means yes."""
+
+class Members(Protocol[B_contra]):
+    """One audience as a membership test of one buyer: `buyer in members`. A set, a bitmap or
+    a dict answers with no Python call at all, which is what keeps a decision cheap."""
+
+    def __contains__(self, buyer: B_contra, /) -> bool: ...
+
+
+class Asked(Generic[B]):
+    """`Members` from a test function, for an audience that is no container of its own."""
+
+    __slots__ = ("_test",)
+
+    def __init__(self, test: Callable[[B], object]) -> None:
+        self._test = test
+
+    def __contains__(self, buyer: B) -> bool:
+        return bool(self._test(buyer))
+
+
+class AnyOf(Generic[B]):
+    """`Members` of any of several audiences (a list and its groups, several purchases)."""
+
+    __slots__ = ("_audiences",)
+
+    def __init__(self, audiences: Iterable[Members[B]]) -> None:
+        self._audiences = tuple(audiences)
+
+    def __contains__(self, buyer: B) -> bool:
+        return any(buyer in audience for audience in self._audiences)
+
+
+class _Nobody:
+    """The empty audience, for any kind of buyer (hashable or not)."""
+
+    __slots__ = ()
+
+    def __contains__(self, buyer: object) -> bool:
+        return False
+
+
+NOBODY = _Nobody()
+
 
 Check = Callable[[B_contra | None], Decision]
 """The decision for one specification, for a buyer (None: an unknown account)."""
@@ -289,12 +331,9 @@ class Lapses(Protocol[B_contra]):
     def of_specification_list(self, specification_id: str) -> LapseTest[B_contra]: ...
 
 
-Refuse = Callable[[B_contra], Decision]
-
-
 def compile_offer(
     offer: Offer | None,
-    audiences: Audiences[Test[B_contra]],
+    audiences: Audiences[Members[B_contra]],
     lapses: Lapses[B_contra] | None = None,
 ) -> Check[B_contra]:
     """R3, R12: the decision function of one specification, for any buyer of this store.
@@ -316,108 +355,110 @@ def compile_offer(
         if explicit is Target.SPECIFIED:
             specification_lapse = lapses.of_specification_list(offer.specification_id)
     return _specialise(
-        at_product,
-        _refusal(offer.product_target, Level.PRODUCT, product_lapse),
-        at_specification,
-        _refusal(explicit, Level.SPECIFICATION, specification_lapse),
+        (at_product, _refusal(offer.product_target, Level.PRODUCT), product_lapse),
+        (at_specification, _refusal(explicit, Level.SPECIFICATION), specification_lapse),
         _DECISIONS[(Reason.ALLOWED, level)],
     )
 
 
-def _refusal(
-    target: Target | None, level: Level, lapse: LapseTest[B_contra] | None
-) -> Refuse[B_contra] | None:
+def _refusal(target: Target | None, level: Level) -> Decision | None:
     """R12: how a target refuses at a level; None where it refuses nobody."""
     reason = _REFUSAL.get(target) if target is not None else None
-    if reason is None:
-        return None
-    refused = _DECISIONS[(reason, level)]
-    if lapse is None:
-        return lambda _buyer: refused
-    found_lapse = lapse
+    return None if reason is None else _DECISIONS[(reason, level)]
 
-    def refuse(buyer: B_contra) -> Decision:
-        why = found_lapse(buyer)
-        return refused if why is None else lapsed(why, level)
 
-    return refuse
+# One level of a compiled offer: its audience (None: everyone), its refusal, and where the
+# level's list has windows, why a refused buyer's entries do not count now (R16).
+_Level = tuple[Members[B_contra] | None, Decision | None, LapseTest[B_contra] | None]
 
 
 def _specialise(
-    at_product: Test[B_contra] | None,
-    refused_at_product: Refuse[B_contra] | None,
-    at_specification: Test[B_contra] | None,
-    refused_at_specification: Refuse[B_contra] | None,
-    allowed: Decision,
+    product: _Level[B_contra], specification: _Level[B_contra], allowed: Decision
 ) -> Check[B_contra]:
-    """One small closure per shape, so that a check runs no test it does not need.
+    """One small closure per shape, so that a check runs no test it does not need: each
+    audience is a container asked with `in`, each plain refusal a constant.
 
     Only this function orders the levels; the four shapes are the same rule with absent
     audiences (`all`, `same_as_product`) left out.
     """
-    if at_product is None and at_specification is None:
+    at_product, refused_at_product, product_lapse = product
+    at_spec, refused_at_spec, spec_lapse = specification
+    if at_product is None and at_spec is None:
 
         def everyone(buyer: B_contra | None) -> Decision:
             return ACCOUNT_NOT_FOUND if buyer is None else allowed
 
         return everyone
-    if at_specification is None:
+    if at_spec is None:
         assert at_product is not None and refused_at_product is not None
-        product_test, product_refusal = at_product, refused_at_product
+        product_members, product_refused = at_product, refused_at_product
 
         def product_only(buyer: B_contra | None) -> Decision:
             if buyer is None:
                 return ACCOUNT_NOT_FOUND
-            return allowed if product_test(buyer) else product_refusal(buyer)
+            if buyer in product_members:
+                return allowed
+            return _refused(product_refused, product_lapse, buyer)
 
         return product_only
-    spec_test, spec_refusal = at_specification, refused_at_specification
-    assert spec_refusal is not None
+    assert refused_at_spec is not None
+    spec_members, spec_refused = at_spec, refused_at_spec
     if at_product is None:
 
         def specification_only(buyer: B_contra | None) -> Decision:
             if buyer is None:
                 return ACCOUNT_NOT_FOUND
-            return allowed if spec_test(buyer) else spec_refusal(buyer)
+            if buyer in spec_members:
+                return allowed
+            return _refused(spec_refused, spec_lapse, buyer)
 
         return specification_only
     assert refused_at_product is not None
-    product_test, product_refusal = at_product, refused_at_product
+    product_members, product_refused = at_product, refused_at_product
 
     def both(buyer: B_contra | None) -> Decision:
         if buyer is None:
             return ACCOUNT_NOT_FOUND
-        if not product_test(buyer):
-            return product_refusal(buyer)
-        return allowed if spec_test(buyer) else spec_refusal(buyer)
+        if buyer not in product_members:
+            return _refused(product_refused, product_lapse, buyer)
+        if buyer in spec_members:
+            return allowed
+        return _refused(spec_refused, spec_lapse, buyer)
 
     return both
 
 
-def _nobody(_buyer: object) -> bool:
-    return False
+def _refused(refused: Decision, lapse: LapseTest[B_contra] | None, buyer: B_contra) -> Decision:
+    """A level's refusal; R16's own when the buyer's entries on its list are out of window."""
+    if lapse is None:
+        return refused
+    why = lapse(buyer)
+    if why is None:
+        return refused
+    assert refused.level is not None  # a level's refusal names its level
+    return lapsed(why, refused.level)
 
 
 class _LazyFacts:
     """`Audiences` over `BuyerFacts`: each test asks the buyer only when the check runs."""
 
-    def nobody(self) -> Test[BuyerFacts]:
-        return _nobody
+    def nobody(self) -> Members[BuyerFacts]:
+        return NOBODY
 
-    def of_type(self, account_type: AccountType) -> Test[BuyerFacts]:
-        return lambda buyer: buyer.account_type is account_type
+    def of_type(self, account_type: AccountType) -> Members[BuyerFacts]:
+        return Asked(lambda buyer: buyer.account_type is account_type)
 
-    def on_product_list(self, product_id: str) -> Test[BuyerFacts]:
-        return lambda buyer: buyer.on_product_list(product_id)
+    def on_product_list(self, product_id: str) -> Members[BuyerFacts]:
+        return Asked(lambda buyer: buyer.on_product_list(product_id))
 
-    def on_specification_list(self, specification_id: str) -> Test[BuyerFacts]:
-        return lambda buyer: buyer.on_specification_list(specification_id)
+    def on_specification_list(self, specification_id: str) -> Members[BuyerFacts]:
+        return Asked(lambda buyer: buyer.on_specification_list(specification_id))
 
-    def bought_any_product(self, product_ids: frozenset[str]) -> Test[BuyerFacts]:
-        return lambda buyer: buyer.bought_any_product(product_ids)
+    def bought_any_product(self, product_ids: frozenset[str]) -> Members[BuyerFacts]:
+        return Asked(lambda buyer: buyer.bought_any_product(product_ids))
 
-    def bought_any_specification(self, specification_ids: frozenset[str]) -> Test[BuyerFacts]:
-        return lambda buyer: buyer.bought_any_specification(specification_ids)
+    def bought_any_specification(self, specification_ids: frozenset[str]) -> Members[BuyerFacts]:
+        return Asked(lambda buyer: buyer.bought_any_specification(specification_ids))
 
 
 class _LazyLapses:

@@ -22,7 +22,7 @@ from pyroaring import BitMap
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from offerscope.domain.decision import Offer, Test, audience_levels
+from offerscope.domain.decision import NOBODY, AnyOf, Members, Offer, audience_levels
 from offerscope.domain.impact import SAMPLE, Figure, Impact, SpecificationImpact
 from offerscope.domain.targets import AccountType, Setting, Target
 from offerscope.index.state import IndexState, ProductEntry, SpecificationEntry, span_of
@@ -94,13 +94,11 @@ class View:
             self._counted[list_pk] = found
         return found
 
-    def counts_on(self, list_pk: int) -> Test[int]:
+    def counts_on(self, list_pk: int) -> Members[int]:
         """Whether one account counts on a list (its entries or its groups'), with no union."""
         own = self.list_members(list_pk)
         groups = [self.list_members(group) for group in self.groups_on(list_pk)]
-        if not groups:
-            return own.__contains__
-        return lambda pk: pk in own or any(pk in members for members in groups)
+        return AnyOf((own, *groups)) if groups else own
 
     def product_buyers(self, pk: int) -> BitMap:
         return self.state.product_buyer_sets.get(pk) or BitMap()
@@ -177,29 +175,25 @@ class _Member:
         self._sets = _Sets(view)
         self._view = view
 
-    def nobody(self) -> Test[int]:
-        return lambda _pk: False
+    def nobody(self) -> Members[int]:
+        return NOBODY
 
-    def of_type(self, account_type: AccountType) -> Test[int]:
-        return self._sets.of_type(account_type).__contains__
+    def of_type(self, account_type: AccountType) -> Members[int]:
+        return self._sets.of_type(account_type)
 
-    def on_product_list(self, product_id: str) -> Test[int]:
+    def on_product_list(self, product_id: str) -> Members[int]:
         product = self._view.product(self._view.product_pk(product_id))
-        return self._view.counts_on(product.list_pk) if product else _no_one
+        return self._view.counts_on(product.list_pk) if product else NOBODY
 
-    def on_specification_list(self, specification_id: str) -> Test[int]:
+    def on_specification_list(self, specification_id: str) -> Members[int]:
         spec = self._view.specification(self._view.specification_pk(specification_id))
-        return self._view.counts_on(spec.list_pk) if spec else _no_one
+        return self._view.counts_on(spec.list_pk) if spec else NOBODY
 
-    def bought_any_product(self, product_ids: frozenset[str]) -> Test[int]:
-        return self._sets.bought_any_product(product_ids).__contains__
+    def bought_any_product(self, product_ids: frozenset[str]) -> Members[int]:
+        return self._sets.bought_any_product(product_ids)
 
-    def bought_any_specification(self, specification_ids: frozenset[str]) -> Test[int]:
-        return self._sets.bought_any_specification(specification_ids).__contains__
-
-
-def _no_one(_pk: int) -> bool:
-    return False
+    def bought_any_specification(self, specification_ids: frozenset[str]) -> Members[int]:
+        return self._sets.bought_any_specification(specification_ids)
 
 
 def audience(view: View, spec_pk: int) -> BitMap:
@@ -609,8 +603,8 @@ def _allowed_among(view: View, spec_pk: int, accounts: BitMap) -> BitMap:
         pk
         for pk in accounts
         if pk in everyone
-        and (at_product is None or at_product(pk))
-        and (at_specification is None or at_specification(pk))
+        and (at_product is None or pk in at_product)
+        and (at_specification is None or pk in at_specification)
     )
 
 

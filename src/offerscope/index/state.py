@@ -29,7 +29,15 @@ from typing import assert_never
 
 from pyroaring import BitMap
 
-from offerscope.domain.decision import Check, LapseTest, Offer, Test, compile_offer
+from offerscope.domain.decision import (
+    NOBODY,
+    AnyOf,
+    Check,
+    LapseTest,
+    Members,
+    Offer,
+    compile_offer,
+)
 from offerscope.domain.targets import AccountType, Setting, Target
 from offerscope.domain.windows import Lapse, lapse_among, moment_of
 from offerscope.storage.changes import (
@@ -98,9 +106,8 @@ class IndexState:
         self.accounts: dict[str, int] = {}
         self.account_ids: list[str | None] = []  # at a pk, its account ID (an impact's samples)
         self.sorted_account_ids: list[str] | None = None  # made when an impact needs it
-        self.enterprise = bytearray()  # 1 at an enterprise account's pk
-        self.individual = bytearray()
-        # The same accounts as sets, for an impact's set algebra (R14): everyone, each type.
+        # The accounts as sets: what a decision asks (R3's type targets) and an impact's set
+        # algebra (R14) counts.
         self.everyone = BitMap()
         self.of_type: dict[AccountType, BitMap] = {kind: BitMap() for kind in AccountType}
         self.sellers: dict[int, str] = {}
@@ -257,13 +264,9 @@ class IndexState:
     # --- editing -------------------------------------------------------------------------
 
     def set_account(self, pk: int, account_id: str, account_type: str) -> None:
-        if pk >= len(self.enterprise):
-            grow = max(pk + 1, 2 * len(self.enterprise)) - len(self.enterprise)
-            self.enterprise.extend(bytes(grow))
-            self.individual.extend(bytes(grow))
+        if pk >= len(self.account_ids):
+            grow = max(pk + 1, 2 * len(self.account_ids)) - len(self.account_ids)
             self.account_ids.extend([None] * grow)
-        self.enterprise[pk] = account_type == AccountType.ENTERPRISE.value
-        self.individual[pk] = account_type == AccountType.INDIVIDUAL.value
         if account_id not in self.accounts:
             self.sorted_account_ids = None
         self.accounts[account_id] = pk
@@ -466,30 +469,24 @@ def _counts(table: dict[int, Counts], pk: int) -> Counts:
     return found
 
 
-def _nobody(_pk: int) -> bool:
-    return False
-
-
 class _Audiences:
-    """`domain.decision.Audiences` over the index: a buyer is an account's integer key."""
+    """`domain.decision.Audiences` over the index: a buyer is an account's integer key, each
+    audience a container of keys asked with `in` (bitmaps and dicts kept current in place)."""
 
     def __init__(self, state: IndexState) -> None:
         self._state = state
 
-    def nobody(self) -> Test[int]:
-        return _nobody
+    def nobody(self) -> Members[int]:
+        return NOBODY
 
-    def of_type(self, account_type: AccountType) -> Test[int]:
-        flags = self._state.enterprise
-        if account_type is AccountType.INDIVIDUAL:
-            flags = self._state.individual
-        return flags.__getitem__
+    def of_type(self, account_type: AccountType) -> Members[int]:
+        return self._state.of_type[account_type]
 
-    def on_product_list(self, product_id: str) -> Test[int]:
-        return self.list_test(self._product_list(product_id))
+    def on_product_list(self, product_id: str) -> Members[int]:
+        return self.list_members(self._product_list(product_id))
 
-    def on_specification_list(self, specification_id: str) -> Test[int]:
-        return self.list_test(self._specification_list(specification_id))
+    def on_specification_list(self, specification_id: str) -> Members[int]:
+        return self.list_members(self._specification_list(specification_id))
 
     def _product_list(self, product_id: str) -> int:
         return self._state.products[self._state.product_pks[product_id]].list_pk
@@ -497,16 +494,15 @@ class _Audiences:
     def _specification_list(self, specification_id: str) -> int:
         return self._state.specifications[self._state.specification_pks[specification_id]].list_pk
 
-    def list_test(self, list_pk: int) -> Test[int]:
+    def list_members(self, list_pk: int) -> Members[int]:
         """R3 with R16: on the list by an entry that counts (the bitmap is kept at the
         present by `IndexState.advance`); R17: or a member of one of its groups, each group's
         bitmap held once, not copied into the lists that hold it."""
         own = self._state.members(list_pk)
         groups = self._state.groups_on(list_pk)
         if not groups:
-            return own.__contains__
-        bitmaps = (own, *(self._state.members(group) for group in sorted(groups)))
-        return lambda pk: any(pk in members for members in bitmaps)
+            return own
+        return AnyOf((own, *(self._state.members(group) for group in sorted(groups))))
 
     # --- `domain.decision.Lapses`: why a list refuses an account with windowed entries ------
 
@@ -522,6 +518,15 @@ class _Audiences:
         groups = sorted(self._state.groups_on(list_pk))
         every = tuple(self._state.windows(pk) for pk in (list_pk, *groups))
         clock = self._state.clock
+        if len(every) == 1:  # no groups: one look-up, no list, for the common refusal
+            (windows,) = every
+
+            def lapse_on_one(pk: int) -> tuple[Lapse, datetime] | None:
+                span = windows.get(pk)
+                found = None if span is None else lapse_among([span], clock())
+                return None if found is None else (found[0], moment_of(found[1]))
+
+            return lapse_on_one
 
         def lapse(pk: int) -> tuple[Lapse, datetime] | None:
             spans = [span for windows in every if (span := windows.get(pk)) is not None]
@@ -530,22 +535,19 @@ class _Audiences:
 
         return lapse
 
-    def bought_any_product(self, product_ids: frozenset[str]) -> Test[int]:
+    def bought_any_product(self, product_ids: frozenset[str]) -> Members[int]:
         pks = self._state.product_pks
         return _any_of([_counts(self._state.product_buyers, pks[i]) for i in product_ids])
 
-    def bought_any_specification(self, specification_ids: frozenset[str]) -> Test[int]:
+    def bought_any_specification(self, specification_ids: frozenset[str]) -> Members[int]:
         pks = self._state.specification_pks
         return _any_of(
             [_counts(self._state.specification_buyers, pks[i]) for i in specification_ids]
         )
 
 
-def _any_of(tables: list[Counts]) -> Test[int]:
-    if len(tables) == 1:
-        return tables[0].__contains__
-    frozen = tuple(tables)
-    return lambda pk: any(pk in table for table in frozen)
+def _any_of(tables: list[Counts]) -> Members[int]:
+    return tables[0] if len(tables) == 1 else AnyOf(tables)
 
 
 def span_of(valid_from: float | None, valid_until: float | None) -> Span | None:
