@@ -8,6 +8,7 @@ once.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 
@@ -15,12 +16,13 @@ import pytest
 
 from offerscope.bootstrap import Backend
 from offerscope.domain.targets import Setting
-from offerscope.index.probe import RevisionProbe
+from offerscope.index.probe import AsyncRevisionProbe, RevisionProbe
 from offerscope.services import tokens
 from offerscope.services.actors import Role
 from offerscope.storage.changelog import REVISION_QUERY
 from offerscope.storage.unit_of_work import Database
 from tests.api.helpers import list_user, new_account, new_product, new_seller, ok, problem, spec_id
+from tests.conftest import _empty_postgres
 from tests.support import Api
 
 SLOW = {"via": "full-stack"}  # an unknown query parameter: ignored there, declined here
@@ -161,3 +163,59 @@ def test_shared_revision_reads_are_never_older_than_their_callers(sqlite_url: st
     backend.close()
     assert stale == []
     assert queries < 800  # shared: fewer reads than calls
+
+
+@pytest.mark.postgres
+def test_awaited_revision_reads_are_shared_and_never_older_than_their_callers(
+    postgres_url: str,
+) -> None:
+    """The event loop's probe on PostgreSQL: coroutines ask at once while a writer bumps the
+    revision; every answer is at least the revision committed before its call began, one read
+    answers many callers, and none of them blocks the loop."""
+    _empty_postgres(postgres_url)
+    backend = Backend.connect(postgres_url, pool_size=2)
+    probe = AsyncRevisionProbe(backend.db.engine, RevisionProbe(backend.db.engine))
+    queries = 0
+    real_query = probe._query
+
+    async def counting() -> int:
+        nonlocal queries
+        queries += 1
+        value = await real_query()
+        await asyncio.sleep(0.002)  # a slow answer: callers and commits pile up behind it
+        return value
+
+    probe._query = counting  # type: ignore[method-assign]
+    stop = threading.Event()
+
+    def committed() -> int:
+        with backend.db.engine.connect() as connection:
+            return int(connection.exec_driver_sql(REVISION_QUERY).scalar() or 0)
+
+    def write() -> None:
+        while not stop.is_set():
+            tokens.create_token(backend.db, Role.OPERATOR)  # each is a new revision
+
+    async def read(stale: list[tuple[int, int]]) -> None:
+        for _ in range(50):
+            before = await asyncio.to_thread(committed)
+            seen = await probe.read()
+            if seen < before:
+                stale.append((before, seen))
+
+    async def readers() -> list[tuple[int, int]]:
+        stale: list[tuple[int, int]] = []
+        await asyncio.gather(*(read(stale) for _ in range(16)))
+        probe.close()  # in its loop, as a server's shutdown would
+        return stale
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        stale = asyncio.run(readers())
+    finally:
+        stop.set()
+        writer.join()
+        backend.close()
+    assert stale == []
+    assert queries < 16 * 50  # shared: fewer reads than calls

@@ -2,7 +2,8 @@
 
 A well-formed request with a valid operator token is answered here, before FastAPI's routing,
 dependencies and models: the body parsed with orjson, the token found in the index's memory
-after the index caught up with every commit (one shared read of the revision: `RevisionProbe`),
+after the index caught up with every commit (one shared read of the revision, awaited so that
+the loop serves other requests meanwhile: `AsyncRevisionProbe`),
 the decision made, and its JSON, rendered once per decision, sent. The answers are byte for
 byte those of the routes in `routes/operator.py`.
 
@@ -26,6 +27,7 @@ from offerscope.api.metrics import Metrics
 from offerscope.bootstrap import Backend
 from offerscope.domain.decision import Decision
 from offerscope.domain.limits import MAX_BATCH
+from offerscope.index.index import DecisionIndex
 from offerscope.services.actors import Role
 from offerscope.services.tokens import TOKEN_PREFIX
 
@@ -68,7 +70,11 @@ class FastDecisions:
             await self.app(scope, receive, send)
             return
         body, complete = await _read(receive, self.max_body_bytes)
-        answered = _answer(scope, path, token, body) if complete else None
+        request = _parsed(body) if complete else None
+        answered = None
+        if request is not None:
+            index = await _refreshed(scope["app"].state.backend)
+            answered = None if index is None else _answer(index, path, token, request)
         if answered is None:
             await self.app(scope, _replaying(body, complete, receive), send)
             return
@@ -124,15 +130,19 @@ def _replaying(body: bytes, complete: bool, receive: Receive) -> Receive:
     return again
 
 
+async def _refreshed(backend: Backend) -> DecisionIndex | None:
+    """The index with every commit acknowledged before now; None if the database could not
+    be read (the full stack then answers as it answers any request without a database)."""
+    try:
+        return await backend.index.refreshed()
+    except Exception:
+        return None
+
+
 def _answer(
-    scope: Scope, path: str, token: str, body: bytes
+    index: DecisionIndex, path: str, token: str, request: Any
 ) -> tuple[bytes, Sequence[Decision]] | None:
     """The response body and the decisions made, or None to let the full stack answer."""
-    request = _parsed(body)
-    if request is None:
-        return None
-    backend: Backend = scope["app"].state.backend
-    index = backend.index.refresh()  # every commit acknowledged before now is in it
     holder = index.token_holder(hashlib.sha256(token.encode()).hexdigest())
     if holder is None or holder[0] != Role.OPERATOR.value:
         return None  # 401, 403 and the failure count are the full stack's

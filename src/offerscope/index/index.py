@@ -22,7 +22,7 @@ from offerscope.domain.decision import Decision, Level, Reason
 from offerscope.domain.impact import Impact
 from offerscope.domain.names import account_id_key
 from offerscope.index import impact, loader
-from offerscope.index.probe import RevisionProbe
+from offerscope.index.probe import AsyncRevisionProbe, RevisionProbe
 from offerscope.index.state import Clock, IndexState, ProductEntry, SpecificationEntry
 from offerscope.storage import changelog
 from offerscope.storage.changes import (
@@ -78,6 +78,7 @@ class DecisionIndex:
         self._reads = db.private_reader()
         self._clock = clock  # R16: "now" for validity windows (a test may set the time)
         self._probe = RevisionProbe(db.engine)
+        self._shared_probe = AsyncRevisionProbe(db.engine, self._probe)
         self._lock = threading.RLock()
         self._state: IndexState | None = None
         self.builds = 0  # full builds so far: one at first use, more only as a fallback
@@ -90,7 +91,15 @@ class DecisionIndex:
 
     def refresh(self) -> DecisionIndex:
         """Catch up with every change committed so far, on any process. Returns self."""
-        latest = self._probe.read()
+        return self.refresh_to(self._probe.read())
+
+    async def refreshed(self) -> DecisionIndex:
+        """`refresh` for an event loop: the revision is awaited, never blocking the loop, and
+        one read answers every request that arrived while the one before it was in flight."""
+        return self.refresh_to(await self._shared_probe.read())
+
+    def refresh_to(self, latest: int) -> DecisionIndex:
+        """Catch up with the revision `latest`, read after the caller's request began."""
         state = self._state
         if state is not None and state.revision == latest:
             return self
@@ -172,6 +181,7 @@ class DecisionIndex:
 
     def close(self) -> None:
         self._probe.close()
+        self._shared_probe.close()
         if self._reads is not self._db:
             self._reads.dispose()
 
