@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
 
@@ -113,6 +114,7 @@ class AsyncRevisionProbe:
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop of the state below
         self._connection: Any = None  # an asyncpg connection
         self._statement: Any = None
+        self._session: AsyncIterator[tuple[Any, Any]] | None = None  # keeps it open
         self._inflight: asyncio.Future[int] | None = None
         self._waiting: asyncio.Future[int] | None = None
 
@@ -145,13 +147,9 @@ class AsyncRevisionProbe:
     async def _query(self) -> int:
         if self._connection is None:
             dsn = self._url.set(drivername="postgresql").render_as_string(hide_password=False)
-            connection = await asyncpg.connect(dsn)
-            try:
-                self._statement = await connection.prepare(REVISION_QUERY)
-            except Exception:
-                connection.terminate()
-                raise
-            self._connection = connection
+            session = _connected(dsn)
+            self._connection, self._statement = await anext(session)
+            self._session = session
         try:
             value = await self._statement.fetchval()
         except Exception:
@@ -160,11 +158,12 @@ class AsyncRevisionProbe:
         return int(value) if value is not None else 0
 
     def close(self) -> None:
-        """Close the connection, from its loop or from another thread while it runs."""
-        connection, self._connection = self._connection, None
+        """Close the connection, from its loop or from another thread while it runs (a loop
+        that stops closes it itself: see `_connected`)."""
+        connection, self._connection, self._session = self._connection, None, None
         loop = self._loop
         if connection is None or loop is None or loop.is_closed():
-            return  # none, or its process is ending: the socket goes with it
+            return
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
@@ -174,6 +173,19 @@ class AsyncRevisionProbe:
         else:
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 loop.call_soon_threadsafe(connection.terminate)
+
+
+async def _connected(dsn: str) -> AsyncIterator[tuple[Any, Any]]:
+    """An asyncpg connection and its prepared read, held open while this generator waits at
+    its `yield`. An event loop closes the generators still waiting when it shuts down
+    (`shutdown_asyncgens`), so the connection is closed in its own loop however the server
+    stops, never left to a closed loop."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        yield connection, await connection.prepare(REVISION_QUERY)
+    finally:
+        if not connection.is_closed():
+            connection.terminate()
 
 
 def _pass_on(waiter: asyncio.Future[int], read: asyncio.Future[int]) -> None:
