@@ -30,7 +30,6 @@ from typing import assert_never
 from pyroaring import BitMap
 
 from offerscope.domain.decision import (
-    NOBODY,
     AnyOf,
     Check,
     LapseTest,
@@ -469,6 +468,9 @@ def _counts(table: dict[int, Counts], pk: int) -> Counts:
     return found
 
 
+_NOBODY: frozenset[int] = frozenset()  # asked with no Python call, unlike `decision.NOBODY`
+
+
 class _Audiences:
     """`domain.decision.Audiences` over the index: a buyer is an account's integer key, each
     audience a container of keys asked with `in` (bitmaps and dicts kept current in place)."""
@@ -477,7 +479,7 @@ class _Audiences:
         self._state = state
 
     def nobody(self) -> Members[int]:
-        return NOBODY
+        return _NOBODY
 
     def of_type(self, account_type: AccountType) -> Members[int]:
         return self._state.of_type[account_type]
