@@ -73,6 +73,23 @@ def test_anything_else_is_answered_by_the_full_stack(api: Api, body: bytes, stat
     problem(response, status, "invalid_request")
 
 
+@pytest.mark.parametrize(
+    "item",
+    [
+        b'{"account_id": "a\\u0000", "specification_id": "s"}',
+        b'{"account_id": "a", "specification": "s"}',
+        b'{"account_id": "a", "specification_id": true}',
+    ],
+)
+def test_a_batch_with_one_bad_check_is_answered_by_the_full_stack(api: Api, item: bytes) -> None:
+    good = b'{"account_id": "a", "specification_id": "s"}'
+    body = b'{"checks": [' + good + b"," + item + b"]}"
+    response = api.operator.post(
+        "/v1/decisions/batch", content=body, headers={"Content-Type": "application/json"}
+    )
+    problem(response, 422, "invalid_request")
+
+
 def test_credentials_are_judged_by_the_full_stack(api: Api) -> None:
     check = {"account_id": "a" * 32, "specification_id": "spc_x"}
     problem(api.client("osk_" + "x" * 43).post("/v1/decisions", json=check), 401, "unauthenticated")
