@@ -329,9 +329,11 @@ LapseTest = Callable[[B_contra], "tuple[Lapse, datetime] | None"]
 class Lapses(Protocol[B_contra]):
     """How a store finds a refused buyer's entries outside their windows (R16) on a list."""
 
-    def of_product_list(self, product_id: str) -> LapseTest[B_contra]: ...
+    def of_product_list(self, product_id: str) -> LapseTest[B_contra] | None:
+        """None where the list has no entry with a window (nothing can lapse)."""
+        ...
 
-    def of_specification_list(self, specification_id: str) -> LapseTest[B_contra]: ...
+    def of_specification_list(self, specification_id: str) -> LapseTest[B_contra] | None: ...
 
 
 def compile_offer(

@@ -339,11 +339,20 @@ class IndexState:
                 members.discard(pk)
                 windows.pop(pk, None)
         self.windowed_count += len(windows) - before
+        if windows and not before:
+            self._first_windows(list_pk)
+
+    def _first_windows(self, list_pk: int) -> None:
+        """The list's refusals (and those of every list holding it, R17) may now have to name
+        a lapsed window (R16): their checks, compiled without a look at windows, are again."""
+        self.stale.update(self.specifications_reading(list_pk))
 
     def fill_list(self, list_pk: int, always: Iterable[int], spans: dict[int, Span]) -> None:
         """Replace a list's entries in place: compiled checks hold the bitmap and the dict."""
         members, windows = self.members(list_pk), self.windows(list_pk)
         self.windowed_count += len(spans) - len(windows)
+        if spans and not windows:
+            self._first_windows(list_pk)
         members.clear()
         members.update(always)
         windows.clear()
@@ -508,17 +517,20 @@ class _Audiences:
 
     # --- `domain.decision.Lapses`: why a list refuses an account with windowed entries ------
 
-    def of_product_list(self, product_id: str) -> LapseTest[int]:
+    def of_product_list(self, product_id: str) -> LapseTest[int] | None:
         return self._lapse(self._product_list(product_id))
 
-    def of_specification_list(self, specification_id: str) -> LapseTest[int]:
+    def of_specification_list(self, specification_id: str) -> LapseTest[int] | None:
         return self._lapse(self._specification_list(specification_id))
 
-    def _lapse(self, list_pk: int) -> LapseTest[int]:
+    def _lapse(self, list_pk: int) -> LapseTest[int] | None:
         """Why an account the list refuses has entries there, its own or its groups' (R17),
-        none of which counts now (R16)."""
+        none of which counts now (R16); None while none of them has a window (the check is
+        compiled again when one gets its first: `IndexState._first_windows`)."""
         groups = sorted(self._state.groups_on(list_pk))
         every = tuple(self._state.windows(pk) for pk in (list_pk, *groups))
+        if not any(every):
+            return None
         clock = self._state.clock
         if len(every) == 1:  # no groups: one look-up, no list, for the common refusal
             (windows,) = every
