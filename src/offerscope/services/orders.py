@@ -56,11 +56,11 @@ def place_order(db: Database, actor: Actor, specification_id: str) -> OrderView:
 def _purchase_matters(uow: UnitOfWork, product_pk: int, specification_pk: int) -> bool:
     """Whether a purchase (or its refund) goes in the change log. One of what nobody
     associates changes no decision (R3, R10), so it need not take the log's revision lock;
-    its count reaches the index when an association makes it matter (`PurchasesSet`). That
-    takes a store whose writers are serialised whole (SQLite): with PostgreSQL's row locks an
-    association could commit between this look and the order's commit."""
-    if uow.locks_rows:
-        return True
+    its count reaches the index when an association makes it matter (`PurchasesSet`, read in
+    the association's transaction). No association may commit between this look and the
+    purchase's commit: SQLite serialises writers whole; on PostgreSQL the purchase holds its
+    product's row and purchases locks (`orders.share_lock_for_order`, `lock_for_refund`),
+    which every association of the product or of its specifications waits for."""
     return orders.associated_anywhere(uow.session, product_pk, specification_pk)
 
 
