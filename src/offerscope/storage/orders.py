@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from offerscope.storage.paging import KeysetPage, Mark, Phase, keyset_page
@@ -80,6 +80,8 @@ def add_order(
     status: str,
     now: datetime,
 ) -> OrderRow:
+    """The order inserted with one statement (no unit-of-work flush); the row returned is
+    not in the session."""
     row = OrderRow(
         order_id=order_id,
         account_pk=account_pk,
@@ -88,8 +90,18 @@ def add_order(
         status=status,
         created_at=now,
     )
-    session.add(row)
-    session.flush()
+    row.pk = session.execute(
+        insert(OrderRow)
+        .values(
+            order_id=order_id,
+            account_pk=account_pk,
+            specification_pk=specification_pk,
+            product_pk=product_pk,
+            status=status,
+            created_at=now,
+        )
+        .returning(OrderRow.pk)
+    ).scalar_one()
     return row
 
 
