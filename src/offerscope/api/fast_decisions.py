@@ -63,14 +63,14 @@ class FastDecisions:
         ):
             await self.app(scope, receive, send)
             return
-        token = _bearer(scope)
+        token = bearer(scope)
         if token is None:
             await self.app(scope, receive, send)
             return
-        body, complete = await _read(receive, self.max_body_bytes)
+        body, complete = await read_body(receive, self.max_body_bytes)
         answered = _answer(scope, path, token, body) if complete else None
         if answered is None:
-            await self.app(scope, _replaying(body, complete, receive), send)
+            await self.app(scope, replaying(body, complete, receive), send)
             return
         content, decisions = answered
         scope["route"] = _ROUTES[path]
@@ -81,7 +81,7 @@ class FastDecisions:
         await send({"type": "http.response.body", "body": content})
 
 
-def _bearer(scope: Scope) -> str | None:
+def bearer(scope: Scope) -> str | None:
     """The bearer token, when the request carries one and no Idempotency-Key."""
     token = None
     for name, value in scope["headers"]:
@@ -95,7 +95,7 @@ def _bearer(scope: Scope) -> str | None:
     return token
 
 
-async def _read(receive: Receive, limit: int) -> tuple[bytes, bool]:
+async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
     """The body, or as much as arrived before it passed `limit` (then incomplete)."""
     chunks: list[bytes] = []
     size = 0
@@ -110,7 +110,7 @@ async def _read(receive: Receive, limit: int) -> tuple[bytes, bool]:
             return b"".join(chunks), True
 
 
-def _replaying(body: bytes, complete: bool, receive: Receive) -> Receive:
+def replaying(body: bytes, complete: bool, receive: Receive) -> Receive:
     """A `receive` that gives what was read again, then the rest from the client."""
     sent = False
 
