@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, exists, literal, or_, select, union_all
+from sqlalchemy import Select, bindparam, exists, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from offerscope.domain.decision import Offer
@@ -105,28 +105,35 @@ class OrderOffer:
     associated: bool  # some association lists the product or the specification (R3)
 
 
+# Built once: an order runs it at every request, and building a statement (and its cache key)
+# costs more than SQLite takes to run it.
+_ORDER_OFFER = (
+    select(
+        SpecificationRow.pk,
+        SpecificationRow.setting,
+        ProductRow.pk,
+        ProductRow.product_id,
+        ProductRow.target,
+        select(AccountRow.account_type)
+        .where(AccountRow.pk == bindparam("account_pk"))
+        .scalar_subquery(),
+        or_(
+            exists().where(ProductAssociationRow.associated_product_pk == ProductRow.pk),
+            exists().where(
+                SpecificationAssociationRow.associated_specification_pk == SpecificationRow.pk
+            ),
+        ),
+    )
+    .join(ProductRow, ProductRow.pk == SpecificationRow.product_pk)
+    .where(SpecificationRow.specification_id == bindparam("specification_id"))
+)
+
+
 def offer_for_order(session: Session, specification_id: str, account_pk: int) -> OrderOffer | None:
     """The offer behind a specification, the buyer's account type, and whether a purchase of
     the specification can change any decision (an association lists it or its product)."""
-    account_type = (
-        select(AccountRow.account_type).where(AccountRow.pk == account_pk).scalar_subquery()
-    )
-    by_product = exists().where(ProductAssociationRow.associated_product_pk == ProductRow.pk)
-    by_specification = exists().where(
-        SpecificationAssociationRow.associated_specification_pk == SpecificationRow.pk
-    )
     row = session.execute(
-        select(
-            SpecificationRow.pk,
-            SpecificationRow.setting,
-            ProductRow.pk,
-            ProductRow.product_id,
-            ProductRow.target,
-            account_type,
-            or_(by_product, by_specification),
-        )
-        .join(ProductRow, ProductRow.pk == SpecificationRow.product_pk)
-        .where(SpecificationRow.specification_id == specification_id)
+        _ORDER_OFFER, {"specification_id": specification_id, "account_pk": account_pk}
     ).one_or_none()
     if row is None:
         return None

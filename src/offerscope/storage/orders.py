@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from offerscope.storage.paging import KeysetPage, Mark, Phase, keyset_page
@@ -26,6 +26,19 @@ from offerscope.storage.tables import (
 PURCHASES_LOCK = 1_070_011
 
 
+# Built once: every order on PostgreSQL runs them.
+_SHARE_PRODUCT = (
+    select(ProductRow.pk)
+    .join(SpecificationRow, SpecificationRow.product_pk == ProductRow.pk)
+    .where(SpecificationRow.specification_id == bindparam("specification_id"))
+    .with_for_update(read=True)
+)
+_SHARE_ACCOUNT = (
+    select(AccountRow.pk).where(AccountRow.pk == bindparam("account_pk")).with_for_update(read=True)
+)
+_SHARE_PURCHASES = text("SELECT pg_advisory_xact_lock_shared(:kind, :pk)")
+
+
 def share_lock_for_order(session: Session, specification_id: str, account_pk: int) -> None:
     """R11 on PostgreSQL: share-lock the product and the account for the order's lifetime,
     then the product's purchases (`share_lock_purchases`).
@@ -34,15 +47,8 @@ def share_lock_for_order(session: Session, specification_id: str, account_pk: in
     change its row, and a refund every product its order unlocks: none can commit between
     an order's check and its insert. (SQLite writers already hold the whole database.)
     """
-    product_pks = session.scalars(
-        select(ProductRow.pk)
-        .join(SpecificationRow, SpecificationRow.product_pk == ProductRow.pk)
-        .where(SpecificationRow.specification_id == specification_id)
-        .with_for_update(read=True)
-    ).all()
-    session.execute(
-        select(AccountRow.pk).where(AccountRow.pk == account_pk).with_for_update(read=True)
-    ).all()
+    product_pks = session.scalars(_SHARE_PRODUCT, {"specification_id": specification_id}).all()
+    session.execute(_SHARE_ACCOUNT, {"account_pk": account_pk}).all()
     for product_pk in product_pks:
         share_lock_purchases(session, product_pk)
 
@@ -55,10 +61,7 @@ def share_lock_purchases(session: Session, product_pk: int) -> None:
 
     Taken after every row lock of the transaction: a holder then waits for nothing (but the
     change log's counter, taken last by all), so no wait can close a circle through it."""
-    session.execute(
-        text("SELECT pg_advisory_xact_lock_shared(:kind, :pk)"),
-        {"kind": PURCHASES_LOCK, "pk": product_pk},
-    )
+    session.execute(_SHARE_PURCHASES, {"kind": PURCHASES_LOCK, "pk": product_pk})
 
 
 def lock_purchases(session: Session, product_pks: Sequence[int]) -> None:
@@ -69,6 +72,9 @@ def lock_purchases(session: Session, product_pks: Sequence[int]) -> None:
             text("SELECT pg_advisory_xact_lock(:kind, :pk)"),
             {"kind": PURCHASES_LOCK, "pk": product_pk},
         )
+
+
+_INSERT_ORDER = insert(OrderRow).returning(OrderRow.pk)  # built once (see `facts`)
 
 
 def add_order(
@@ -90,18 +96,15 @@ def add_order(
         status=status,
         created_at=now,
     )
-    row.pk = session.execute(
-        insert(OrderRow)
-        .values(
-            order_id=order_id,
-            account_pk=account_pk,
-            specification_pk=specification_pk,
-            product_pk=product_pk,
-            status=status,
-            created_at=now,
-        )
-        .returning(OrderRow.pk)
-    ).scalar_one()
+    values = {
+        "order_id": order_id,
+        "account_pk": account_pk,
+        "specification_pk": specification_pk,
+        "product_pk": product_pk,
+        "status": status,
+        "created_at": now,
+    }
+    row.pk = session.execute(_INSERT_ORDER, values).scalar_one()
     return row
 
 
