@@ -26,15 +26,16 @@ from offerscope.storage.tables import (
 PURCHASES_LOCK = 1_070_011
 
 
-# Built once: every order on PostgreSQL runs them.
-_SHARE_PRODUCT = (
-    select(ProductRow.pk)
-    .join(SpecificationRow, SpecificationRow.product_pk == ProductRow.pk)
+# Built once: every order on PostgreSQL runs them. The product's and the account's rows are
+# share-locked by one statement (one round trip); without the specification or the account
+# there is nothing to lock, and nothing the order could be admitted to.
+_SHARE_PRODUCT_AND_ACCOUNT = (
+    select(ProductRow.pk, AccountRow.pk)
+    .select_from(SpecificationRow)
+    .join(ProductRow, ProductRow.pk == SpecificationRow.product_pk)
+    .join(AccountRow, AccountRow.pk == bindparam("account_pk"))
     .where(SpecificationRow.specification_id == bindparam("specification_id"))
-    .with_for_update(read=True)
-)
-_SHARE_ACCOUNT = (
-    select(AccountRow.pk).where(AccountRow.pk == bindparam("account_pk")).with_for_update(read=True)
+    .with_for_update(read=True, of=[ProductRow, AccountRow])
 )
 _SHARE_PURCHASES = text("SELECT pg_advisory_xact_lock_shared(:kind, :pk)")
 
@@ -47,9 +48,11 @@ def share_lock_for_order(session: Session, specification_id: str, account_pk: in
     change its row, and a refund every product its order unlocks: none can commit between
     an order's check and its insert. (SQLite writers already hold the whole database.)
     """
-    product_pks = session.scalars(_SHARE_PRODUCT, {"specification_id": specification_id}).all()
-    session.execute(_SHARE_ACCOUNT, {"account_pk": account_pk}).all()
-    for product_pk in product_pks:
+    locked = session.execute(
+        _SHARE_PRODUCT_AND_ACCOUNT,
+        {"specification_id": specification_id, "account_pk": account_pk},
+    ).all()
+    for product_pk, _account_pk in locked:
         share_lock_purchases(session, product_pk)
 
 
