@@ -15,6 +15,7 @@ from offerscope import __version__, console
 from offerscope.api import app as api
 from offerscope.api.dry_run import DryRunMiddleware
 from offerscope.api.fast_decisions import FastDecisions
+from offerscope.api.fast_orders import FastOrders
 from offerscope.api.idempotency import IdempotencyMiddleware
 from offerscope.api.limits import BodyLimitMiddleware
 from offerscope.api.metrics import Metrics, MetricsMiddleware
@@ -60,6 +61,7 @@ def create_app(settings: Settings, backend: Backend | None = None) -> FastAPI:
         larger=api.LARGER_BODIES,
     )
     # Checkout's hot path, before the body limit and FastAPI (it keeps to the same limit).
+    app.add_middleware(FastOrders, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(FastDecisions, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(OverloadMiddleware, max_inflight=settings.max_inflight)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

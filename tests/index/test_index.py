@@ -382,8 +382,8 @@ def test_r10_orders_and_refunds_reach_the_other_process(
 def test_r10_purchases_made_before_an_association_count_once_it_is_made(
     two_processes: tuple[World, Database],
 ) -> None:
-    """Goal 5: an order of what nobody associates may leave no change (SQLite), yet once an
-    association makes it count, every process's index knows it, and a refund after that."""
+    """Goal 5: an order of what nobody associates leaves no change (on either store), yet once
+    an association makes it count, every process's index knows it, and a refund after that."""
     world, other = two_processes
     p0, p1 = world.products[0], world.products[1]
     bought, gated = world.specs[p0][0], world.specs[p1][0]
@@ -395,8 +395,7 @@ def test_r10_purchases_made_before_an_association_count_once_it_is_made(
     orders.place_order(world.db, world.buyers[alice], bought)
     bobs = orders.place_order(world.db, world.buyers[bob], bought)
     orders.refund_order(world.db, first.order_id)
-    if world.db.dialect == "sqlite":  # serialised writers: nobody associates p0 yet
-        assert index_of(other).refresh().revision == before
+    assert index_of(other).refresh().revision == before  # nobody associates p0 yet
     associations.add_associations(world.db, world.seller, p1, None, [p0])
     assert decisions.check(index_of(other), alice, gated).allowed
     assert decisions.check(index_of(other), bob, gated).allowed
@@ -406,6 +405,25 @@ def test_r10_purchases_made_before_an_association_count_once_it_is_made(
     orders.refund_order(world.db, bobs.order_id)
     assert decisions.check(index_of(other), bob, gated).reason.value == "no_associated_purchase"
     assert decisions.check(index_of(other), alice, gated).allowed
+    assert index_of(other).builds == 1
+
+
+def test_r10_purchases_of_a_specification_count_once_a_specification_associates_it(
+    two_processes: tuple[World, Database],
+) -> None:
+    """Goal 5, R8: the same for a specification association within one product."""
+    world, other = two_processes
+    product = world.products[0]
+    bought, gated = world.specs[product]
+    alice = ACCOUNTS[0][0]
+    targets.set_specification_setting(world.db, world.seller, product, gated, Setting.ASSOCIATED)
+    before = index_of(other).refresh().revision
+    first = orders.place_order(world.db, world.buyers[alice], bought)
+    assert index_of(other).refresh().revision == before  # nobody associates `bought` yet
+    associations.add_associations(world.db, world.seller, product, gated, [bought])
+    assert decisions.check(index_of(other), alice, gated).allowed
+    orders.refund_order(world.db, first.order_id)
+    assert decisions.check(index_of(other), alice, gated).reason.value == "no_associated_purchase"
     assert index_of(other).builds == 1
 
 

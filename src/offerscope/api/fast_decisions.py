@@ -66,18 +66,18 @@ class FastDecisions:
         ):
             await self.app(scope, receive, send)
             return
-        token = _bearer(scope)
+        token = bearer(scope)
         if token is None:
             await self.app(scope, receive, send)
             return
-        body, complete = await _read(receive, self.max_body_bytes)
+        body, complete = await read_body(receive, self.max_body_bytes)
         request = _parsed(body) if complete else None
         answered = None
         if request is not None:
-            index = await _refreshed(scope["app"].state.backend)
+            index = await refreshed_index(scope["app"].state.backend)
             answered = None if index is None else _answer(index, path, token, request)
         if answered is None:
-            await self.app(scope, _replaying(body, complete, receive), send)
+            await self.app(scope, replaying(body, complete, receive), send)
             return
         content, decisions = answered
         scope["route"] = _ROUTES[path]
@@ -88,7 +88,7 @@ class FastDecisions:
         await send({"type": "http.response.body", "body": content})
 
 
-def _bearer(scope: Scope) -> str | None:
+def bearer(scope: Scope) -> str | None:
     """The bearer token, when the request carries one and no Idempotency-Key."""
     token = None
     for name, value in scope["headers"]:
@@ -102,7 +102,7 @@ def _bearer(scope: Scope) -> str | None:
     return token
 
 
-async def _read(receive: Receive, limit: int) -> tuple[bytes, bool]:
+async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
     """The body, or as much as arrived before it passed `limit` (then incomplete)."""
     chunks: list[bytes] = []
     size = 0
@@ -117,7 +117,7 @@ async def _read(receive: Receive, limit: int) -> tuple[bytes, bool]:
             return b"".join(chunks), True
 
 
-def _replaying(body: bytes, complete: bool, receive: Receive) -> Receive:
+def replaying(body: bytes, complete: bool, receive: Receive) -> Receive:
     """A `receive` that gives what was read again, then the rest from the client."""
     sent = False
 
@@ -131,7 +131,7 @@ def _replaying(body: bytes, complete: bool, receive: Receive) -> Receive:
     return again
 
 
-async def _refreshed(backend: Backend) -> DecisionIndex | None:
+async def refreshed_index(backend: Backend) -> DecisionIndex | None:
     """The index with every commit acknowledged before now; None if the database could not
     be read (the full stack then answers as it answers any request without a database)."""
     try:

@@ -70,15 +70,20 @@ def link(uow: UnitOfWork, actor: Actor, found: Owner, ids: list[str]) -> bool:
     for candidate in ids:
         check_association(found.public_id, candidate, candidate in siblings)
     present = associations.linked_pks(uow.session, found.links, found.pk)
+    if uow.locks_rows and found.kind == "product":
+        # Orders and refunds of these products in flight commit first (their purchases are
+        # read below) and new ones see this association (`services.orders`). Those of a
+        # specification wait for its product's row, which `found` holds.
+        orders.lock_purchases(uow.session, [siblings[c] for c in ids if siblings[c] not in present])
     created = False
     for candidate in dict.fromkeys(ids):
         other_pk = siblings[candidate]
         if other_pk in present:
             continue
         associations.add_link(uow.session, found.links, found.pk, other_pk, utcnow())
-        if not uow.locks_rows:  # purchases of it may have gone unlogged (`services.orders`)
-            bought = orders.counted_purchases(uow.session, found.kind == "product", other_pk)
-            uow.record_change(changes.PurchasesSet(found.kind, other_pk, *bought))
+        # Purchases of it may have gone unlogged (`services.orders`): as of this revision.
+        bought = orders.counted_purchases(uow.session, found.kind == "product", other_pk)
+        uow.record_change(changes.PurchasesSet(found.kind, other_pk, *bought))
         uow.record_change(changes.LinkEdited(found.kind, found.pk, other_pk, True))
         record(
             uow,

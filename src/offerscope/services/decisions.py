@@ -8,7 +8,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from offerscope.domain.decision import Decision, decide
+from offerscope.domain.decision import Decision, Offer, decide
 from offerscope.domain.limits import MAX_BATCH, check_count
 from offerscope.domain.names import account_id_key
 from offerscope.domain.targets import AccountType
@@ -69,6 +69,21 @@ def decide_in(
         return decide(offer, None)
     at = now if now is not None else utcnow()
     return decide(offer, SqlBuyerFacts(session, account.pk, AccountType(account.account_type), at))
+
+
+def decide_offer(
+    session: Session,
+    offer: Offer | None,
+    account_pk: int,
+    account_type: AccountType | None,
+    now: datetime | None = None,
+) -> Decision:
+    """R12 as `decide_in`, for an offer and a buyer already read from `session`'s
+    transaction (an order reads both at once)."""
+    if offer is None or account_type is None:
+        return decide(offer, None)
+    at = now if now is not None else utcnow()
+    return decide(offer, SqlBuyerFacts(session, account_pk, account_type, at))
 
 
 def check_from_database(db: Database, account_id: str, specification_id: str) -> Decision:

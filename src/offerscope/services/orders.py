@@ -6,11 +6,11 @@ from offerscope.domain.decision import OrderStatus, Reason
 from offerscope.domain.errors import Conflict, NotFound, Refused
 from offerscope.domain.limits import DEFAULT_PAGE, check_page_size
 from offerscope.services.actors import Actor
-from offerscope.services.decisions import decide_in
+from offerscope.services.decisions import decide_offer
 from offerscope.services.ids import new_id, utcnow
 from offerscope.services.paging import keyset_cursors, read_position
 from offerscope.services.views import OrderLineView, OrderView, Page
-from offerscope.storage import changes, orders, products
+from offerscope.storage import changes, facts, orders
 from offerscope.storage.tables import OrderRow
 from offerscope.storage.unit_of_work import Database, UnitOfWork
 
@@ -26,7 +26,13 @@ def place_order(db: Database, actor: Actor, specification_id: str) -> OrderView:
         session = uow.session
         if uow.locks_rows:
             orders.share_lock_for_order(session, specification_id, actor.account_pk)
-        decision = decide_in(session, actor.account_id, specification_id)
+        found = facts.offer_for_order(session, specification_id, actor.account_pk)
+        decision = decide_offer(
+            session,
+            None if found is None else found.offer,
+            actor.account_pk,
+            None if found is None else found.account_type,
+        )
         if not decision.allowed:
             if decision.reason is Reason.SPECIFICATION_NOT_FOUND:
                 raise NotFound(
@@ -35,9 +41,8 @@ def place_order(db: Database, actor: Actor, specification_id: str) -> OrderView:
                     specification_id=specification_id,
                 )
             raise Refused("not_target_customer", decision.message, decision=decision.summary())
-        keys = products.keys_of_specification(session, specification_id)
-        assert keys is not None
-        spec_pk, product_pk, product_id = keys
+        assert found is not None
+        spec_pk, product_pk = found.specification_pk, found.product_pk
         row = orders.add_order(
             session,
             new_id("ord"),
@@ -47,20 +52,21 @@ def place_order(db: Database, actor: Actor, specification_id: str) -> OrderView:
             OrderStatus.PAID.value,
             utcnow(),
         )
-        if _purchase_matters(uow, product_pk, spec_pk):
+        # Only a purchase some association lists goes in the change log (`_purchase_matters`).
+        if found.associated:
             uow.record_change(changes.PurchaseCounted(actor.account_pk, spec_pk, product_pk, 1))
         uow.commit()
-        return _view(row, actor.account_id, specification_id, product_id)
+        return _view(row, actor.account_id, specification_id, found.offer.product_id)
 
 
 def _purchase_matters(uow: UnitOfWork, product_pk: int, specification_pk: int) -> bool:
     """Whether a purchase (or its refund) goes in the change log. One of what nobody
     associates changes no decision (R3, R10), so it need not take the log's revision lock;
-    its count reaches the index when an association makes it matter (`PurchasesSet`). That
-    takes a store whose writers are serialised whole (SQLite): with PostgreSQL's row locks an
-    association could commit between this look and the order's commit."""
-    if uow.locks_rows:
-        return True
+    its count reaches the index when an association makes it matter (`PurchasesSet`, read in
+    the association's transaction). No association may commit between this look and the
+    purchase's commit: SQLite serialises writers whole; on PostgreSQL the purchase holds its
+    product's row and purchases locks (`orders.share_lock_for_order`, `lock_for_refund`),
+    which every association of the product or of its specifications waits for."""
     return orders.associated_anywhere(uow.session, product_pk, specification_pk)
 
 

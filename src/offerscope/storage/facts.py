@@ -5,9 +5,10 @@ decide so, inside their own transaction (R11).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, bindparam, exists, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from offerscope.domain.decision import Offer
@@ -15,6 +16,7 @@ from offerscope.domain.targets import AccountType, Setting, Target
 from offerscope.domain.windows import Lapse, Window, lapse_of
 from offerscope.storage.lists import counts_at
 from offerscope.storage.tables import (
+    AccountRow,
     ListEntryRow,
     ListGroupRow,
     ListRow,
@@ -43,32 +45,106 @@ def load_offer(session: Session, specification_id: str) -> Offer | None:
     if row is None:
         return None
     spec_pk, setting, product_pk, product_id, target = row
-    products = frozenset(
-        session.scalars(
-            select(ProductRow.product_id)
+    return _offer(session, specification_id, spec_pk, setting, product_pk, product_id, target)
+
+
+def _offer(
+    session: Session,
+    specification_id: str,
+    spec_pk: int,
+    setting: str,
+    product_pk: int,
+    product_id: str,
+    target: str,
+) -> Offer:
+    """An offer from its row, with the association lists its target and setting consult (R3:
+    only `associated` ones do), read in one query."""
+    product_target, own = Target(target), Setting(setting)
+    products: set[str] = set()
+    specifications: set[str] = set()
+    wanted = []
+    if product_target is Target.ASSOCIATED:
+        wanted.append(
+            select(literal(True), ProductRow.product_id)
             .join(
                 ProductAssociationRow, ProductAssociationRow.associated_product_pk == ProductRow.pk
             )
             .where(ProductAssociationRow.product_pk == product_pk)
         )
-    )
-    specifications = frozenset(
-        session.scalars(
-            select(SpecificationRow.specification_id)
+    if own is Setting.ASSOCIATED:
+        wanted.append(
+            select(literal(False), SpecificationRow.specification_id)
             .join(
                 SpecificationAssociationRow,
                 SpecificationAssociationRow.associated_specification_pk == SpecificationRow.pk,
             )
             .where(SpecificationAssociationRow.specification_pk == spec_pk)
         )
-    )
+    if wanted:
+        query = wanted[0] if len(wanted) == 1 else union_all(*wanted)
+        for of_product, public_id in session.execute(query):
+            (products if of_product else specifications).add(public_id)
     return Offer(
         product_id=product_id,
         specification_id=specification_id,
-        product_target=Target(target),
-        setting=Setting(setting),
-        associated_products=products,
-        associated_specifications=specifications,
+        product_target=product_target,
+        setting=own,
+        associated_products=frozenset(products),
+        associated_specifications=frozenset(specifications),
+    )
+
+
+@dataclass(frozen=True)
+class OrderOffer:
+    """What an order (R11) reads before it decides, in as few queries as it can."""
+
+    offer: Offer
+    specification_pk: int
+    product_pk: int
+    account_type: AccountType | None  # the buyer's, None if it has no account
+    associated: bool  # some association lists the product or the specification (R3)
+
+
+# Built once: an order runs it at every request, and building a statement (and its cache key)
+# costs more than SQLite takes to run it.
+_ORDER_OFFER = (
+    select(
+        SpecificationRow.pk,
+        SpecificationRow.setting,
+        ProductRow.pk,
+        ProductRow.product_id,
+        ProductRow.target,
+        select(AccountRow.account_type)
+        .where(AccountRow.pk == bindparam("account_pk"))
+        .scalar_subquery(),
+        or_(
+            exists().where(ProductAssociationRow.associated_product_pk == ProductRow.pk),
+            exists().where(
+                SpecificationAssociationRow.associated_specification_pk == SpecificationRow.pk
+            ),
+        ),
+    )
+    .join(ProductRow, ProductRow.pk == SpecificationRow.product_pk)
+    .where(SpecificationRow.specification_id == bindparam("specification_id"))
+)
+
+
+def offer_for_order(session: Session, specification_id: str, account_pk: int) -> OrderOffer | None:
+    """The offer behind a specification, the buyer's account type, and whether a purchase of
+    the specification can change any decision (an association lists it or its product)."""
+    row = session.execute(
+        _ORDER_OFFER, {"specification_id": specification_id, "account_pk": account_pk}
+    ).one_or_none()
+    if row is None:
+        return None
+    spec_pk, setting, product_pk, product_id, target, buyer_type, associated = row
+    offer = _offer(session, specification_id, spec_pk, setting, product_pk, product_id, target)
+    return OrderOffer(
+        offer,
+        spec_pk,
+        product_pk,
+        None if buyer_type is None else AccountType(buyer_type),
+        bool(associated),
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from offerscope.storage.paging import KeysetPage, Mark, Phase, keyset_page
@@ -21,23 +21,63 @@ from offerscope.storage.tables import (
     counted_purchase,
 )
 
+# The class of PostgreSQL's two-key advisory locks on a product's purchases (the other key
+# is the product's pk); the one-key space (the migrations' lock) is apart from it.
+PURCHASES_LOCK = 1_070_011
+
+
+# Built once: every order on PostgreSQL runs them. The product's and the account's rows are
+# share-locked by one statement (one round trip); without the specification or the account
+# there is nothing to lock, and nothing the order could be admitted to.
+_SHARE_PRODUCT_AND_ACCOUNT = (
+    select(ProductRow.pk, AccountRow.pk)
+    .select_from(SpecificationRow)
+    .join(ProductRow, ProductRow.pk == SpecificationRow.product_pk)
+    .join(AccountRow, AccountRow.pk == bindparam("account_pk"))
+    .where(SpecificationRow.specification_id == bindparam("specification_id"))
+    .with_for_update(read=True, of=[ProductRow, AccountRow])
+)
+_SHARE_PURCHASES = text("SELECT pg_advisory_xact_lock_shared(:kind, :pk)")
+
 
 def share_lock_for_order(session: Session, specification_id: str, account_pk: int) -> None:
-    """R11 on PostgreSQL: share-lock the product and the account for the order's lifetime.
+    """R11 on PostgreSQL: share-lock the product and the account for the order's lifetime,
+    then the product's purchases (`share_lock_purchases`).
 
     Every seller change to the product takes the same row FOR UPDATE, an account's type
     change its row, and a refund every product its order unlocks: none can commit between
     an order's check and its insert. (SQLite writers already hold the whole database.)
     """
-    session.execute(
-        select(ProductRow.pk)
-        .join(SpecificationRow, SpecificationRow.product_pk == ProductRow.pk)
-        .where(SpecificationRow.specification_id == specification_id)
-        .with_for_update(read=True)
+    locked = session.execute(
+        _SHARE_PRODUCT_AND_ACCOUNT,
+        {"specification_id": specification_id, "account_pk": account_pk},
     ).all()
-    session.execute(
-        select(AccountRow.pk).where(AccountRow.pk == account_pk).with_for_update(read=True)
-    ).all()
+    for product_pk, _account_pk in locked:
+        share_lock_purchases(session, product_pk)
+
+
+def share_lock_purchases(session: Session, product_pk: int) -> None:
+    """PostgreSQL: hold off, until this transaction ends, any association of the product
+    (`lock_purchases`), so that whether one exists (`associated_anywhere`, asked after this)
+    stays true until the purchase or refund commits. An association of one of its
+    specifications takes the product's row, which orders and refunds lock already.
+
+    Taken after every row lock of the transaction: a holder then waits for nothing (but the
+    change log's counter, taken last by all), so no wait can close a circle through it."""
+    session.execute(_SHARE_PURCHASES, {"kind": PURCHASES_LOCK, "pk": product_pk})
+
+
+def lock_purchases(session: Session, product_pks: Sequence[int]) -> None:
+    """PostgreSQL: wait for the orders and refunds of these products in flight, and keep new
+    ones out, until this transaction (which associates them) ends; in key order."""
+    for product_pk in sorted(set(product_pks)):
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:kind, :pk)"),
+            {"kind": PURCHASES_LOCK, "pk": product_pk},
+        )
+
+
+_INSERT_ORDER = insert(OrderRow).returning(OrderRow.pk)  # built once (see `facts`)
 
 
 def add_order(
@@ -49,6 +89,8 @@ def add_order(
     status: str,
     now: datetime,
 ) -> OrderRow:
+    """The order inserted with one statement (no unit-of-work flush); the row returned is
+    not in the session."""
     row = OrderRow(
         order_id=order_id,
         account_pk=account_pk,
@@ -57,8 +99,15 @@ def add_order(
         status=status,
         created_at=now,
     )
-    session.add(row)
-    session.flush()
+    values = {
+        "order_id": order_id,
+        "account_pk": account_pk,
+        "specification_pk": specification_pk,
+        "product_pk": product_pk,
+        "status": status,
+        "created_at": now,
+    }
+    row.pk = session.execute(_INSERT_ORDER, values).scalar_one()
     return row
 
 
@@ -123,8 +172,10 @@ def order_to_refund(session: Session, order_id: str) -> tuple[OrderRow, str, str
 
 
 def lock_for_refund(session: Session, order: OrderRow) -> None:
-    """Lock every product this order's purchase could admit buyers to, then the order itself
-    (see `share_lock_for_order`), and read the order again under the lock."""
+    """Lock every product this order's purchase could admit buyers to and its own product
+    (whose row an association of its specification takes), in key order, then the order
+    itself (see `share_lock_for_order`) and its product's purchases; and read the order again
+    under the lock."""
     by_product = select(ProductAssociationRow.product_pk).where(
         ProductAssociationRow.associated_product_pk == order.product_pk
     )
@@ -138,11 +189,16 @@ def lock_for_refund(session: Session, order: OrderRow) -> None:
     )
     session.execute(
         select(ProductRow.pk)
-        .where(ProductRow.pk.in_(by_product) | ProductRow.pk.in_(by_specification))
+        .where(
+            ProductRow.pk.in_(by_product)
+            | ProductRow.pk.in_(by_specification)
+            | (ProductRow.pk == order.product_pk)
+        )
         .order_by(ProductRow.pk)
         .with_for_update()
     ).all()
     session.execute(select(OrderRow.pk).where(OrderRow.pk == order.pk).with_for_update()).all()
+    share_lock_purchases(session, order.product_pk)
     session.refresh(order)
 
 

@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Exists, and_, exists, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Exists,
+    and_,
+    bindparam,
+    exists,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from offerscope.storage.paging import KeysetPage, Mark, Phase, keyset_page
@@ -68,14 +78,18 @@ def _pending() -> Exists:
     )
 
 
-def _due(now: datetime) -> list[ColumnElement[bool]]:
+def _due(now: datetime | BindParameter[datetime]) -> list[ColumnElement[bool]]:
     free = or_(WebhookRow.lease_until.is_(None), WebhookRow.lease_until < now)
     return [WebhookRow.next_try_at <= now, free, _pending()]
 
 
+# Built once: delivery threads ask at every new revision of any process.
+_ANYTHING_DUE = select(WebhookRow.pk).where(*_due(bindparam("now"))).limit(1)
+
+
 def anything_due(session: Session, now: datetime) -> bool:
     """A read that tells whether `claim` would find work (so idle polls write nothing)."""
-    return session.scalar(select(WebhookRow.pk).where(*_due(now)).limit(1)) is not None
+    return session.scalar(_ANYTHING_DUE, {"now": now}) is not None
 
 
 def claim(session: Session, owner: str, now: datetime, until: datetime) -> WebhookRow | None:
