@@ -5,7 +5,7 @@ routing, dependency resolution, request validation and response validation than 
 use case (R11), and on SQLite that time competes for the GIL with the one writer. A
 well-formed order with a valid buyer token is placed here instead: the body parsed with
 orjson, the token found in the index's memory after it caught up with every commit (as for
-every request), the use case run on the same thread pool as FastAPI's synchronous endpoints,
+every decision), the use case run on the same thread pool as FastAPI's synchronous endpoints,
 and the 201 answer rendered by the very response model the route uses.
 
 Anything else (no or another token, a body that is not exactly the documented shape, an
@@ -23,13 +23,13 @@ import orjson
 from anyio import to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from offerscope.api.fast_decisions import bearer, read_body, replaying
+from offerscope.api.fast_decisions import bearer, read_body, refreshed_index, replaying
 from offerscope.api.schemas import Order
 from offerscope.bootstrap import Backend
 from offerscope.domain.errors import OfferscopeError
 from offerscope.services import orders
 from offerscope.services.actors import Role
-from offerscope.services.tokens import authenticate_fresh
+from offerscope.services.tokens import authenticate_in
 
 PATH = "/v1/orders"
 ID_MAX = 64  # `schemas.Id`
@@ -79,7 +79,10 @@ async def _place(scope: Scope, token: str, body: bytes) -> bytes | None:
     if specification_id is None:
         return None
     backend: Backend = scope["app"].state.backend
-    actor = authenticate_fresh(backend.index, token)
+    index = await refreshed_index(backend)
+    if index is None:
+        return None
+    actor = authenticate_in(index, token)
     if actor is None or actor.role is not Role.BUYER:
         return None  # 401, 403 and the failure count are the full stack's
     try:

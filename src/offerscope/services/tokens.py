@@ -100,9 +100,14 @@ class TokenIndex(Protocol):
 
 def authenticate_fresh(index: TokenIndex, token: str) -> Actor | None:
     """`authenticate` from memory, after the index has caught up with every commit."""
+    return authenticate_in(index.refresh(), token)
+
+
+def authenticate_in(index: TokenIndex, token: str) -> Actor | None:
+    """`authenticate` from memory, from an index the caller has just brought up to date."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    return actor_of(index.refresh().token_holder(hash_token(token)))
+    return actor_of(index.token_holder(hash_token(token)))
 
 
 def authenticate(db: Database, token: str) -> Actor | None:

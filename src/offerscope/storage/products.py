@@ -157,16 +157,6 @@ def seller_of_product(session: Session, product_id: str) -> tuple[int, str] | No
     return None if found is None else (found[0], found[1])
 
 
-def keys_of_specification(session: Session, specification_id: str) -> tuple[int, int, str] | None:
-    """(specification pk, product pk, product ID) of a specification."""
-    found = session.execute(
-        select(SpecificationRow.pk, ProductRow.pk, ProductRow.product_id)
-        .join(ProductRow, ProductRow.pk == SpecificationRow.product_pk)
-        .where(SpecificationRow.specification_id == specification_id)
-    ).one_or_none()
-    return None if found is None else (found[0], found[1], found[2])
-
-
 def names_of_own(
     session: Session, seller_pk: int | None, product_ids: Collection[str]
 ) -> dict[str, str]:
