@@ -83,6 +83,20 @@ class BulkIo:
         cursor.close()
         return rows
 
+    def accounts_between(self, first_pk: int, last_pk: int) -> list[tuple[int, str, str]]:
+        """(pk, account_id, account_type) of the accounts with a pk in [first_pk, last_pk],
+        in pk order (what an accounts import added)."""
+        mark = "%s" if self.postgres else "?"
+        sql = (
+            "SELECT pk, account_id, account_type FROM accounts "  # noqa: S608 (schema names)
+            f"WHERE pk BETWEEN {mark} AND {mark} ORDER BY pk"
+        )
+        cursor = self._raw.cursor()
+        cursor.execute(sql, (first_pk, last_pk))
+        rows: list[tuple[int, str, str]] = cursor.fetchall()
+        cursor.close()
+        return rows
+
     def column_where(self, table: Table, column: str, key: str, value: int) -> list[Any]:
         """One column of the rows whose `key` is `value`, e.g. the members of one big list."""
         mark = "%s" if self.postgres else "?"
