@@ -365,7 +365,7 @@ def _judge_users(job: _UserImport, chunk: list[tuple[int, list[str]]]) -> list[N
     new: list[NewEntry] = []
     for line, fields, account_id, name, window in shaped:
         found = by_id.get(account_id)
-        if found is not None and found[1] == name and (required is None or found[2] == required):
+        if found is not None and found[2] == name and (required is None or found[3] == required):
             pk = found[0]
         else:
             try:
@@ -388,11 +388,11 @@ def _judge_users(job: _UserImport, chunk: list[tuple[int, list[str]]]) -> list[N
 
 
 def _registered(
-    found: tuple[int, str, str] | None, account_id: str
+    found: tuple[int, str, str, str] | None, account_id: str
 ) -> tuple[int, RegisteredAccount] | None:
     if found is None:
         return None
-    pk, name, kind = found
+    pk, _, name, kind = found
     return pk, RegisteredAccount(account_id, name, _TYPES[kind])
 
 

@@ -48,16 +48,14 @@ class BulkIo:
             marks = ",".join("?" * len(values))
             sql = f"SELECT {columns} FROM accounts WHERE {key} IN ({marks})"  # noqa: S608
             cursor.execute(sql, list(values))
-        rows: list[tuple[int, str, str, str]] = [tuple(row) for row in cursor.fetchall()]
+        rows: list[tuple[int, str, str, str]] = cursor.fetchall()  # tuples from both drivers
         cursor.close()
         return rows
 
-    def accounts_by_id(self, account_ids: Sequence[str]) -> dict[str, tuple[int, str, str]]:
-        """account_id -> (pk, account_name, account_type) of the accounts listed that exist."""
-        return {
-            account_id: (pk, name, kind)
-            for pk, account_id, name, kind in self.accounts("account_id", account_ids)
-        }
+    def accounts_by_id(self, account_ids: Sequence[str]) -> dict[str, tuple[int, str, str, str]]:
+        """account_id -> (pk, account_id, account_name, account_type) of the accounts listed
+        that exist (the rows as read: no tuple made per row)."""
+        return {row[1]: row for row in self.accounts("account_id", account_ids)}
 
     def moment(self, value: Any) -> datetime | None:
         """A list entry's window end as the driver gave it, as a datetime (the inverse of
