@@ -5,8 +5,14 @@ single add (`names.normalize_*`, `lists.match_account`, `lists.check_type_fit`,
 `lists.check_list_open`); every bad row is reported with its line, its value and why. With
 `skip_invalid` the good rows are imported and the bad ones reported.
 
-Rows are read and written in chunks: account IDs are resolved with one query per chunk, rows
-inserted with one executemany per chunk, so a million rows take seconds, in bounded memory.
+Rows are read and written in chunks, so a million rows take seconds: a list import resolves a
+chunk's account IDs with one query and inserts its entries with one driver call (executemany
+on SQLite, COPY on PostgreSQL); an accounts import inserts a well-formed chunk at once and
+lets the unique constraints say whether any row is already there, judging the chunk row by
+row only then. Rows already in normal form are checked with one C call per value; the
+others, and every row that fails, go through the rules' own functions, which word the error.
+Memory holds one chunk of rows at a time, besides keys: the accounts on the list (a list
+import), or the new rows of an accounts file already rejected (checked for repeats).
 """
 
 from __future__ import annotations
