@@ -110,6 +110,45 @@ def test_r5_skip_invalid_imports_the_good_rows_and_reports_the_rest(db: Database
     assert list_ids(db, seller, product_id) == [account(1)[0], account(2)[0]]
 
 
+@pytest.mark.parametrize("chunk", [1, 3, 10_000])
+def test_r5_r6_r16_list_import_rows_judged_alike_whatever_their_form(
+    db: Database, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Rows already normal are taken quickly, the others through the rules' own checks:
+    both judge alike (R5's match, R6's type, R16's empty window), in any chunks."""
+    monkeypatch.setattr(imports, "CHUNK", chunk)
+    register(db, 4, IND)
+    accounts.register_account(db, *account(5), ENT)
+    seller = sellers.seller_actor(db, sellers.create_seller(db, "Seller").seller_id)
+    view = products.create_product(db, seller, "Product", ["Basic"])
+    product_id, spec = view.product_id, view.specifications[0].specification_id
+    targets.set_product_target(db, seller, product_id, Target.INDIVIDUAL)
+    targets.set_specification_setting(db, seller, product_id, spec, Setting.SPECIFIED)
+    specified_users.add_specified_user(db, seller, product_id, spec, *account(4))
+    rows = [
+        ",".join(account(1)),  # line 1: new
+        f" {account(2)[0]} ,{account(2)[1]} ",  # line 2: new, trimmed
+        f"{account(3)[0]},{account(3)[1]},,",  # line 3: new, no window
+        f"{account(1)[0]},{account(2)[1]}",  # line 4: another account's name
+        ",".join(account(5)),  # line 5: an enterprise account (R6)
+        ",".join(account(1)),  # line 6: again in the file
+        ",".join(account(4)),  # line 7: listed already
+    ]
+    with pytest.raises(Invalid) as raised:
+        imports.import_specified_users(db, seller, product_id, spec, csv_bytes(*rows))
+    assert [(e["line"], e["code"]) for e in raised.value.details["errors"]] == [
+        (4, "account_mismatch"),
+        (5, "account_type_not_allowed"),
+    ]
+    report = imports.import_specified_users(
+        db, seller, product_id, spec, csv_bytes(*rows), skip_invalid=True
+    )
+    assert (report.imported, report.unchanged, report.error_count) == (3, 2, 2)
+    assert list_ids(db, seller, product_id, spec) == [account(n)[0] for n in (1, 2, 3, 4)]
+    for n in (1, 2, 3):
+        assert decisions.check(index_of(db), account(n)[0], spec).allowed
+
+
 def test_r5_an_import_needs_the_list_open(db: Database) -> None:
     register(db, 1)
     seller, product_id, _ = specified_product(db)
@@ -332,6 +371,48 @@ def test_accounts_import_all_or_nothing_with_every_bad_row(db: Database) -> None
     report = imports.import_accounts(db, source, skip_invalid=True)
     assert (report.imported, report.unchanged, len(report.errors)) == (1, 1, 4)
     assert accounts.get_account(db, account(2)[0]).account_type is ENT
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 10_000])
+def test_accounts_import_judges_alike_whatever_the_chunks(
+    db: Database, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """A chunk of well-formed rows is inserted at once, the constraints finding any row
+    already registered; the outcome is row by row's, however the file falls into chunks."""
+    monkeypatch.setattr(imports, "CHUNK", chunk)
+    accounts.register_account(db, *account(1), IND)
+    seller = sellers.seller_actor(db, sellers.create_seller(db, "Seller").seller_id)
+    view = products.create_product(db, seller, "Product", ["Basic"])
+    targets.set_product_target(db, seller, view.product_id, Target.INDIVIDUAL)
+    spec = view.specifications[0].specification_id
+    assert decisions.check(index_of(db), account(1)[0], spec).allowed  # the index is built
+    rows = [
+        f"{account(2)[0]},{account(2)[1]},enterprise",  # line 1: new
+        f"{account(3)[0]},{account(3)[1]},individual",  # line 2: new
+        f"{account(1)[0]},{account(1)[1]},individual",  # line 3: registered already, identical
+        f"{account(2)[0]},{account(2)[1]},enterprise",  # line 4: again in the file, identical
+        f" {account(4)[0]} , {account(4)[1]} ,individual",  # line 5: new, trimmed
+        f"{account(5)[0]},{account(3)[1]},individual",  # line 6: name taken earlier in the file
+        f"{account(3)[0]},{account(3)[1]},enterprise",  # line 7: ID taken, another type
+        f"{account(6)[0]},{account(6)[1]},individual",  # line 8: new
+    ]
+    with pytest.raises(Invalid) as raised:
+        imports.import_accounts(db, csv_bytes(*rows))
+    assert [(e["line"], e["code"]) for e in raised.value.details["errors"]] == [
+        (6, "account_name_taken"),
+        (7, "account_exists"),
+    ]
+    with pytest.raises(Exception, match="No customer account"):
+        accounts.get_account(db, account(2)[0])
+    report = imports.import_accounts(db, csv_bytes(*rows), skip_invalid=True)
+    assert (report.imported, report.unchanged, report.error_count) == (4, 2, 2)
+    for n, kind in ((2, ENT), (3, IND), (4, IND), (6, IND)):
+        assert accounts.get_account(db, account(n)[0]).account_type is kind
+        decision = decisions.check(index_of(db), account(n)[0], spec)
+        assert decision.allowed is (kind is IND), (n, decision)
+        assert decision.reason.value in ("allowed", "not_individual_user")
+    again = imports.import_accounts(db, csv_bytes(*rows[:5], rows[7]))
+    assert (again.imported, again.unchanged, again.error_count) == (0, 6, 0)
 
 
 def test_imported_accounts_reach_the_index_and_export_again(db: Database) -> None:

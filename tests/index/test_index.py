@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -25,6 +25,7 @@ from offerscope.domain.errors import OfferscopeError
 from offerscope.domain.targets import AccountType, Setting, Target
 from offerscope.domain.windows import Window
 from offerscope.index.index import DecisionIndex
+from offerscope.index.state import IndexState
 from offerscope.services import (
     accounts,
     associations,
@@ -539,3 +540,49 @@ def test_writes_beside_decisions_never_make_the_index_start_over(db: Database) -
         for thread in deciders:
             thread.join()
     assert index.builds == built
+
+
+def _same_table(a: Sequence[object], b: Sequence[object]) -> bool:
+    """Equal where both are allocated, and empty (0, None) beyond: tables grow differently."""
+    n = min(len(a), len(b))
+    return list(a[:n]) == list(b[:n]) and not any(a[n:]) and not any(b[n:])
+
+
+def _same_accounts(bulk: IndexState, single: IndexState) -> None:
+    assert bulk.accounts == single.accounts
+    assert _same_table(bulk.account_ids, single.account_ids)
+    assert _same_table(bulk.enterprise, single.enterprise)
+    assert _same_table(bulk.individual, single.individual)
+    assert bulk.everyone == single.everyone
+    assert bulk.of_type == single.of_type
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 300), st.sampled_from(list(AccountType))),
+        max_size=60,
+        unique_by=lambda row: row[0],
+    ),
+    st.lists(st.tuples(st.integers(1, 300), st.sampled_from(list(AccountType))), max_size=20),
+)
+def test_accounts_set_in_bulk_as_one_by_one(
+    first: list[tuple[int, AccountType]], then: list[tuple[int, AccountType]]
+) -> None:
+    """An accounts import's bulk update leaves the index exactly as setting each account
+    would: new accounts, accounts whose type changed, consecutive keys or not."""
+    bulk, single = IndexState(), IndexState()
+    for rows in (sorted(first), sorted(dict(then).items())):
+        values = [(pk, f"{pk:032x}", kind.value) for pk, kind in rows]
+        bulk.set_accounts(values)
+        for value in values:
+            single.set_account(*value)
+        _same_accounts(bulk, single)
+
+
+def test_consecutive_accounts_set_in_bulk() -> None:
+    bulk, single = IndexState(), IndexState()
+    rows = [(pk, f"{pk:032x}", "enterprise" if pk % 3 else "individual") for pk in range(5, 905)]
+    bulk.set_accounts(rows)
+    for row in rows:
+        single.set_account(*row)
+    _same_accounts(bulk, single)

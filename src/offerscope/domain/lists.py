@@ -93,10 +93,18 @@ def match_account(account_name: str, by_id: RegisteredAccount | None) -> Registe
     return by_id
 
 
+def required_account_type(product_target: Target | None) -> str | None:
+    """R6: the account type (its value) a specification's list of a product with this target
+    takes, or None where any type fits (and for a product's own list: `None`)."""
+    if product_target is not None and product_target in (Target.ENTERPRISE, Target.INDIVIDUAL):
+        return product_target.value
+    return None
+
+
 def check_type_fit(product_target: Target, account: RegisteredAccount) -> None:
     """R6: a specification of an enterprise (individual) product lists only such accounts."""
-    typed = product_target in (Target.ENTERPRISE, Target.INDIVIDUAL)
-    if typed and account.account_type.value != product_target.value:
+    required = required_account_type(product_target)
+    if required is not None and account.account_type.value != required:
         raise Invalid(
             "account_type_not_allowed",
             f"This product is sold only to {LABELS[product_target].lower()}, and this "

@@ -11,6 +11,11 @@ from offerscope.domain.targets import AccountType
 ACCOUNT_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
 ACCOUNT_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]{5,31}")
 NAME_MAX_LENGTH = 100
+# Whether a text is already a normalized account ID or name (no white space to trim): a
+# value these accept is its own `normalize_account_id` / `normalize_account_name`, so bulk
+# checks test each value with one C call and call the normalizers only for the others.
+is_normal_account_id = ACCOUNT_ID_PATTERN.fullmatch
+is_normal_account_name = ACCOUNT_NAME_PATTERN.fullmatch
 # Control characters, and the Unicode line and paragraph separators that break a line as well.
 _CONTROL = frozenset({"Cc", "Zl", "Zp"})
 

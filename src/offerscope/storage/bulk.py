@@ -27,6 +27,7 @@ class BulkIo:
         connection = session.connection()
         self._dialect = connection.dialect
         self._raw: Any = connection.connection.dbapi_connection
+        self._dbapi: Any = self._dialect.loaded_dbapi
         self.postgres = self._dialect.name == "postgresql"
 
     def stored(self, column: ColumnElement[Any], value: datetime) -> Any:
@@ -47,9 +48,14 @@ class BulkIo:
             marks = ",".join("?" * len(values))
             sql = f"SELECT {columns} FROM accounts WHERE {key} IN ({marks})"  # noqa: S608
             cursor.execute(sql, list(values))
-        rows: list[tuple[int, str, str, str]] = [tuple(row) for row in cursor.fetchall()]
+        rows: list[tuple[int, str, str, str]] = cursor.fetchall()  # tuples from both drivers
         cursor.close()
         return rows
+
+    def accounts_by_id(self, account_ids: Sequence[str]) -> dict[str, tuple[int, str, str, str]]:
+        """account_id -> (pk, account_id, account_name, account_type) of the accounts listed
+        that exist (the rows as read: no tuple made per row)."""
+        return {row[1]: row for row in self.accounts("account_id", account_ids)}
 
     def moment(self, value: Any) -> datetime | None:
         """A list entry's window end as the driver gave it, as a datetime (the inverse of
@@ -83,6 +89,20 @@ class BulkIo:
         cursor.close()
         return rows
 
+    def accounts_between(self, first_pk: int, last_pk: int) -> list[tuple[int, str, str]]:
+        """(pk, account_id, account_type) of the accounts with a pk in [first_pk, last_pk],
+        in pk order (what an accounts import added)."""
+        mark = "%s" if self.postgres else "?"
+        sql = (
+            "SELECT pk, account_id, account_type FROM accounts "  # noqa: S608 (schema names)
+            f"WHERE pk BETWEEN {mark} AND {mark} ORDER BY pk"
+        )
+        cursor = self._raw.cursor()
+        cursor.execute(sql, (first_pk, last_pk))
+        rows: list[tuple[int, str, str]] = cursor.fetchall()
+        cursor.close()
+        return rows
+
     def column_where(self, table: Table, column: str, key: str, value: int) -> list[Any]:
         """One column of the rows whose `key` is `value`, e.g. the members of one big list."""
         mark = "%s" if self.postgres else "?"
@@ -92,6 +112,26 @@ class BulkIo:
         values = [row[0] for row in cursor.fetchall()]
         cursor.close()
         return values
+
+    def insert_new(
+        self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> bool:
+        """Insert `rows` as `insert` does, unless one of them breaks a constraint (a value
+        already taken): then insert none of them and answer False. The constraints find
+        what is new in C, where a lookup of every key first costs a query and Python work
+        per row; a caller that gets False judges the rows one by one instead."""
+        cursor = self._raw.cursor()
+        cursor.execute("SAVEPOINT bulk_insert_new")
+        try:
+            self.insert(table, columns, rows)
+        except self._dbapi.IntegrityError:
+            cursor.execute("ROLLBACK TO SAVEPOINT bulk_insert_new")
+            inserted = False
+        else:
+            inserted = True
+        cursor.execute("RELEASE SAVEPOINT bulk_insert_new")
+        cursor.close()
+        return inserted
 
     def insert(self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Insert `rows` (values in `columns` order) in one driver call."""
