@@ -551,8 +551,6 @@ def _same_table(a: Sequence[object], b: Sequence[object]) -> bool:
 def _same_accounts(bulk: IndexState, single: IndexState) -> None:
     assert bulk.accounts == single.accounts
     assert _same_table(bulk.account_ids, single.account_ids)
-    assert _same_table(bulk.enterprise, single.enterprise)
-    assert _same_table(bulk.individual, single.individual)
     assert bulk.everyone == single.everyone
     assert bulk.of_type == single.of_type
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import compress, repeat
-from typing import Any, assert_never
+from typing import assert_never
 
 from pyroaring import BitMap
 
@@ -286,10 +286,8 @@ class IndexState:
             return
         pks, account_ids, types = zip(*rows, strict=True)
         last = max(pks)
-        if last >= len(self.enterprise):
-            grow = max(last + 1, 2 * len(self.enterprise)) - len(self.enterprise)
-            self.enterprise.extend(bytes(grow))
-            self.individual.extend(bytes(grow))
+        if last >= len(self.account_ids):
+            grow = max(last + 1, 2 * len(self.account_ids)) - len(self.account_ids)
             self.account_ids.extend([None] * grow)
         known = len(self.accounts)
         self.accounts.update(zip(account_ids, pks, strict=True))
@@ -297,16 +295,11 @@ class IndexState:
             self.sorted_account_ids = None
         everyone = BitMap(pks)
         self.everyone.update(everyone)
-        flag_tables = {
-            AccountType.ENTERPRISE: self.enterprise,
-            AccountType.INDIVIDUAL: self.individual,
-        }
         for kind, members in self.of_type.items():
             flags = bytes(map({kind.value: 1}.get, types, repeat(0)))
             of_kind = BitMap(compress(pks, flags))
             members.update(of_kind)
             members.difference_update(everyone - of_kind)
-            _put(flag_tables[kind], pks, flags)
         _put(self.account_ids, pks, account_ids)
 
     def set_product(
@@ -495,7 +488,7 @@ def bitmap_bytes(bitmap: BitMap) -> int:
     return values + stats["n_containers"] * _CONTAINER_OVERHEAD + _BITMAP_OVERHEAD
 
 
-def _put(table: bytearray | list[str | None], pks: Sequence[int], values: Sequence[Any]) -> None:
+def _put(table: list[str | None], pks: Sequence[int], values: Sequence[str]) -> None:
     """table[pk] = value for each pair; one slice assignment where the pks are consecutive
     (as an import's are)."""
     if pks[-1] - pks[0] == len(pks) - 1 and list(pks) == list(range(pks[0], pks[-1] + 1)):
