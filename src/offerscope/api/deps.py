@@ -13,7 +13,7 @@ from offerscope.domain.limits import MAX_PAGE
 from offerscope.index.index import DecisionIndex
 from offerscope.services.actors import Actor, Role
 from offerscope.services.guessing import FailedAuthLimiter
-from offerscope.services.tokens import authenticate_fresh
+from offerscope.services.tokens import authenticate_in
 from offerscope.storage.unit_of_work import Database
 from offerscope.web.errors import HttpError
 
@@ -43,14 +43,17 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _actor(
+async def _actor(
     request: Request,
     index: Index,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     # From memory: the index knows every token, as fresh as its decisions (one shared read
-    # of the revision, no token query).
-    actor = authenticate_fresh(index, credentials.credentials) if credentials else None
+    # of the revision, awaited on the loop rather than sent through the thread pool; no
+    # token query).
+    actor = None
+    if credentials is not None:
+        actor = authenticate_in(await index.refreshed(), credentials.credentials)
     if actor is None:
         if credentials is not None:  # a guess: counted, and 429 once over the limit
             limiter: FailedAuthLimiter = request.app.state.auth_limiter

@@ -93,14 +93,7 @@ def revoke_token(db: Database, token: str) -> bool:
 class TokenIndex(Protocol):
     """Tokens from memory (the decision index), as fresh as its decisions."""
 
-    def refresh(self) -> TokenIndex: ...
-
     def token_holder(self, token_hash: str) -> TokenHolder | None: ...
-
-
-def authenticate_fresh(index: TokenIndex, token: str) -> Actor | None:
-    """`authenticate` from memory, after the index has caught up with every commit."""
-    return authenticate_in(index.refresh(), token)
 
 
 def authenticate_in(index: TokenIndex, token: str) -> Actor | None:
