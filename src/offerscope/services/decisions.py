@@ -60,15 +60,14 @@ def check_batch(index: Decider, checks: list[tuple[str, str]]) -> list[CheckResu
 def decide_in(
     session: Session, account_id: str, specification_id: str, now: datetime | None = None
 ) -> Decision:
-    """R12 from the tables of `session`'s transaction (an order decides so, R11), at `now`
-    (R16; the present moment if not given)."""
+    """R12 from the tables of `session`'s transaction, at `now` (R16; the present moment if
+    not given)."""
     offer = load_offer(session, specification_id)
     key = account_id_key(account_id)
     account = find_account(session, key) if offer is not None and key is not None else None
     if account is None:
         return decide(offer, None)
-    at = now if now is not None else utcnow()
-    return decide(offer, SqlBuyerFacts(session, account.pk, AccountType(account.account_type), at))
+    return decide_offer(session, offer, account.pk, AccountType(account.account_type), now)
 
 
 def decide_offer(
@@ -78,8 +77,8 @@ def decide_offer(
     account_type: AccountType | None,
     now: datetime | None = None,
 ) -> Decision:
-    """R12 as `decide_in`, for an offer and a buyer already read from `session`'s
-    transaction (an order reads both at once)."""
+    """R12 for an offer and a buyer already read from `session`'s transaction (an order reads
+    both in one query, R11); the buyer's facts are read there when a rule needs them."""
     if offer is None or account_type is None:
         return decide(offer, None)
     at = now if now is not None else utcnow()

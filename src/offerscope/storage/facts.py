@@ -28,20 +28,24 @@ from offerscope.storage.tables import (
     counted_purchase,
 )
 
+# A specification's row and its product's, by the specification's ID: what an offer is made
+# of. Built once (see `_ORDER_OFFER`).
+_OFFER = (
+    select(
+        SpecificationRow.pk,
+        SpecificationRow.setting,
+        ProductRow.pk,
+        ProductRow.product_id,
+        ProductRow.target,
+    )
+    .join(ProductRow, ProductRow.pk == SpecificationRow.product_pk)
+    .where(SpecificationRow.specification_id == bindparam("specification_id"))
+)
+
 
 def load_offer(session: Session, specification_id: str) -> Offer | None:
     """The offer behind one specification, with its product's and its own associations."""
-    row = session.execute(
-        select(
-            SpecificationRow.pk,
-            SpecificationRow.setting,
-            ProductRow.pk,
-            ProductRow.product_id,
-            ProductRow.target,
-        )
-        .join(ProductRow, ProductRow.pk == SpecificationRow.product_pk)
-        .where(SpecificationRow.specification_id == specification_id)
-    ).one_or_none()
+    row = session.execute(_OFFER, {"specification_id": specification_id}).one_or_none()
     if row is None:
         return None
     spec_pk, setting, product_pk, product_id, target = row
@@ -105,27 +109,19 @@ class OrderOffer:
     associated: bool  # some association lists the product or the specification (R3)
 
 
-# Built once: an order runs it at every request, and building a statement (and its cache key)
-# costs more than SQLite takes to run it.
-_ORDER_OFFER = (
-    select(
-        SpecificationRow.pk,
-        SpecificationRow.setting,
-        ProductRow.pk,
-        ProductRow.product_id,
-        ProductRow.target,
-        select(AccountRow.account_type)
-        .where(AccountRow.pk == bindparam("account_pk"))
-        .scalar_subquery(),
-        or_(
-            exists().where(ProductAssociationRow.associated_product_pk == ProductRow.pk),
-            exists().where(
-                SpecificationAssociationRow.associated_specification_pk == SpecificationRow.pk
-            ),
+# The offer's rows with the buyer's type and whether any association names the product or
+# the specification. Built once: an order runs it at every request, and building a statement
+# (and its cache key) costs more than SQLite takes to run it.
+_ORDER_OFFER = _OFFER.add_columns(
+    select(AccountRow.account_type)
+    .where(AccountRow.pk == bindparam("account_pk"))
+    .scalar_subquery(),
+    or_(
+        exists().where(ProductAssociationRow.associated_product_pk == ProductRow.pk),
+        exists().where(
+            SpecificationAssociationRow.associated_specification_pk == SpecificationRow.pk
         ),
-    )
-    .join(ProductRow, ProductRow.pk == SpecificationRow.product_pk)
-    .where(SpecificationRow.specification_id == bindparam("specification_id"))
+    ),
 )
 
 
