@@ -1,0 +1,132 @@
+"""What the hot paths share: an endpoint's common case answered before FastAPI's stack.
+
+A `HotPath` takes a POST to one of its paths with no query string, a bearer token and no
+Idempotency-Key, and a body within the limit. It brings the index up to every commit
+acknowledged before the request began (one shared read of the revision, awaited so that the
+loop serves other requests meanwhile: `AsyncRevisionProbe`), finds the token's actor in the
+index's memory, and offers the request to `answer`. Everything else, and whatever `answer`
+declines, goes to the full stack with its body replayed, so that every refusal (401, 403,
+422 and the failure count among them) keeps its one definition there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from offerscope.bootstrap import Backend
+from offerscope.index.index import DecisionIndex
+from offerscope.services.actors import Actor
+from offerscope.services.tokens import TOKEN_PREFIX, authenticate_in
+
+_JSON = (b"content-type", b"application/json")
+
+
+@dataclass(frozen=True)
+class Route:
+    """What the metrics middleware reads of a matched route: its path template."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes  # JSON
+
+
+class HotPath:
+    """Pure ASGI middleware for `paths`; subclasses say how to `answer` (see the module)."""
+
+    paths: ClassVar[tuple[str, ...]]
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self._routes = {path: Route(path) for path in self.paths}
+
+    async def answer(
+        self, scope: Scope, backend: Backend, index: DecisionIndex, actor: Actor, body: bytes
+    ) -> Answer | None:
+        """The answer to a request of `actor`'s, or None to let the full stack answer."""
+        raise NotImplementedError
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self._routes.get(scope.get("path", ""))
+        token = None
+        if (
+            route is not None
+            and scope["type"] == "http"
+            and scope["method"] == "POST"
+            and not scope.get("query_string")
+        ):
+            token = _bearer(scope)
+        if token is None:
+            await self.app(scope, receive, send)
+            return
+        body, complete = await _read_body(receive, self.max_body_bytes)
+        answered = await self._answered(scope, token, body) if complete else None
+        if answered is None:
+            await self.app(scope, _replaying(body, complete, receive), send)
+            return
+        scope["route"] = route
+        length = (b"content-length", str(len(answered.body)).encode())
+        start = {"type": "http.response.start", "status": answered.status}
+        await send({**start, "headers": [_JSON, length]})
+        await send({"type": "http.response.body", "body": answered.body})
+
+    async def _answered(self, scope: Scope, token: str, body: bytes) -> Answer | None:
+        backend: Backend = scope["app"].state.backend
+        try:
+            index = await backend.index.refreshed()
+        except Exception:  # the database unreadable: the full stack answers as it always does
+            return None
+        actor = authenticate_in(index, token)
+        if actor is None:
+            return None
+        return await self.answer(scope, backend, index, actor, body)
+
+
+def _bearer(scope: Scope) -> str | None:
+    """The bearer token, when the request carries one and no Idempotency-Key."""
+    token = None
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, credential = value.decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer" or not credential.startswith(TOKEN_PREFIX):
+                return None
+            token = credential.strip()
+        elif name == b"idempotency-key":
+            return None
+    return token
+
+
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
+    """The body, or as much as arrived before it passed `limit` (then incomplete)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return b"".join(chunks), False
+        if not message.get("more_body", False):
+            return b"".join(chunks), True
+
+
+def _replaying(body: bytes, complete: bool, receive: Receive) -> Receive:
+    """A `receive` that gives what was read again, then the rest from the client."""
+    sent = False
+
+    async def again() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": not complete}
+        return await receive()
+
+    return again
