@@ -34,6 +34,18 @@ def test_the_plain_python_limit_answers_as_the_plain_peer() -> None:
     assert {"account_not_found", "specification_not_found", "allowed"} <= reasons
 
 
+def test_checks_hand_every_peer_new_strings_as_a_request_would() -> None:
+    # A peer compiled from the world must not be timed on the world's own string objects:
+    # its hash look-ups would end at an identity test that a decoded request never passes.
+    world = generate(0.01)
+    pairs = checks(world, 2_000)
+    known = {account_id: account_id for account_id, _, _ in world.accounts}
+    specs = {spec_id: spec_id for spec_id in (s.specification_id for s in world.specs.values())}
+    assert sum(account_id in known for account_id, _ in pairs) > 1_900
+    assert not any(known.get(account_id) is account_id for account_id, _ in pairs)
+    assert not any(specs.get(spec_id) is spec_id for _, spec_id in pairs)
+
+
 def test_goals_are_met_by_ratio_or_bound_and_unmeasured_ones_say_so() -> None:
     ratio = Goal(1, "r", 90.0, "req/s", 1.0, "ratio", peer="bare", peer_measured=100.0)
     assert ratio.ratio == pytest.approx(0.9) and ratio.met is False
