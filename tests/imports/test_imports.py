@@ -4,11 +4,14 @@ exports that import again, over the use cases, the command line and streamed HTT
 from __future__ import annotations
 
 import io
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 from typer.testing import CliRunner
 
 from offerscope.cli.main import app as cli
@@ -97,6 +100,48 @@ def test_r5_an_import_with_one_bad_row_imports_nothing_and_reports_every_bad_row
     assert errors[1]["value"] == "NOT-HEX,member_00001"
     assert all(e["message"] for e in errors)
     assert list_ids(db, seller, product_id) == []
+
+
+def test_imports_leave_their_connections_as_they_found_them(db: Database) -> None:
+    register(db, 4)
+    seller, product_id, (spec,) = specified_product(db)
+    returned: list[tuple[int, object]] = []  # each connection as it goes back to the pool
+
+    @event.listens_for(db.engine, "checkin")
+    def _look(dbapi_connection: Any, _record: object) -> None:
+        cursor = dbapi_connection.cursor()
+        returned.append((_staged_tables(cursor), _cache_size(cursor)))
+        cursor.close()
+        dbapi_connection.rollback()  # PostgreSQL: end the look's own transaction
+
+    with db.engine.connect() as connection:
+        default_cache = _cache_size(connection.connection.dbapi_connection.cursor())
+    rejected = csv_bytes(",".join(account(2)), "just-one-column")
+    with pytest.raises(Invalid):
+        imports.import_specified_users(db, seller, product_id, None, rejected)
+    # Rows in no order: they are moved into the list in key order, every one of them.
+    rows = csv_bytes(*(",".join(account(n)) for n in (3, 1, 4, 2)))
+    assert imports.import_specified_users(db, seller, product_id, None, rows).imported == 4
+    assert list_ids(db, seller, product_id) == [account(n)[0] for n in (1, 2, 3, 4)]
+    assert decisions.check(index_of(db), account(4)[0], spec).allowed
+    accounts_file = csv_bytes(f"{'a' * 32},member_new01,individual")
+    assert imports.import_accounts(db, accounts_file).imported == 1
+    assert len(returned) >= 4
+    assert set(returned) == {(0, default_cache)}
+
+
+def _staged_tables(cursor: Any) -> int:
+    if isinstance(cursor, sqlite3.Cursor):
+        cursor.execute("SELECT count(*) FROM sqlite_temp_master WHERE name LIKE 'staged%'")
+    else:  # PostgreSQL: every session's temporary tables
+        cursor.execute("SELECT count(*) FROM pg_class WHERE relname LIKE 'staged%'")
+    return int(cursor.fetchone()[0])
+
+
+def _cache_size(cursor: Any) -> object:
+    if not isinstance(cursor, sqlite3.Cursor):
+        return None  # PostgreSQL's buffers are the server's, nothing of the connection's
+    return cursor.execute("PRAGMA cache_size").fetchone()[0]
 
 
 def test_r5_skip_invalid_imports_the_good_rows_and_reports_the_rest(db: Database) -> None:

@@ -322,13 +322,17 @@ def _import_entries(
     found.check_open()
     existing = lists.member_pks(uow.session, found.list_pk)
     windows = lists.entry_windows(uow.session, found.list_pk)
-    job = _UserImport(found, existing, windows, BulkIo(uow.session), ImportReport(sink=errors))
-    for chunk in _chunks(source, (USER_COLUMNS, WINDOWED_USER_COLUMNS), progress):
-        rows = _judge_users(job, chunk)
-        if skip_invalid or not job.report.error_count:
-            _insert_users(job, rows)
-    if job.report.error_count and not skip_invalid:
-        raise _rejected(job.report)
+    bulk = BulkIo(uow.session)
+    job = _UserImport(found, existing, windows, bulk, ImportReport(sink=errors))
+    with bulk.roomy_cache():
+        staged = bulk.staged(lists.ENTRIES, ENTRY_COLUMNS, order="list_pk, account_pk")
+        for chunk in _chunks(source, (USER_COLUMNS, WINDOWED_USER_COLUMNS), progress):
+            rows = _judge_users(job, chunk)
+            if skip_invalid or not job.report.error_count:
+                staged.add(entry_rows(bulk, found.list_pk, rows))
+        if job.report.error_count and not skip_invalid:
+            raise _rejected(job.report)
+        staged.move()
     if _finish_users(uow, actor, job):
         uow.commit()
     return job.report
@@ -423,27 +427,27 @@ def _listed_again(job: _UserImport, pk: int, window: Window) -> None:
     job.report.windows_changed = len(job.rewindowed)
 
 
-def _insert_users(job: _UserImport, rows: list[NewEntry]) -> None:
-    insert_entries(job.bulk, job.owner.list_pk, rows)
+ENTRY_COLUMNS = ("list_pk", "account_pk", "entered_name", "added_at", "valid_from", "valid_until")
 
 
 def insert_entries(bulk: BulkIo, list_pk: int, rows: list[NewEntry]) -> None:
+    bulk.insert(lists.ENTRIES, ENTRY_COLUMNS, entry_rows(bulk, list_pk, rows))
+
+
+def entry_rows(bulk: BulkIo, list_pk: int, rows: list[NewEntry]) -> list[tuple[Any, ...]]:
+    """New entries as the table's rows, in `ENTRY_COLUMNS` order."""
     added_at = bulk.stored(lists.ENTRIES.c.added_at, utcnow())
     moment = lists.ENTRIES.c.valid_from
 
     def stored(value: datetime | None) -> Any:
         return None if value is None else bulk.stored(moment, value)
 
-    bulk.insert(
-        lists.ENTRIES,
-        ("list_pk", "account_pk", "entered_name", "added_at", "valid_from", "valid_until"),
-        [
-            (list_pk, pk, name, added_at, None, None)
-            if w is ALWAYS
-            else (list_pk, pk, name, added_at, stored(w.valid_from), stored(w.valid_until))
-            for pk, name, w in rows
-        ],
-    )
+    return [
+        (list_pk, pk, name, added_at, None, None)
+        if w is ALWAYS
+        else (list_pk, pk, name, added_at, stored(w.valid_from), stored(w.valid_until))
+        for pk, name, w in rows
+    ]
 
 
 def _finish_users(uow: UnitOfWork, actor: Actor, job: _UserImport) -> bool:
@@ -524,30 +528,44 @@ def import_accounts(
     with db.writing() as uow, _collector_paused():
         session = uow.session
         job = _AccountImport(BulkIo(session), ImportReport(sink=errors))
-        report = job.report
-        before = accounts.last_pk(session)
-        created_at = job.bulk.stored(ACCOUNTS.c.created_at, utcnow())
-        columns = ("account_id", "account_name", "account_type", "created_at")
-        for chunk in _chunks(source, (ACCOUNT_COLUMNS,), progress):
-            inserting = skip_invalid or not report.error_count
-            shaped, bad = _shape_accounts(chunk)
-            if inserting and not bad:
-                rows = [(i, name, kind, created_at) for _, _, i, name, kind in shaped]
-                if job.bulk.insert_new(ACCOUNTS, columns, rows):
-                    report.imported += len(rows)
-                    continue
-            new = _judge_accounts(job, shaped, bad)
-            if new and (skip_invalid or not report.error_count):
-                job.bulk.insert(ACCOUNTS, columns, [(*row, created_at) for row in new])
-                report.imported += len(new)
-                job.seen_ids.clear()  # in the database now
-                job.seen_names.clear()
-        if report.error_count and not skip_invalid:
-            raise _rejected(report)
-        if report.imported:
-            uow.record_change(changes.AccountsReloaded(before + 1, accounts.last_pk(session)))
+        with job.bulk.roomy_cache():
+            first, last = _import_accounts(uow, job, source, skip_invalid, progress)
+        if job.report.imported:
+            uow.record_change(changes.AccountsReloaded(first, last))
             uow.commit()
-        return report
+        return job.report
+
+
+def _import_accounts(
+    uow: UnitOfWork,
+    job: _AccountImport,
+    source: IO[bytes],
+    skip_invalid: bool,
+    progress: Progress | None,
+) -> tuple[int, int]:
+    """Insert the file's new accounts, or raise; the first and last pk it inserted."""
+    session = uow.session
+    report = job.report
+    before = accounts.last_pk(session)
+    created_at = job.bulk.stored(ACCOUNTS.c.created_at, utcnow())
+    columns = ("account_id", "account_name", "account_type", "created_at")
+    for chunk in _chunks(source, (ACCOUNT_COLUMNS,), progress):
+        inserting = skip_invalid or not report.error_count
+        shaped, bad = _shape_accounts(chunk)
+        if inserting and not bad:
+            rows = [(i, name, kind, created_at) for _, _, i, name, kind in shaped]
+            if job.bulk.insert_new(ACCOUNTS, columns, rows):
+                report.imported += len(rows)
+                continue
+        new = _judge_accounts(job, shaped, bad)
+        if new and (skip_invalid or not report.error_count):
+            job.bulk.insert(ACCOUNTS, columns, [(*row, created_at) for row in new])
+            report.imported += len(new)
+            job.seen_ids.clear()  # in the database now
+            job.seen_names.clear()
+    if report.error_count and not skip_invalid:
+        raise _rejected(report)
+    return before + 1, accounts.last_pk(session)
 
 
 ShapedAccount = tuple[int, list[str], str, str, str]  # line, fields, ID, name, type

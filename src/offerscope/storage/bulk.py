@@ -8,7 +8,8 @@ from the schema, never from input; values are always bound.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Literal
 
@@ -20,6 +21,14 @@ from offerscope.storage.tables import AccountRow, ListEntryRow
 AccountKey = Literal["account_id", "account_name"]
 
 
+# SQLite's page cache while an import runs (its default is 2 MiB). The rows of a seller's file
+# land all over the tables' indexes (IDs and names in no order), so a small cache re-reads
+# pages for every row and spills dirty ones to the WAL mid-transaction: a file of 1,000,000
+# accounts took 25 s with the default and 16 s with this. The cache holds only pages the
+# import touched and shrinks back when it ends, so it bounds memory whatever the file's size.
+IMPORT_CACHE_KIB = 256 * 1024
+
+
 class BulkIo:
     """Driver-level access on the connection (and in the transaction) of one session."""
 
@@ -29,6 +38,22 @@ class BulkIo:
         self._raw: Any = connection.connection.dbapi_connection
         self._dbapi: Any = self._dialect.loaded_dbapi
         self.postgres = self._dialect.name == "postgresql"
+
+    @contextmanager
+    def roomy_cache(self) -> Iterator[None]:
+        """SQLite: a page cache of `IMPORT_CACHE_KIB` on this connection while the block runs
+        (PostgreSQL's buffers are the server's)."""
+        if self.postgres:
+            yield
+            return
+        cursor = self._raw.cursor()
+        (before,) = cursor.execute("PRAGMA cache_size").fetchone()
+        cursor.execute(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
+        try:
+            yield
+        finally:
+            cursor.execute(f"PRAGMA cache_size={int(before)}")
+            cursor.close()
 
     def stored(self, column: ColumnElement[Any], value: datetime) -> Any:
         """`value` as the store keeps it in `column` (SQLite has no timestamp type)."""
@@ -135,18 +160,66 @@ class BulkIo:
 
     def insert(self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Insert `rows` (values in `columns` order) in one driver call."""
+        self._insert(table.name, columns, rows)
+
+    def _insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
         names = ", ".join(columns)
         cursor = self._raw.cursor()
         if self.postgres:
-            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
             marks = ", ".join("?" * len(columns))
-            sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608
+            sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
             cursor.executemany(sql, rows)
+        cursor.close()
+
+    def staged(self, table: Table, columns: Sequence[str], order: str) -> Staged:
+        """Rows bound for `table`, to be moved there at once in `order` (`Staged`)."""
+        return Staged(self, table, columns, order)
+
+
+class Staged:
+    """Rows bound for a table, gathered in a temporary table without indexes and moved into
+    their table by one statement, sorted by `order` (a prefix of the table's key).
+
+    A seller's file lists accounts in no particular order, so rows inserted as they come
+    land at random places in every index of the table; sorted, they arrive along the key,
+    and the moving statement runs in the database, not row by row through the driver:
+    1,000,000 entries went in 2.5 times faster on SQLite. The temporary table lives in the
+    caller's transaction and is dropped by `move`; a rollback drops it too.
+    """
+
+    def __init__(self, bulk: BulkIo, table: Table, columns: Sequence[str], order: str) -> None:
+        self._bulk = bulk
+        self._table = table.name
+        self._columns = ", ".join(columns)
+        self._order = order
+        self.name = f"staged_{table.name}"
+        self._qualified = f"{'pg_temp' if bulk.postgres else 'temp'}.{self.name}"
+        self._raw_columns = tuple(columns)
+        cursor = bulk._raw.cursor()
+        cursor.execute(f"DROP TABLE IF EXISTS {self._qualified}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {self.name} AS "  # noqa: S608 (names from the schema)
+            f"SELECT {self._columns} FROM {self._table} LIMIT 0"
+        )
+        cursor.close()
+
+    def add(self, rows: Sequence[Sequence[Any]]) -> None:
+        self._bulk._insert(self._qualified, self._raw_columns, rows)
+
+    def move(self) -> None:
+        """Every row added into the table, in order; the temporary table is dropped."""
+        cursor = self._bulk._raw.cursor()
+        cursor.execute(
+            f"INSERT INTO {self._table} ({self._columns}) "  # noqa: S608 (names from the schema)
+            f"SELECT {self._columns} FROM {self._qualified} ORDER BY {self._order}"
+        )
+        cursor.execute(f"DROP TABLE {self._qualified}")
         cursor.close()
 
 
