@@ -114,8 +114,9 @@ def test_imports_leave_their_connections_as_they_found_them(db: Database) -> Non
         cursor.close()
         dbapi_connection.rollback()  # PostgreSQL: end the look's own transaction
 
-    with db.engine.connect() as connection:
-        default_cache = _cache_size(connection.connection.dbapi_connection.cursor())
+    raw = db.engine.raw_connection()
+    default_cache = _cache_size(raw.cursor())
+    raw.close()
     rejected = csv_bytes(",".join(account(2)), "just-one-column")
     with pytest.raises(Invalid):
         imports.import_specified_users(db, seller, product_id, None, rejected)
