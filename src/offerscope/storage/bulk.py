@@ -160,9 +160,12 @@ class BulkIo:
 
     def insert(self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Insert `rows` (values in `columns` order) in one driver call."""
-        self._insert(table.name, columns, rows)
+        self.insert_into(table.name, columns, rows)
 
-    def _insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    def insert_into(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """`insert` into a table named as SQL (a temporary one, say)."""
         if not rows:
             return
         names = ", ".join(columns)
@@ -175,6 +178,13 @@ class BulkIo:
             marks = ", ".join("?" * len(columns))
             sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
             cursor.executemany(sql, rows)
+        cursor.close()
+
+    def execute(self, *statements: str) -> None:
+        """Statements without parameters (their names come from the schema)."""
+        cursor = self._raw.cursor()
+        for statement in statements:
+            cursor.execute(statement)
         cursor.close()
 
     def staged(self, table: Table, columns: Sequence[str], order: str) -> Staged:
@@ -196,31 +206,27 @@ class Staged:
     def __init__(self, bulk: BulkIo, table: Table, columns: Sequence[str], order: str) -> None:
         self._bulk = bulk
         self._table = table.name
-        self._columns = ", ".join(columns)
+        self._columns = tuple(columns)
         self._order = order
-        self.name = f"staged_{table.name}"
-        self._qualified = f"{'pg_temp' if bulk.postgres else 'temp'}.{self.name}"
-        self._raw_columns = tuple(columns)
-        cursor = bulk._raw.cursor()
-        cursor.execute(f"DROP TABLE IF EXISTS {self._qualified}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {self.name} AS "  # noqa: S608 (names from the schema)
-            f"SELECT {self._columns} FROM {self._table} LIMIT 0"
+        name = f"staged_{table.name}"
+        self._staging = f"{'pg_temp' if bulk.postgres else 'temp'}.{name}"
+        bulk.execute(
+            f"DROP TABLE IF EXISTS {self._staging}",
+            f"CREATE TEMPORARY TABLE {name} AS "  # noqa: S608 (names from the schema)
+            f"SELECT {', '.join(columns)} FROM {table.name} LIMIT 0",
         )
-        cursor.close()
 
     def add(self, rows: Sequence[Sequence[Any]]) -> None:
-        self._bulk._insert(self._qualified, self._raw_columns, rows)
+        self._bulk.insert_into(self._staging, self._columns, rows)
 
     def move(self) -> None:
         """Every row added into the table, in order; the temporary table is dropped."""
-        cursor = self._bulk._raw.cursor()
-        cursor.execute(
-            f"INSERT INTO {self._table} ({self._columns}) "  # noqa: S608 (names from the schema)
-            f"SELECT {self._columns} FROM {self._qualified} ORDER BY {self._order}"
+        names = ", ".join(self._columns)
+        self._bulk.execute(
+            f"INSERT INTO {self._table} ({names}) "  # noqa: S608 (names from the schema)
+            f"SELECT {names} FROM {self._staging} ORDER BY {self._order}",
+            f"DROP TABLE {self._staging}",
         )
-        cursor.execute(f"DROP TABLE {self._qualified}")
-        cursor.close()
 
 
 ACCOUNTS: Table = AccountRow.__table__  # type: ignore[assignment]
