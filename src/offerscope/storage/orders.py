@@ -107,7 +107,9 @@ def add_order(
         "status": status,
         "created_at": now,
     }
-    row.pk = session.execute(_INSERT_ORDER, values).scalar_one()
+    # On the session's connection: an ORM-enabled insert would go through the ORM's bulk
+    # machinery, a third of an order's time, for a statement that needs none of it.
+    row.pk = session.connection().execute(_INSERT_ORDER, values).scalar_one()
     return row
 
 
