@@ -128,9 +128,11 @@ _ORDER_OFFER = _OFFER.add_columns(
 def offer_for_order(session: Session, specification_id: str, account_pk: int) -> OrderOffer | None:
     """The offer behind a specification, the buyer's account type, and whether a purchase of
     the specification can change any decision (an association lists it or its product)."""
-    row = session.connection().execute(
-        _ORDER_OFFER, {"specification_id": specification_id, "account_pk": account_pk}
-    ).one_or_none()
+    row = (
+        session.connection()
+        .execute(_ORDER_OFFER, {"specification_id": specification_id, "account_pk": account_pk})
+        .one_or_none()
+    )
     if row is None:
         return None
     spec_pk, setting, product_pk, product_id, target, buyer_type, associated = row
