@@ -152,22 +152,14 @@ def test_shared_revision_reads_are_never_older_than_their_callers(sqlite_url: st
     stop = threading.Event()
     stale: list[tuple[int, int]] = []
 
-    def committed() -> int:
-        with backend.db.engine.connect() as connection:
-            return int(connection.exec_driver_sql(REVISION_QUERY).scalar() or 0)
-
-    def write() -> None:
-        while not stop.is_set():
-            tokens.create_token(backend.db, Role.OPERATOR)  # each is a new revision
-
     def read() -> None:
         for _ in range(100):
-            before = committed()
+            before = _committed(backend.db)
             seen = probe.read()
             if seen < before:
                 stale.append((before, seen))
 
-    writer = threading.Thread(target=write)
+    writer = threading.Thread(target=_keep_writing, args=(backend.db, stop))
     readers = [threading.Thread(target=read) for _ in range(8)]
     writer.start()
     for thread in readers:
@@ -205,17 +197,9 @@ def test_awaited_revision_reads_are_shared_and_never_older_than_their_callers(
     probe._query = counting  # type: ignore[method-assign]
     stop = threading.Event()
 
-    def committed() -> int:
-        with backend.db.engine.connect() as connection:
-            return int(connection.exec_driver_sql(REVISION_QUERY).scalar() or 0)
-
-    def write() -> None:
-        while not stop.is_set():
-            tokens.create_token(backend.db, Role.OPERATOR)  # each is a new revision
-
     async def read(stale: list[tuple[int, int]]) -> None:
         for _ in range(50):
-            before = await asyncio.to_thread(committed)
+            before = await asyncio.to_thread(_committed, backend.db)
             seen = await probe.read()
             if seen < before:
                 stale.append((before, seen))
@@ -226,7 +210,7 @@ def test_awaited_revision_reads_are_shared_and_never_older_than_their_callers(
         probe.close()  # in its loop, as a server's shutdown would
         return stale
 
-    writer = threading.Thread(target=write)
+    writer = threading.Thread(target=_keep_writing, args=(backend.db, stop))
     writer.start()
     try:
         stale = asyncio.run(readers())
@@ -236,3 +220,15 @@ def test_awaited_revision_reads_are_shared_and_never_older_than_their_callers(
         backend.close()
     assert stale == []
     assert queries < 16 * 50  # shared: fewer reads than calls
+
+
+def _committed(db: Database) -> int:
+    """The newest committed revision, read on a connection of its own."""
+    with db.engine.connect() as connection:
+        return int(connection.exec_driver_sql(REVISION_QUERY).scalar() or 0)
+
+
+def _keep_writing(db: Database, stop: threading.Event) -> None:
+    """New revisions, one after another, until `stop` is set."""
+    while not stop.is_set():
+        tokens.create_token(db, Role.OPERATOR)  # each is a new revision
