@@ -10,7 +10,7 @@ audiences, their order, the level and the reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -231,6 +231,12 @@ class AnyOf(Generic[B]):
             if buyer in audience:
                 return True
         return False
+
+
+def any_of(audiences: Sequence[Members[B]]) -> Members[B]:
+    """The buyers in any of `audiences`: a single one as itself (asked with no Python call),
+    several as `AnyOf`."""
+    return audiences[0] if len(audiences) == 1 else AnyOf(audiences)
 
 
 class _Nobody:

@@ -22,7 +22,7 @@ from pyroaring import BitMap
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from offerscope.domain.decision import NOBODY, AnyOf, Members, Offer, audience_levels
+from offerscope.domain.decision import NOBODY, Members, Offer, any_of, audience_levels
 from offerscope.domain.impact import SAMPLE, Figure, Impact, SpecificationImpact
 from offerscope.domain.targets import AccountType, Setting, Target
 from offerscope.index.state import IndexState, ProductEntry, SpecificationEntry, span_of
@@ -97,9 +97,7 @@ class View:
 
     def counts_on(self, list_pk: int) -> Members[int]:
         """Whether one account counts on a list (its entries or its groups'), with no union."""
-        own = self.list_members(list_pk)
-        groups = [self.list_members(group) for group in self.groups_on(list_pk)]
-        return AnyOf((own, *groups)) if groups else own
+        return any_of([self.list_members(pk) for pk in (list_pk, *self.groups_on(list_pk))])
 
     def product_buyers(self, pk: int) -> BitMap:
         return self.state.product_buyer_sets.get(pk) or BitMap()

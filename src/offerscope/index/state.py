@@ -31,11 +31,11 @@ from typing import assert_never
 from pyroaring import BitMap
 
 from offerscope.domain.decision import (
-    AnyOf,
     Check,
     LapseTest,
     Members,
     Offer,
+    any_of,
     compile_offer,
 )
 from offerscope.domain.targets import AccountType, Setting, Target
@@ -544,11 +544,8 @@ class _Audiences:
         """R3 with R16: on the list by an entry that counts (the bitmap is kept at the
         present by `IndexState.advance`); R17: or a member of one of its groups, each group's
         bitmap held once, not copied into the lists that hold it."""
-        own = self._state.members(list_pk)
-        groups = self._state.groups_on(list_pk)
-        if not groups:
-            return own
-        return AnyOf((own, *(self._state.members(group) for group in sorted(groups))))
+        members = self._state.members
+        return any_of([members(pk) for pk in (list_pk, *sorted(self._state.groups_on(list_pk)))])
 
     # --- `domain.decision.Lapses`: why a list refuses an account with windowed entries ------
 
@@ -586,17 +583,13 @@ class _Audiences:
 
     def bought_any_product(self, product_ids: frozenset[str]) -> Members[int]:
         pks = self._state.product_pks
-        return _any_of([_counts(self._state.product_buyers, pks[i]) for i in product_ids])
+        return any_of([_counts(self._state.product_buyers, pks[i]) for i in product_ids])
 
     def bought_any_specification(self, specification_ids: frozenset[str]) -> Members[int]:
         pks = self._state.specification_pks
-        return _any_of(
+        return any_of(
             [_counts(self._state.specification_buyers, pks[i]) for i in specification_ids]
         )
-
-
-def _any_of(tables: list[Counts]) -> Members[int]:
-    return tables[0] if len(tables) == 1 else AnyOf(tables)
 
 
 def span_of(valid_from: float | None, valid_until: float | None) -> Span | None:
