@@ -460,7 +460,7 @@ class Overlay(View):
 
     def _read_accounts(self, first_pk: int, last_pk: int) -> list[tuple[int, str]]:
         assert self._session is not None, "a bulk change's impact reads its transaction"
-        rows = BulkIo(self._session).accounts_between(first_pk, last_pk)
+        rows = BulkIo(self._session).accounts_from(first_pk, last_pk)
         return [(pk, account_type) for pk, _, account_type in rows]
 
     def _read_list(self, list_pk: int) -> BitMap:

@@ -19,7 +19,6 @@ from offerscope.storage import changelog, tokens
 from offerscope.storage.bulk import BulkIo
 from offerscope.storage.lists import ENTRIES, WINDOWED
 from offerscope.storage.tables import (
-    AccountRow,
     ListEntryRow,
     ListGroupRow,
     ListRow,
@@ -39,7 +38,7 @@ def build(uow: UnitOfWork, clock: Clock = time.time) -> IndexState:
     are REPEATABLE READ on PostgreSQL, see `Database`); `clock` tells R16's windows the time."""
     session = uow.session
     state = IndexState(changelog.current_revision(session), clock)
-    _load_accounts(session, state, None)
+    state.set_accounts(BulkIo(session).accounts_from(0))  # as an accounts import sets them
     state.sellers = dict(session.execute(select(SellerRow.pk, SellerRow.name)).all())
     products = (
         select(
@@ -76,14 +75,6 @@ def build(uow: UnitOfWork, clock: Clock = time.time) -> IndexState:
     state.tokens = tokens.all_holders(session)
     state.compile_all()
     return state
-
-
-def _load_accounts(session: Session, state: IndexState, span: tuple[int, int] | None) -> None:
-    query = select(AccountRow.pk, AccountRow.account_id, AccountRow.account_type)
-    if span is not None:
-        query = query.where(AccountRow.pk.between(*span))
-    for pk, account_id, account_type in session.execute(query.order_by(AccountRow.pk)):
-        state.set_account(pk, account_id, account_type)
 
 
 def _grouped(rows: list[tuple[int, int]]) -> dict[int, list[int]]:
@@ -161,7 +152,7 @@ def _load_purchases(session: Session, state: IndexState) -> None:
 def reload_accounts(session: Session, state: IndexState, first_pk: int, last_pk: int) -> None:
     """Accounts registered or changed in bulk (an accounts import): read through the driver
     and set in bulk (a million accounts in about a second, not several)."""
-    state.set_accounts(BulkIo(session).accounts_between(first_pk, last_pk))
+    state.set_accounts(BulkIo(session).accounts_from(first_pk, last_pk))
 
 
 def reload_list(session: Session, state: IndexState, list_pk: int) -> None:

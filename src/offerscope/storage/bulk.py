@@ -46,14 +46,12 @@ class BulkIo:
         if self.postgres:
             yield
             return
-        cursor = self._raw.cursor()
-        (before,) = cursor.execute("PRAGMA cache_size").fetchone()
-        cursor.execute(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
+        ((before,),) = self._fetch("PRAGMA cache_size", ())
+        self.execute(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
         try:
             yield
         finally:
-            cursor.execute(f"PRAGMA cache_size={int(before)}")
-            cursor.close()
+            self.execute(f"PRAGMA cache_size={int(before)}")
 
     def stored(self, column: ColumnElement[Any], value: datetime) -> Any:
         """`value` as the store keeps it in `column` (SQLite has no timestamp type)."""
@@ -64,18 +62,11 @@ class BulkIo:
         """(pk, account_id, account_name, account_type) of the accounts whose `key` is listed."""
         if not values:
             return []
-        columns = "pk, account_id, account_name, account_type"
-        cursor = self._raw.cursor()
-        if self.postgres:
-            sql = f"SELECT {columns} FROM accounts WHERE {key} = ANY(%s)"  # noqa: S608 (names from the schema)
-            cursor.execute(sql, (list(values),))
-        else:
-            marks = ",".join("?" * len(values))
-            sql = f"SELECT {columns} FROM accounts WHERE {key} IN ({marks})"  # noqa: S608
-            cursor.execute(sql, list(values))
-        rows: list[tuple[int, str, str, str]] = cursor.fetchall()  # tuples from both drivers
-        cursor.close()
-        return rows
+        where, params = self._among(key, values)
+        return self._fetch(
+            f"SELECT pk, account_id, account_name, account_type FROM accounts WHERE {where}",  # noqa: S608 (names from the schema)
+            params,
+        )
 
     def accounts_by_id(self, account_ids: Sequence[str]) -> dict[str, tuple[int, str, str, str]]:
         """account_id -> (pk, account_id, account_name, account_type) of the accounts listed
@@ -98,45 +89,29 @@ class BulkIo:
         them (see `moment`)."""
         if not list_pks:
             return []
-        params: Sequence[Any]
-        if self.postgres:
-            where, params = "e.list_pk = ANY(%s)", (list(list_pks),)
-        else:
-            where, params = f"e.list_pk IN ({','.join('?' * len(list_pks))})", list(list_pks)
-        sql = (
+        where, params = self._among("e.list_pk", list_pks)
+        return self._fetch(
             "SELECT e.list_pk, e.account_pk, a.account_id, e.entered_name, e.valid_from, "  # noqa: S608 (names from the schema)
             f"e.valid_until FROM {ENTRIES.name} e JOIN {ACCOUNTS.name} a ON a.pk = e.account_pk "
-            f"WHERE {where} ORDER BY e.list_pk, e.account_pk"
+            f"WHERE {where} ORDER BY e.list_pk, e.account_pk",
+            params,
         )
-        cursor = self._raw.cursor()
-        cursor.execute(sql, params)
-        rows: list[tuple[Any, ...]] = cursor.fetchall()
-        cursor.close()
-        return rows
 
-    def accounts_between(self, first_pk: int, last_pk: int) -> list[tuple[int, str, str]]:
-        """(pk, account_id, account_type) of the accounts with a pk in [first_pk, last_pk],
-        in pk order (what an accounts import added)."""
-        mark = "%s" if self.postgres else "?"
-        sql = (
-            "SELECT pk, account_id, account_type FROM accounts "  # noqa: S608 (schema names)
-            f"WHERE pk BETWEEN {mark} AND {mark} ORDER BY pk"
-        )
-        cursor = self._raw.cursor()
-        cursor.execute(sql, (first_pk, last_pk))
-        rows: list[tuple[int, str, str]] = cursor.fetchall()
-        cursor.close()
-        return rows
+    def accounts_from(
+        self, first_pk: int, last_pk: int | None = None
+    ) -> list[tuple[int, str, str]]:
+        """(pk, account_id, account_type) of the accounts with a pk from `first_pk` (to
+        `last_pk`, if given), in pk order: every account, or what an accounts import added."""
+        sql = f"SELECT pk, account_id, account_type FROM accounts WHERE pk >= {self._mark}"  # noqa: S608 (schema names)
+        params: tuple[int, ...] = (first_pk,)
+        if last_pk is not None:
+            sql, params = f"{sql} AND pk <= {self._mark}", (first_pk, last_pk)
+        return self._fetch(f"{sql} ORDER BY pk", params)
 
     def column_where(self, table: Table, column: str, key: str, value: int) -> list[Any]:
         """One column of the rows whose `key` is `value`, e.g. the members of one big list."""
-        mark = "%s" if self.postgres else "?"
-        sql = f"SELECT {column} FROM {table.name} WHERE {key} = {mark}"  # noqa: S608 (schema names)
-        cursor = self._raw.cursor()
-        cursor.execute(sql, (value,))
-        values = [row[0] for row in cursor.fetchall()]
-        cursor.close()
-        return values
+        sql = f"SELECT {column} FROM {table.name} WHERE {key} = {self._mark}"  # noqa: S608 (schema names)
+        return [row[0] for row in self._fetch(sql, (value,))]
 
     def insert_new(
         self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
@@ -145,18 +120,36 @@ class BulkIo:
         already taken): then insert none of them and answer False. The constraints find
         what is new in C, where a lookup of every key first costs a query and Python work
         per row; a caller that gets False judges the rows one by one instead."""
-        cursor = self._raw.cursor()
-        cursor.execute("SAVEPOINT bulk_insert_new")
+        self.execute("SAVEPOINT bulk_insert_new")
         try:
             self.insert(table, columns, rows)
         except self._dbapi.IntegrityError:
-            cursor.execute("ROLLBACK TO SAVEPOINT bulk_insert_new")
+            self.execute("ROLLBACK TO SAVEPOINT bulk_insert_new")
             inserted = False
         else:
             inserted = True
-        cursor.execute("RELEASE SAVEPOINT bulk_insert_new")
-        cursor.close()
+        self.execute("RELEASE SAVEPOINT bulk_insert_new")
         return inserted
+
+    @property
+    def _mark(self) -> str:
+        """The driver's placeholder for one value."""
+        return "%s" if self.postgres else "?"
+
+    def _among(self, column: str, values: Sequence[Any]) -> tuple[str, Sequence[Any]]:
+        """`column` is one of `values`: one array parameter on PostgreSQL, one placeholder
+        per value on SQLite."""
+        if self.postgres:
+            return f"{column} = ANY(%s)", (list(values),)
+        return f"{column} IN ({','.join('?' * len(values))})", list(values)
+
+    def _fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """Every row of one query, as the driver's tuples."""
+        cursor = self._raw.cursor()
+        cursor.execute(sql, params)
+        rows: list[Any] = cursor.fetchall()
+        cursor.close()
+        return rows
 
     def insert(self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Insert `rows` (values in `columns` order) in one driver call."""
