@@ -83,7 +83,7 @@ def match_account(account_name: str, by_id: RegisteredAccount | None) -> Registe
             "My Credentials.",
             field="account_id",
         )
-    if by_id.account_name != account_name:
+    if not names_the_account(account_name, by_id.account_name):
         raise Invalid(
             "account_mismatch",
             "This account name does not belong to the account with this ID. Ask the customer "
@@ -93,18 +93,28 @@ def match_account(account_name: str, by_id: RegisteredAccount | None) -> Registe
     return by_id
 
 
+def names_the_account(account_name: str, registered_name: str) -> bool:
+    """R5: the name entered is the account's registered name, exactly."""
+    return account_name == registered_name
+
+
 def required_account_type(product_target: Target | None) -> str | None:
     """R6: the account type (its value) a specification's list of a product with this target
     takes, or None where any type fits (and for a product's own list: `None`)."""
-    if product_target is not None and product_target in (Target.ENTERPRISE, Target.INDIVIDUAL):
-        return product_target.value
-    return None
+    return product_target.value if product_target in _TYPED_TARGETS else None
+
+
+_TYPED_TARGETS = (Target.ENTERPRISE, Target.INDIVIDUAL)
+
+
+def type_fits(required_type: str | None, account_type: str) -> bool:
+    """R6: an account of `account_type` (its value) fits a list requiring `required_type`."""
+    return required_type is None or account_type == required_type
 
 
 def check_type_fit(product_target: Target, account: RegisteredAccount) -> None:
     """R6: a specification of an enterprise (individual) product lists only such accounts."""
-    required = required_account_type(product_target)
-    if required is not None and account.account_type.value != required:
+    if not type_fits(required_account_type(product_target), account.account_type.value):
         raise Invalid(
             "account_type_not_allowed",
             f"This product is sold only to {LABELS[product_target].lower()}, and this "

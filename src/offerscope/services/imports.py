@@ -6,13 +6,14 @@ single add (`names.normalize_*`, `lists.match_account`, `lists.check_type_fit`,
 `skip_invalid` the good rows are imported and the bad ones reported.
 
 Rows are read and written in chunks, so a million rows take seconds: a list import resolves a
-chunk's account IDs with one query and inserts its entries with one driver call (executemany
-on SQLite, COPY on PostgreSQL); an accounts import inserts a well-formed chunk at once and
-lets the unique constraints say whether any row is already there, judging the chunk row by
-row only then. Rows already in normal form are checked with one C call per value; the
-others, and every row that fails, go through the rules' own functions, which word the error.
-Memory holds one chunk of rows at a time, besides keys: the accounts on the list (a list
-import), or the new rows of an accounts file already rejected (checked for repeats).
+chunk's account IDs with one query and stages its entries with one driver call (executemany on
+SQLite, COPY on PostgreSQL), then moves them all into the list in key order (`BulkIo.staged`);
+an accounts import inserts a well-formed chunk at once and lets the unique constraints say
+whether any row is already there, judging the chunk row by row only then. Rows already in
+normal form are checked with one C call per value; the others, and every row that fails, go
+through the rules' own functions, which word the error. Memory holds one chunk of rows at a
+time, besides keys: the accounts on the list (a list import), or the new rows of an accounts
+file already rejected (checked for repeats).
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ from offerscope.domain.lists import (
     RegisteredAccount,
     check_type_fit,
     match_account,
+    names_the_account,
     required_account_type,
+    type_fits,
 )
 from offerscope.domain.names import (
     is_normal_account_id,
@@ -238,11 +241,10 @@ def registered(
     bulk: BulkIo, key: AccountKey, values: Iterable[str]
 ) -> dict[str, tuple[int, RegisteredAccount]]:
     """Accounts whose `key` is one of `values`: value -> (pk, RegisteredAccount)."""
-    found: dict[str, tuple[int, RegisteredAccount]] = {}
-    for pk, account_id, name, account_type in bulk.accounts(key, list(values)):
-        account = RegisteredAccount(account_id, name, _TYPES[account_type])
-        found[account_id if key == "account_id" else name] = (pk, account)
-    return found
+    found = (_registered(row) for row in bulk.accounts(key, list(values)))
+    if key == "account_id":
+        return {account.account_id: (pk, account) for pk, account in found}
+    return {account.account_name: (pk, account) for pk, account in found}
 
 
 # --- specified users ------------------------------------------------------------------------
@@ -375,11 +377,15 @@ def _judge_users(job: _UserImport, chunk: list[tuple[int, list[str]]]) -> list[N
     new: list[NewEntry] = []
     for line, fields, account_id, name, window in shaped:
         found = by_id.get(account_id)
-        if found is not None and found[2] == name and (required is None or found[3] == required):
-            pk = found[0]
+        if (
+            found is not None
+            and names_the_account(name, found[2])
+            and type_fits(required, found[3])
+        ):
+            pk = found[0]  # R5 and R6 asked of the row as read; `judged` says what fails
         else:
             try:
-                pk = judged(name, _registered(found, account_id), target)
+                pk = judged(name, None if found is None else _registered(found), target)
             except OfferscopeError as error:
                 bad.append(row_error(line, fields, error))
                 continue
@@ -397,12 +403,9 @@ def _judge_users(job: _UserImport, chunk: list[tuple[int, list[str]]]) -> list[N
     return new
 
 
-def _registered(
-    found: tuple[int, str, str, str] | None, account_id: str
-) -> tuple[int, RegisteredAccount] | None:
-    if found is None:
-        return None
-    pk, _, name, kind = found
+def _registered(row: tuple[int, str, str, str]) -> tuple[int, RegisteredAccount]:
+    """An account row as `BulkIo.accounts` reads it, as the rules take it."""
+    pk, account_id, name, kind = row
     return pk, RegisteredAccount(account_id, name, _TYPES[kind])
 
 
