@@ -564,15 +564,6 @@ class _Audiences:
         if not any(every):
             return None
         clock = self._state.clock
-        if len(every) == 1:  # no groups: one look-up, no list, for the common refusal
-            (windows,) = every
-
-            def lapse_on_one(pk: int) -> tuple[Lapse, datetime] | None:
-                span = windows.get(pk)
-                found = None if span is None else lapse_among([span], clock())
-                return None if found is None else (found[0], moment_of(found[1]))
-
-            return lapse_on_one
 
         def lapse(pk: int) -> tuple[Lapse, datetime] | None:
             spans = [span for windows in every if (span := windows.get(pk)) is not None]
