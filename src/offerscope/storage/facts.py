@@ -128,6 +128,8 @@ _ORDER_OFFER = _OFFER.add_columns(
 def offer_for_order(session: Session, specification_id: str, account_pk: int) -> OrderOffer | None:
     """The offer behind a specification, the buyer's account type, and whether a purchase of
     the specification can change any decision (an association lists it or its product)."""
+    # On the session's connection, as `orders.add_order`'s insert: through the session an
+    # ORM-enabled select sets up ORM results an order never uses.
     row = (
         session.connection()
         .execute(_ORDER_OFFER, {"specification_id": specification_id, "account_pk": account_pk})
