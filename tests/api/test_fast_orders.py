@@ -9,7 +9,10 @@ full stack itself, byte for byte those of a request sent there directly.
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 
 from offerscope.domain.targets import Target
@@ -56,6 +59,36 @@ def test_refusals_are_the_full_stacks(api: Api) -> None:
         assert fast.content == slow.content
         assert fast.headers["content-type"] == slow.headers["content-type"]
     assert ok(buyer.get("/v1/orders"))["items"] == []
+
+
+def test_buyers_ordering_at_once_are_each_answered_for_their_own_order(api: Api) -> None:
+    """Orders arriving together are placed together (group commit): each buyer is told of
+    its own order or its own refusal, and nothing is placed twice or for someone else."""
+    seller = new_seller(api)
+    product = new_product(api, seller, "Gold", target=Target.ENTERPRISE)
+    gold = {"specification_id": spec_of(product, "Gold")}
+    buyers = [
+        (kind, buyer_client(api, new_account(api, kind)))
+        for kind in ["enterprise", "individual"] * 8
+    ]
+    start = threading.Barrier(len(buyers))
+
+    def order(buyer: httpx.Client) -> httpx.Response:
+        start.wait()
+        return buyer.post("/v1/orders", json=gold)
+
+    with ThreadPoolExecutor(len(buyers)) as pool:
+        answers = list(pool.map(order, [buyer for _, buyer in buyers]))
+    placed = set()
+    for (kind, buyer), answer in zip(buyers, answers, strict=True):
+        if kind == "individual":
+            problem(answer, 403, "not_target_customer")
+            assert ok(buyer.get("/v1/orders"))["items"] == []
+            continue
+        order_view = ok(answer, 201)
+        assert ok(buyer.get("/v1/orders"))["items"] == [order_view]
+        placed.add(order_view["order_id"])
+    assert len(placed) == 8
 
 
 @pytest.mark.parametrize(

@@ -40,7 +40,7 @@ from offerscope.services import (
     tokens,
 )
 from offerscope.services.actors import Actor, Role
-from offerscope.services.views import CatalogProduct, Page
+from offerscope.services.views import CatalogProduct, OrderView, Page
 from offerscope.storage import changes
 from offerscope.storage.tables import IndexChangeRow, ListEntryRow
 from offerscope.storage.unit_of_work import Database
@@ -119,6 +119,7 @@ KINDS = [
     "order",
     "order",
     "order",
+    "orders_at_once",
     "refund",
     "account_type",
     "new_spec",
@@ -196,6 +197,15 @@ def apply(world: World, op: Op, *, refusals: bool = False) -> None:
             associations.remove_association(db, seller, product, spec, other_spec)
         elif kind == "order":
             world.orders.append(orders.place_order(db, world.buyers[account_id], spec).order_id)
+        elif kind == "orders_at_once":  # group commit: every buyer, three specifications
+            batch = [
+                (b, s)
+                for s in (spec, other_spec, world.specs[other_product][0])
+                for b in world.buyers.values()
+            ]
+            world.orders += [
+                o.order_id for o in orders.place_orders(db, batch) if isinstance(o, OrderView)
+            ]
         elif kind == "refund" and world.orders:
             orders.refund_order(db, world.orders[v % len(world.orders)])
         elif kind == "account_type":
@@ -426,6 +436,38 @@ def test_r10_purchases_of_a_specification_count_once_a_specification_associates_
     orders.refund_order(world.db, first.order_id)
     assert decisions.check(index_of(other), alice, gated).reason.value == "no_associated_purchase"
     assert index_of(other).builds == 1
+
+
+def test_r11_orders_placed_at_once_are_placed_as_one_after_another(
+    two_processes: tuple[World, Database],
+) -> None:
+    """Group commit: one transaction, and each order decided as if the ones before it in the
+    batch had committed first. Bob's purchase of p0 admits him to p2 (R3), a refusal and an
+    unknown ID take nothing from the others, and the other process sees the purchase that
+    matters (R10)."""
+    world, other = two_processes
+    p0, p2 = world.products[0], world.products[2]
+    bought, gated = world.specs[p0][0], world.specs[p2][0]
+    alice, bob = (world.buyers[a] for a, _ in ACCOUNTS[:2])
+    targets.set_product_target(world.db, world.seller, p2, Target.ASSOCIATED)
+    associations.add_associations(world.db, world.seller, p2, None, [p0])
+    before = index_of(other).refresh().revision
+    answers = orders.place_orders(
+        world.db, [(bob, gated), (bob, bought), (alice, gated), (bob, "spc_unknown"), (bob, gated)]
+    )
+    refused, first, alices, unknown, second = answers
+    assert isinstance(refused, OfferscopeError) and refused.code == "not_target_customer"
+    assert isinstance(alices, OfferscopeError) and alices.code == "not_target_customer"
+    assert isinstance(unknown, OfferscopeError) and unknown.code == "specification_not_found"
+    assert isinstance(first, OrderView) and first.specification_id == bought
+    assert isinstance(second, OrderView) and second.specification_id == gated
+    assert [o.order_id for o in orders.list_orders(world.db, bob).items] == [
+        second.order_id,
+        first.order_id,
+    ]
+    assert index_of(other).refresh().revision == before + 1  # one commit, one revision
+    assert decisions.check(index_of(other), bob.account_id or "", gated).allowed
+    assert not decisions.check(index_of(other), alice.account_id or "", gated).allowed
 
 
 def test_r6_an_account_type_change_reaches_the_other_process(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from offerscope.storage.paging import KeysetPage, Mark, Phase, keyset_page
@@ -26,34 +26,7 @@ from offerscope.storage.tables import (
 PURCHASES_LOCK = 1_070_011
 
 
-# Built once: every order on PostgreSQL runs them. The product's and the account's rows are
-# share-locked by one statement (one round trip); without the specification or the account
-# there is nothing to lock, and nothing the order could be admitted to.
-_SHARE_PRODUCT_AND_ACCOUNT = (
-    select(ProductRow.pk, AccountRow.pk)
-    .select_from(SpecificationRow)
-    .join(ProductRow, ProductRow.pk == SpecificationRow.product_pk)
-    .join(AccountRow, AccountRow.pk == bindparam("account_pk"))
-    .where(SpecificationRow.specification_id == bindparam("specification_id"))
-    .with_for_update(read=True, of=[ProductRow, AccountRow])
-)
 _SHARE_PURCHASES = text("SELECT pg_advisory_xact_lock_shared(:kind, :pk)")
-
-
-def share_lock_for_order(session: Session, specification_id: str, account_pk: int) -> None:
-    """R11 on PostgreSQL: share-lock the product and the account for the order's lifetime,
-    then the product's purchases (`share_lock_purchases`).
-
-    Every seller change to the product takes the same row FOR UPDATE, an account's type
-    change its row, and a refund every product its order unlocks: none can commit between
-    an order's check and its insert. (SQLite writers already hold the whole database.)
-    """
-    locked = session.execute(
-        _SHARE_PRODUCT_AND_ACCOUNT,
-        {"specification_id": specification_id, "account_pk": account_pk},
-    ).all()
-    for product_pk, _account_pk in locked:
-        share_lock_purchases(session, product_pk)
 
 
 def share_lock_purchases(session: Session, product_pk: int) -> None:
@@ -65,6 +38,36 @@ def share_lock_purchases(session: Session, product_pk: int) -> None:
     Taken after every row lock of the transaction: a holder then waits for nothing (but the
     change log's counter, taken last by all), so no wait can close a circle through it."""
     session.execute(_SHARE_PURCHASES, {"kind": PURCHASES_LOCK, "pk": product_pk})
+
+
+def share_lock_for_orders(session: Session, orders: Sequence[tuple[str, int]]) -> None:
+    """R11 on PostgreSQL: for orders of (specification ID, account key), share-lock their
+    products' and accounts' rows until the transaction ends, then their products' purchases
+    (`share_lock_purchases`). Each kind is locked in key order, as every seller change locks
+    products, and all before any order is placed, so that a batch of orders can close no
+    circle with a change waiting for one of its locks.
+
+    Every seller change to a product takes its row FOR UPDATE, an account's type change its
+    row, and a refund every product its order unlocks: none can commit between an order's
+    check and its insert. (SQLite writers already hold the whole database.)
+    """
+    connection = session.connection()
+    products = connection.execute(
+        select(ProductRow.pk)
+        .join(SpecificationRow, SpecificationRow.product_pk == ProductRow.pk)
+        .where(SpecificationRow.specification_id.in_(sorted({s for s, _ in orders})))
+        .order_by(ProductRow.pk)
+        .with_for_update(read=True, of=ProductRow)
+    )
+    product_pks = sorted({int(pk) for pk in products.scalars()})
+    connection.execute(
+        select(AccountRow.pk)
+        .where(AccountRow.pk.in_(sorted({a for _, a in orders})))
+        .order_by(AccountRow.pk)
+        .with_for_update(read=True)
+    ).all()
+    for product_pk in product_pks:
+        share_lock_purchases(session, product_pk)
 
 
 def lock_purchases(session: Session, product_pks: Sequence[int]) -> None:
@@ -176,7 +179,7 @@ def order_to_refund(session: Session, order_id: str) -> tuple[OrderRow, str, str
 def lock_for_refund(session: Session, order: OrderRow) -> None:
     """Lock every product this order's purchase could admit buyers to and its own product
     (whose row an association of its specification takes), in key order, then the order
-    itself (see `share_lock_for_order`) and its product's purchases; and read the order again
+    itself (see `share_lock_for_orders`) and its product's purchases; and read the order again
     under the lock."""
     by_product = select(ProductAssociationRow.product_pk).where(
         ProductAssociationRow.associated_product_pk == order.product_pk
