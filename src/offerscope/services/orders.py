@@ -20,15 +20,18 @@ from offerscope.storage.unit_of_work import Database, UnitOfWork
 _log = logging.getLogger(__name__)
 
 
-def _view(row: OrderRow, account_id: str, spec_id: str, product_id: str) -> OrderView:
+def _view(
+    row: OrderRow | orders.NewOrder, account_id: str, spec_id: str, product_id: str
+) -> OrderView:
     return OrderView(row.order_id, account_id, spec_id, product_id, row.status, row.created_at)
 
 
 def place_order(db: Database, actor: Actor, specification_id: str) -> OrderView:
     """R11: decide and insert in one write transaction; refuse with the decision otherwise."""
     with db.writing() as uow:
-        _lock(uow, [(actor, specification_id)])
-        placed = _place(uow, actor, specification_id)
+        (placed,) = _place_each(uow, [(actor, specification_id)])
+        if isinstance(placed, Exception):
+            raise placed
         uow.commit()
         return placed
 
@@ -38,9 +41,9 @@ def place_orders(
 ) -> list[OrderView | Exception]:
     """Several buyers' orders in one write transaction and one commit (group commit): each
     decided and inserted in it exactly as `place_order` would (R11), so every change
-    committed before the transaction began is seen by all of them. A refused order raises
-    before its insert and leaves nothing behind, so the others go on; its error is its
-    answer. The answers come in the requests' order: each an order, or the error it met.
+    committed before the transaction began is seen by all of them. A refused order inserts
+    nothing, so the others go on; its error is its answer. The answers come in the requests'
+    order: each an order, or the error it met.
 
     A database error before the commit (PostgreSQL breaking a deadlock, a lost connection)
     leaves nothing of the batch committed: each order is then placed in a transaction of its
@@ -60,20 +63,6 @@ def place_orders(
     return [_placed_alone(db, actor, specification_id) for actor, specification_id in requests]
 
 
-def _place_each(
-    uow: UnitOfWork, requests: Sequence[tuple[Actor, str]]
-) -> list[OrderView | Exception]:
-    """Every order of a batch in `uow`'s transaction, its R11 locks taken first for all."""
-    _lock(uow, requests)
-    answers: list[OrderView | Exception] = []
-    for actor, specification_id in requests:
-        try:
-            answers.append(_place(uow, actor, specification_id))
-        except OfferscopeError as refused:
-            answers.append(refused)
-    return answers
-
-
 def _placed_alone(db: Database, actor: Actor, specification_id: str) -> OrderView | Exception:
     try:
         return place_order(db, actor, specification_id)
@@ -81,21 +70,44 @@ def _placed_alone(db: Database, actor: Actor, specification_id: str) -> OrderVie
         return failed
 
 
-def _lock(uow: UnitOfWork, requests: Sequence[tuple[Actor, str]]) -> None:
-    """R11's locks on PostgreSQL for these orders (SQLite's writer holds the whole file)."""
+def _place_each(
+    uow: UnitOfWork, requests: Sequence[tuple[Actor, str]]
+) -> list[OrderView | Exception]:
+    """Orders in `uow`'s transaction, in turn, each decided as if those before it had been
+    committed (R11): their locks taken first for all (on PostgreSQL; SQLite's writer holds
+    the whole file), what they read before deciding read for all, and their rows inserted
+    together at the end. A decision reads only its own buyer's facts (R3, R10), so the rows
+    waiting are inserted early only when the next order's buyer has one among them."""
+    pairs = [(specification_id, _account_pk(actor)) for actor, specification_id in requests]
     if uow.locks_rows:
-        orders.share_lock_for_orders(uow.session, [(s, _account_pk(a)) for a, s in requests])
+        orders.share_lock_for_orders(uow.session, pairs)
+    offers = facts.offers_for_orders(uow.session, pairs)
+    waiting: list[orders.NewOrder] = []
+    answers: list[OrderView | Exception] = []
+    for (actor, specification_id), pair in zip(requests, pairs, strict=True):
+        if any(row.account_pk == pair[1] for row in waiting):
+            orders.add_orders(uow.session, waiting)
+            waiting = []
+        try:
+            placed = _place(uow, actor, specification_id, offers.get(pair))
+        except OfferscopeError as refused:
+            answers.append(refused)
+        else:
+            waiting.append(placed)
+            assert actor.account_id is not None
+            product_id = offers[pair].offer.product_id
+            answers.append(_view(placed, actor.account_id, specification_id, product_id))
+    orders.add_orders(uow.session, waiting)
+    return answers
 
 
-def _place(uow: UnitOfWork, actor: Actor, specification_id: str) -> OrderView:
-    """One order in `uow`'s transaction (R11), its locks held already (`_lock`), or the
-    refusal raised before its insert."""
+def _place(
+    uow: UnitOfWork, actor: Actor, specification_id: str, found: facts.OrderOffer | None
+) -> orders.NewOrder:
+    """One order's row, once R3 admits it (R11), or the refusal with its decision."""
     account_pk = _account_pk(actor)
-    assert actor.account_id is not None
-    session = uow.session
-    found = facts.offer_for_order(session, specification_id, account_pk)
     decision = decide_offer(
-        session,
+        uow.session,
         None if found is None else found.offer,
         account_pk,
         None if found is None else found.account_type,
@@ -110,19 +122,12 @@ def _place(uow: UnitOfWork, actor: Actor, specification_id: str) -> OrderView:
         raise Refused("not_target_customer", decision.message, decision=decision.summary())
     assert found is not None
     spec_pk, product_pk = found.specification_pk, found.product_pk
-    row = orders.add_order(
-        session,
-        new_id("ord"),
-        account_pk,
-        spec_pk,
-        product_pk,
-        OrderStatus.PAID.value,
-        utcnow(),
-    )
     # Only a purchase some association lists goes in the change log (`_purchase_matters`).
     if found.associated:
         uow.record_change(changes.PurchaseCounted(account_pk, spec_pk, product_pk, 1))
-    return _view(row, actor.account_id, specification_id, found.offer.product_id)
+    return orders.NewOrder(
+        new_id("ord"), account_pk, spec_pk, product_pk, OrderStatus.PAID.value, utcnow()
+    )
 
 
 def _account_pk(buyer: Actor) -> int:

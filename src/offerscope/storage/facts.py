@@ -5,6 +5,7 @@ decide so, inside their own transaction (R11).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,16 +29,17 @@ from offerscope.storage.tables import (
     counted_purchase,
 )
 
-# A specification's row and its product's, by the specification's ID: what an offer is made
-# of. Built once (see `_ORDER_OFFER`).
+# A specification's row and its product's: what an offer is made of (`_offer`'s arguments).
+_OFFER_COLUMNS = (
+    SpecificationRow.pk,
+    SpecificationRow.setting,
+    ProductRow.pk,
+    ProductRow.product_id,
+    ProductRow.target,
+)
+# One specification's, by its ID. Built once (see `_ORDER_OFFERS`).
 _OFFER = (
-    select(
-        SpecificationRow.pk,
-        SpecificationRow.setting,
-        ProductRow.pk,
-        ProductRow.product_id,
-        ProductRow.target,
-    )
+    select(*_OFFER_COLUMNS)
     .join(ProductRow, ProductRow.pk == SpecificationRow.product_pk)
     .where(SpecificationRow.specification_id == bindparam("specification_id"))
 )
@@ -109,43 +111,56 @@ class OrderOffer:
     associated: bool  # some association lists the product or the specification (R3)
 
 
-# The offer's rows with the buyer's type and whether any association names the product or
-# the specification. Built once: an order runs it at every request, and building a statement
-# (and its cache key) costs more than SQLite takes to run it.
-_ORDER_OFFER = _OFFER.add_columns(
-    select(AccountRow.account_type)
-    .where(AccountRow.pk == bindparam("account_pk"))
-    .scalar_subquery(),
-    or_(
-        exists().where(ProductAssociationRow.associated_product_pk == ProductRow.pk),
-        exists().where(
-            SpecificationAssociationRow.associated_specification_pk == SpecificationRow.pk
+# The offers' rows of several specifications, each with whether any association names its
+# product or itself. Built once: orders run it at every batch, and building a statement (and
+# its cache key) costs more than SQLite takes to run it.
+_ORDER_OFFERS = (
+    select(
+        SpecificationRow.specification_id,
+        *_OFFER_COLUMNS,
+        or_(
+            exists().where(ProductAssociationRow.associated_product_pk == ProductRow.pk),
+            exists().where(
+                SpecificationAssociationRow.associated_specification_pk == SpecificationRow.pk
+            ),
         ),
-    ),
+    )
+    .join(ProductRow, ProductRow.pk == SpecificationRow.product_pk)
+    .where(SpecificationRow.specification_id.in_(bindparam("specification_ids", expanding=True)))
+)
+_BUYER_TYPES = select(AccountRow.pk, AccountRow.account_type).where(
+    AccountRow.pk.in_(bindparam("account_pks", expanding=True))
 )
 
 
-def offer_for_order(session: Session, specification_id: str, account_pk: int) -> OrderOffer | None:
-    """The offer behind a specification, the buyer's account type, and whether a purchase of
-    the specification can change any decision (an association lists it or its product)."""
-    # On the session's connection, as `orders.add_order`'s insert: through the session an
+def offers_for_orders(
+    session: Session, orders: Sequence[tuple[str, int]]
+) -> dict[tuple[str, int], OrderOffer]:
+    """For orders of (specification ID, account key), what each reads before it decides: one
+    query for the offers, one for the buyers' types (and one per offer whose target or
+    setting consults association lists). An order whose specification does not exist has no
+    entry."""
+    # On the session's connection, as `orders.add_orders`'s insert: through the session an
     # ORM-enabled select sets up ORM results an order never uses.
-    row = (
-        session.connection()
-        .execute(_ORDER_OFFER, {"specification_id": specification_id, "account_pk": account_pk})
-        .one_or_none()
-    )
-    if row is None:
-        return None
-    spec_pk, setting, product_pk, product_id, target, buyer_type, associated = row
-    offer = _offer(session, specification_id, spec_pk, setting, product_pk, product_id, target)
-    return OrderOffer(
-        offer,
-        spec_pk,
-        product_pk,
-        None if buyer_type is None else AccountType(buyer_type),
-        bool(associated),
-    )
+    connection = session.connection()
+    wanted = sorted({specification_id for specification_id, _ in orders})
+    rows = connection.execute(_ORDER_OFFERS, {"specification_ids": wanted})
+    offers = {row[0]: (_offer(session, *row[:-1]), row[1], row[3], bool(row[-1])) for row in rows}
+    buyers = sorted({account_pk for _, account_pk in orders})
+    types = {pk: kind for pk, kind in connection.execute(_BUYER_TYPES, {"account_pks": buyers})}
+    found = {}
+    for specification_id, account_pk in orders:
+        if specification_id in offers:
+            offer, spec_pk, product_pk, associated = offers[specification_id]
+            buyer_type = types.get(account_pk)
+            found[specification_id, account_pk] = OrderOffer(
+                offer,
+                spec_pk,
+                product_pk,
+                None if buyer_type is None else AccountType(buyer_type),
+                associated,
+            )
+    return found
 
 
 class SqlBuyerFacts:

@@ -3,7 +3,7 @@ seller changes on PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,18 +26,23 @@ from offerscope.storage.tables import (
 PURCHASES_LOCK = 1_070_011
 
 
-_SHARE_PURCHASES = text("SELECT pg_advisory_xact_lock_shared(:kind, :pk)")
+# One statement for any number of products: unnest gives the keys in the array's order.
+_SHARE_PURCHASES = text(
+    "SELECT pg_advisory_xact_lock_shared(:kind, pk) FROM unnest(CAST(:pks AS integer[])) AS pk"
+)
 
 
-def share_lock_purchases(session: Session, product_pk: int) -> None:
-    """PostgreSQL: hold off, until this transaction ends, any association of the product
+def share_lock_purchases(session: Session, product_pks: Collection[int]) -> None:
+    """PostgreSQL: hold off, until this transaction ends, any association of these products
     (`lock_purchases`), so that whether one exists (`associated_anywhere`, asked after this)
-    stays true until the purchase or refund commits. An association of one of its
+    stays true until the purchases or refund commit. An association of one of their
     specifications takes the product's row, which orders and refunds lock already.
 
-    Taken after every row lock of the transaction: a holder then waits for nothing (but the
-    change log's counter, taken last by all), so no wait can close a circle through it."""
-    session.execute(_SHARE_PURCHASES, {"kind": PURCHASES_LOCK, "pk": product_pk})
+    Taken in key order, after every row lock of the transaction: a holder then waits for
+    nothing (but the change log's counter, taken last by all), so no wait can close a circle
+    through it."""
+    keys = sorted(set(product_pks))
+    session.connection().execute(_SHARE_PURCHASES, {"kind": PURCHASES_LOCK, "pks": keys}).all()
 
 
 def share_lock_for_orders(session: Session, orders: Sequence[tuple[str, int]]) -> None:
@@ -59,15 +64,14 @@ def share_lock_for_orders(session: Session, orders: Sequence[tuple[str, int]]) -
         .order_by(ProductRow.pk)
         .with_for_update(read=True, of=ProductRow)
     )
-    product_pks = sorted({int(pk) for pk in products.scalars()})
+    product_pks = [int(pk) for pk in products.scalars()]
     connection.execute(
         select(AccountRow.pk)
         .where(AccountRow.pk.in_(sorted({a for _, a in orders})))
         .order_by(AccountRow.pk)
         .with_for_update(read=True)
     ).all()
-    for product_pk in product_pks:
-        share_lock_purchases(session, product_pk)
+    share_lock_purchases(session, product_pks)
 
 
 def lock_purchases(session: Session, product_pks: Sequence[int]) -> None:
@@ -80,40 +84,27 @@ def lock_purchases(session: Session, product_pks: Sequence[int]) -> None:
         )
 
 
-_INSERT_ORDER = insert(OrderRow).returning(OrderRow.pk)  # built once (see `facts`)
+@dataclass(frozen=True)
+class NewOrder:
+    """An order's row before it is inserted (`add_orders`)."""
+
+    order_id: str
+    account_pk: int
+    specification_pk: int
+    product_pk: int
+    status: str
+    created_at: datetime
 
 
-def add_order(
-    session: Session,
-    order_id: str,
-    account_pk: int,
-    specification_pk: int,
-    product_pk: int,
-    status: str,
-    now: datetime,
-) -> OrderRow:
-    """The order inserted with one statement (no unit-of-work flush); the row returned is
-    not in the session."""
-    row = OrderRow(
-        order_id=order_id,
-        account_pk=account_pk,
-        specification_pk=specification_pk,
-        product_pk=product_pk,
-        status=status,
-        created_at=now,
-    )
-    values = {
-        "order_id": order_id,
-        "account_pk": account_pk,
-        "specification_pk": specification_pk,
-        "product_pk": product_pk,
-        "status": status,
-        "created_at": now,
-    }
-    # On the session's connection: an ORM-enabled insert would go through the ORM's bulk
-    # machinery, a third of an order's time, for a statement that needs none of it.
-    row.pk = session.connection().execute(_INSERT_ORDER, values).scalar_one()
-    return row
+_INSERT_ORDERS = insert(OrderRow)  # built once (see `facts`)
+
+
+def add_orders(session: Session, new: Sequence[NewOrder]) -> None:
+    """The orders inserted with one statement, on the session's connection: an ORM-enabled
+    insert would go through the ORM's bulk machinery, a third of an order's time, for a
+    statement that needs none of it (and leave nothing to flush)."""
+    if new:
+        session.connection().execute(_INSERT_ORDERS, [{**vars(order)} for order in new])
 
 
 NEWEST_FIRST = [Phase(None, (OrderRow.pk,), (int,), descending=True)]
@@ -203,7 +194,7 @@ def lock_for_refund(session: Session, order: OrderRow) -> None:
         .with_for_update()
     ).all()
     session.execute(select(OrderRow.pk).where(OrderRow.pk == order.pk).with_for_update()).all()
-    share_lock_purchases(session, order.product_pk)
+    share_lock_purchases(session, [order.product_pk])
     session.refresh(order)
 
 
