@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 
 import pytest
 from sqlalchemy import Connection, create_engine, text
@@ -109,11 +109,17 @@ def witness(cluster: Cluster) -> Iterator[Connection]:
     engine.dispose()
 
 
+# Orders the buyer sends at once each round. Process B places those that reach it together
+# in one transaction (group commit), so a round races the change with batches, not only with
+# single orders.
+AT_ONCE = 3
+
+
 @dataclass
 class Round:
-    """One round's outcome: the order's answer, and the change it raced (its witness key)."""
+    """One round's outcome: the orders' answers, and the change they raced (its witness key)."""
 
-    order: Response
+    orders: list[Response]
     change_kind: str
     change_ref: int
 
@@ -128,25 +134,30 @@ class OrderRace:
 
 def _run(cluster: Cluster, witness: Connection, race: OrderRace, iterations: int) -> None:
     scene = race.scenario
-    buyer_b = scene.market.buyer(scene.account, cluster.b)
-    order = partial(buyer_b.post, "/v1/orders", json={"specification_id": scene.specification_id})
+    order = {"specification_id": scene.specification_id}
+    buyers_b = [scene.market.buyer(scene.account, cluster.b) for _ in range(AT_ONCE)]
     started = time.monotonic()
-    with pair() as both:
+    with pair() as both, ThreadPoolExecutor(AT_ONCE) as senders:
+
+        def orders() -> list[Response]:
+            return list(senders.map(lambda buyer: buyer.post("/v1/orders", json=order), buyers_b))
+
         for _ in range(iterations):
             scene.let_in()
-            placed, _changed = both.run(order, scene.shut_out)
-            assert placed.status_code in (201, 403), (placed.status_code, placed.text)
+            placed, _changed = both.run(orders, scene.shut_out)
+            for answer in placed:
+                assert answer.status_code in (201, 403), (answer.status_code, answer.text)
             race.rounds.append(Round(placed, *scene.change_key(witness)))
     elapsed = time.monotonic() - started
     violations, witnessed = _violations(witness, race)
-    won = sum(r.order.status_code == 201 for r in race.rounds)
+    won = sum(o.status_code == 201 for r in race.rounds for o in r.orders)
     record_figures(
         f"order_race_{scene.name}",
         {
             "iterations": iterations,
             "violations": len(violations),
             "orders_committed": won,
-            "orders_refused": iterations - won,
+            "orders_refused": iterations * AT_ONCE - won,
             "elapsed_s": round(elapsed, 1),
         },
     )
@@ -168,8 +179,7 @@ def _violations(witness: Connection, race: OrderRace) -> tuple[list[str], int]:
         # Rounds run one after another, so the n-th change of a key is the n-th round's.
         xid = changes[key][seen.get(key, 0)]
         seen[key] = seen.get(key, 0) + 1
-        if round_.order.status_code == 201:
-            pairs.append((round_.order.json()["order_id"], xid))
+        pairs += [(o.json()["order_id"], xid) for o in round_.orders if o.status_code == 201]
     rows = witness.execute(
         text(
             "SELECT c.order_id, pg_visible_in_snapshot(c.xid::xid8, w.snapshot) "
