@@ -1,9 +1,9 @@
 """R11: orders racing the changes that shut their buyer out, on PostgreSQL, through two processes.
 
-Each round lets the buyer in through process A, then sends at the same instant an order
-through process B and the shutting change through process A. Either may win; what must never
-happen is an order that commits after the change committed, admitted by a state that no
-longer existed when it committed.
+Each round lets the buyer in through process A, then sends at the same instant orders through
+process B (`AT_ONCE` of them, which B may place together) and the shutting change through
+process A. Either may win; what must never happen is an order that commits after the change
+committed, admitted by a state that no longer existed when it committed.
 
 The oracle, and why it is sound
 -------------------------------
