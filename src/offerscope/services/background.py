@@ -28,6 +28,7 @@ _log = logging.getLogger(__name__)
 WINDOW_EVERY = 0.25
 PRUNE_EVERY = 3600.0
 IDLE_POLL = 0.05
+LOOK_EVERY = 0.05  # at most one look for deliveries per this, among a process's deliverers
 RETRY_CHECK = 0.5
 DELIVERERS = 2
 
@@ -54,6 +55,11 @@ class Background:
         self._stopping = threading.Event()
         self._wake = threading.Condition()
         self._commits = 0  # this process's commits so far: a delivery thread wakes on one
+        # What the deliverers' last look saw, when it was, and looks granted at once (all
+        # under `_wake`; see `_take_look`).
+        self._seen, self._commits_seen, self._checked = -1, -1, 0.0
+        self._looked_at = -LOOK_EVERY
+        self._free_looks = 0
         self._threads: list[threading.Thread] = []
         self._clients: list[httpx.Client] = []
 
@@ -92,27 +98,43 @@ class Background:
             self._wake.wait(seconds)
 
     def _deliver(self, worker: DeliveryWorker) -> None:
-        """Look for work when a new revision committed (on any process: one shared read of
-        the revision), and every `RETRY_CHECK` seconds for retries that fell due."""
-        seen, checked, commits_seen = -1, 0.0, -1
+        """Deliver what falls due, looking for it as `_take_look` allows."""
         while not self._stopping.is_set():
-            commits = self._commits
             try:
-                revision = self._revision()
-                busy = False
-                news = revision != seen or commits != commits_seen
-                if news or time.monotonic() - checked >= RETRY_CHECK:
-                    seen, checked, commits_seen = revision, time.monotonic(), commits
-                    busy = worker.run_once()
+                busy = self._take_look() and worker.run_once()
             except Exception:
                 _log.exception("webhook delivery failed")
                 busy = False
             if busy:
-                commits_seen = -1  # more may be due: look again at once
+                with self._wake:  # more may be due: every deliverer looks again at once
+                    self._free_looks = DELIVERERS
+                    self._wake.notify_all()
                 continue
             with self._wake:  # other processes' commits are seen at the next look
-                if self._commits == commits:
+                if not self._free_looks:
                     self._wake.wait(IDLE_POLL)
+
+    def _take_look(self) -> bool:
+        """Whether this deliverer looks for work now. The process's deliverers share their
+        looks: at most one in `LOOK_EVERY` among them, whatever the rate of commits, and only
+        when a revision committed since the last look (on any process: one shared read of the
+        revision) or `RETRY_CHECK` passed (retries fall due). A look that found work lets
+        every deliverer look again at once."""
+        with self._wake:
+            if self._free_looks:
+                self._free_looks -= 1
+                return True
+            now = time.monotonic()
+            if now - self._looked_at < LOOK_EVERY:
+                return False
+            self._looked_at, commits = now, self._commits
+        revision = self._revision()
+        with self._wake:
+            news = revision != self._seen or commits != self._commits_seen
+            if not news and now - self._checked < RETRY_CHECK:
+                return False
+            self._seen, self._commits_seen, self._checked = revision, commits, now
+            return True
 
     # --- ChangeListener --------------------------------------------------------------------
 
