@@ -72,6 +72,8 @@ def test_buyers_ordering_at_once_are_each_answered_for_their_own_order(api: Api)
         for kind in ["enterprise", "individual"] * 8
     ]
     start = threading.Barrier(len(buyers))
+    batched_before = _counted(api, "offerscope_order_batch_size_sum")
+    batches_before = _counted(api, "offerscope_order_batch_size_count")
 
     def order(buyer: httpx.Client) -> httpx.Response:
         start.wait()
@@ -89,6 +91,11 @@ def test_buyers_ordering_at_once_are_each_answered_for_their_own_order(api: Api)
         assert ok(buyer.get("/v1/orders"))["items"] == [order_view]
         placed.add(order_view["order_id"])
     assert len(placed) == 8
+    # Every order went through one batch (the refused ones too, before the full stack
+    # answered them), in as many batches as the timing made.
+    assert _counted(api, "offerscope_order_batch_size_sum") == batched_before + 16
+    batches = _counted(api, "offerscope_order_batch_size_count") - batches_before
+    assert 1 <= batches <= 16
 
 
 @pytest.mark.parametrize(
@@ -137,6 +144,9 @@ def test_orders_are_counted_in_the_metrics_under_their_route(api: Api) -> None:
     product = new_product(api, seller, "Basic")
     buyer = buyer_client(api, new_account(api))
     before = _counted(api, route)
+    batches_before = _counted(api, 'offerscope_order_batch_size_bucket{le="1.0"}')
     for _ in range(2):
         ok(buyer.post("/v1/orders", json={"specification_id": spec_of(product, "Basic")}), 201)
     assert _counted(api, route) == before + 2
+    # One after the other, each order is placed at once, in a batch of its own.
+    assert _counted(api, 'offerscope_order_batch_size_bucket{le="1.0"}') == batches_before + 2

@@ -16,6 +16,7 @@ definition there.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -24,6 +25,7 @@ from starlette.types import ASGIApp, Scope
 
 from offerscope.api.group_commit import GroupCommit
 from offerscope.api.hot_path import Answer, HotPath
+from offerscope.api.metrics import Metrics
 from offerscope.api.schemas import Order
 from offerscope.bootstrap import Backend
 from offerscope.domain.errors import OfferscopeError
@@ -53,18 +55,27 @@ class FastOrders(HotPath):
         specification_id = _specification_id(body)
         if specification_id is None or actor.role is not Role.BUYER:
             return None
-        placed = await self._group_commit(backend.db).submit((actor, specification_id))
+        batches = self._group_commit(backend.db, scope["app"].state.metrics)
+        placed = await batches.submit((actor, specification_id))
         if isinstance(placed, OfferscopeError):
             return None  # refused before anything was committed: the full stack answers
         if isinstance(placed, Exception):
             raise placed
         return Answer(201, Order(**vars(placed)).model_dump_json().encode())
 
-    def _group_commit(self, db: Database) -> OrderBatches:
+    def _group_commit(self, db: Database, metrics: Metrics) -> OrderBatches:
         """The one group commit of orders to `db`, this app's database."""
         if self._batches is None or self._batches[0] is not db:
-            self._batches = (db, GroupCommit(partial(orders.place_orders, db)))
+            self._batches = (db, GroupCommit(partial(_place_counted, db, metrics)))
         return self._batches[1]
+
+
+def _place_counted(
+    db: Database, metrics: Metrics, requests: Sequence[tuple[Actor, str]]
+) -> list[OrderView | Exception]:
+    """A batch of orders placed (`orders.place_orders`), its size counted for operators."""
+    metrics.order_batches.observe(len(requests))
+    return orders.place_orders(db, requests)
 
 
 def _specification_id(body: bytes) -> str | None:

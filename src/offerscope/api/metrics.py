@@ -36,6 +36,12 @@ class Metrics:
             ["reason"],
             registry=self.registry,
         )
+        self.order_batches = Histogram(
+            "offerscope_order_batch_size",
+            "Orders placed together in one transaction (group commit).",
+            registry=self.registry,
+            buckets=(1, 2, 4, 8, 16, 32, 64),
+        )
 
     def count(self, decisions: Iterable[Decision]) -> None:
         """The decisions made, by R12 reason."""
