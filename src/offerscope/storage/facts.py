@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, bindparam, exists, literal, or_, select, union_all
 from sqlalchemy.orm import Session
@@ -131,23 +132,38 @@ _ORDER_OFFERS = (
 _BUYER_TYPES = select(AccountRow.pk, AccountRow.account_type).where(
     AccountRow.pk.in_(bindparam("account_pks", expanding=True))
 )
+# The same with one buyer's type on every row: a lone order reads all it needs in one query.
+_ORDER_OFFERS_OF_ONE_BUYER = _ORDER_OFFERS.add_columns(
+    select(AccountRow.account_type)
+    .where(AccountRow.pk == bindparam("account_pk"))
+    .scalar_subquery()
+)
 
 
 def offers_for_orders(
     session: Session, orders: Sequence[tuple[str, int]]
 ) -> dict[tuple[str, int], OrderOffer]:
     """For orders of (specification ID, account key), what each reads before it decides: one
-    query for the offers, one for the buyers' types (and one per offer whose target or
-    setting consults association lists). An order whose specification does not exist has no
-    entry."""
+    query for the offers, one for the buyers' types (one query for both when there is one
+    buyer), and one per offer whose target or setting consults association lists. An order
+    whose specification does not exist has no entry."""
     # On the session's connection, as `orders.add_orders`'s insert: through the session an
     # ORM-enabled select sets up ORM results an order never uses.
     connection = session.connection()
     wanted = sorted({specification_id for specification_id, _ in orders})
-    rows = connection.execute(_ORDER_OFFERS, {"specification_ids": wanted})
-    offers = {row[0]: (_offer(session, *row[:-1]), row[1], row[3], bool(row[-1])) for row in rows}
     buyers = sorted({account_pk for _, account_pk in orders})
-    types = {pk: kind for pk, kind in connection.execute(_BUYER_TYPES, {"account_pks": buyers})}
+    if len(buyers) == 1:  # a lone order, or one buyer's: the type comes with the offers
+        both = connection.execute(
+            _ORDER_OFFERS_OF_ONE_BUYER, {"specification_ids": wanted, "account_pk": buyers[0]}
+        ).all()
+        rows: list[tuple[Any, ...]] = [tuple(row[:-1]) for row in both]
+        types = {buyers[0]: both[0][-1]} if both else {}
+    else:
+        rows = [
+            tuple(row) for row in connection.execute(_ORDER_OFFERS, {"specification_ids": wanted})
+        ]
+        types = dict(connection.execute(_BUYER_TYPES, {"account_pks": buyers}).all())
+    offers = {row[0]: (_offer(session, *row[:-1]), row[1], row[3], bool(row[-1])) for row in rows}
     found = {}
     for specification_id, account_pk in orders:
         if specification_id in offers:

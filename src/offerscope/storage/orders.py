@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from offerscope.storage.paging import KeysetPage, Mark, Phase, keyset_page
@@ -45,6 +45,20 @@ def share_lock_purchases(session: Session, product_pks: Collection[int]) -> None
     session.connection().execute(_SHARE_PURCHASES, {"kind": PURCHASES_LOCK, "pks": keys}).all()
 
 
+# A lone order's product and account rows, share-locked by one statement (one round trip).
+# The order holds no other lock when it takes them, so their order within the statement cannot
+# close a circle. Without the specification or the account nothing is locked, and nothing
+# could be admitted. Built once: every lone order on PostgreSQL runs it.
+_SHARE_ONE = (
+    select(ProductRow.pk, AccountRow.pk)
+    .select_from(SpecificationRow)
+    .join(ProductRow, ProductRow.pk == SpecificationRow.product_pk)
+    .join(AccountRow, AccountRow.pk == bindparam("account_pk"))
+    .where(SpecificationRow.specification_id == bindparam("specification_id"))
+    .with_for_update(read=True, of=[ProductRow, AccountRow])
+)
+
+
 def share_lock_for_orders(session: Session, orders: Sequence[tuple[str, int]]) -> None:
     """R11 on PostgreSQL: for orders of (specification ID, account key), share-lock their
     products' and accounts' rows until the transaction ends, then their products' purchases
@@ -57,6 +71,13 @@ def share_lock_for_orders(session: Session, orders: Sequence[tuple[str, int]]) -
     check and its insert. (SQLite writers already hold the whole database.)
     """
     connection = session.connection()
+    if len(set(orders)) == 1:  # a lone order: both rows in one statement (see `_SHARE_ONE`)
+        specification_id, account_pk = orders[0]
+        locked = connection.execute(
+            _SHARE_ONE, {"specification_id": specification_id, "account_pk": account_pk}
+        ).all()
+        share_lock_purchases(session, [product_pk for product_pk, _ in locked])
+        return
     products = connection.execute(
         select(ProductRow.pk)
         .join(SpecificationRow, SpecificationRow.product_pk == ProductRow.pk)
