@@ -28,6 +28,7 @@ from offerscope.storage.tables import (
     SpecificationAssociationRow,
     SpecificationRow,
     counted_purchase,
+    purchase_matters,
 )
 
 # A specification's row and its product's: what an offer is made of (`_offer`'s arguments).
@@ -119,12 +120,7 @@ _ORDER_OFFERS = (
     select(
         SpecificationRow.specification_id,
         *_OFFER_COLUMNS,
-        or_(
-            exists().where(ProductAssociationRow.associated_product_pk == ProductRow.pk),
-            exists().where(
-                SpecificationAssociationRow.associated_specification_pk == SpecificationRow.pk
-            ),
-        ),
+        purchase_matters(ProductRow.pk, SpecificationRow.pk),
     )
     .join(ProductRow, ProductRow.pk == SpecificationRow.product_pk)
     .where(SpecificationRow.specification_id.in_(bindparam("specification_ids", expanding=True)))

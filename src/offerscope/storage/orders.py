@@ -19,6 +19,7 @@ from offerscope.storage.tables import (
     SpecificationAssociationRow,
     SpecificationRow,
     counted_purchase,
+    purchase_matters,
 )
 
 # The class of PostgreSQL's two-key advisory locks on a product's purchases (the other key
@@ -220,15 +221,8 @@ def lock_for_refund(session: Session, order: OrderRow) -> None:
 
 
 def associated_anywhere(session: Session, product_pk: int, specification_pk: int) -> bool:
-    """Whether some product associates this product, or some specification this
-    specification (R3): only then can a purchase of it change a decision (R10)."""
-    by_product = select(ProductAssociationRow.product_pk).where(
-        ProductAssociationRow.associated_product_pk == product_pk
-    )
-    by_specification = select(SpecificationAssociationRow.specification_pk).where(
-        SpecificationAssociationRow.associated_specification_pk == specification_pk
-    )
-    return bool(session.scalar(select(by_product.exists() | by_specification.exists())))
+    """Whether a purchase of this specification can change a decision (`purchase_matters`)."""
+    return bool(session.scalar(select(purchase_matters(product_pk, specification_pk))))
 
 
 def counted_purchases(

@@ -23,6 +23,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    exists,
+    or_,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -262,6 +264,17 @@ COUNTED_STATUSES = tuple(s.value for s in OrderStatus if counts_as_purchase(s))
 def counted_purchase() -> ColumnElement[bool]:
     """R10 in SQL: the orders that count as a purchase (`decision.counts_as_purchase`)."""
     return OrderRow.status.in_(COUNTED_STATUSES)
+
+
+def purchase_matters(
+    product_pk: Mapped[int] | int, specification_pk: Mapped[int] | int
+) -> ColumnElement[bool]:
+    """R3 + R10 in SQL: some association names the product or the specification, so a
+    purchase of it (or its refund) can change a decision."""
+    return or_(
+        exists().where(ProductAssociationRow.associated_product_pk == product_pk),
+        exists().where(SpecificationAssociationRow.associated_specification_pk == specification_pk),
+    )
 
 
 class TokenRow(Base):
