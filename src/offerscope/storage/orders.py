@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import TextClause, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from offerscope.storage.paging import KeysetPage, Mark, Phase, keyset_page
@@ -27,10 +27,16 @@ from offerscope.storage.tables import (
 PURCHASES_LOCK = 1_070_011
 
 
-# One statement for any number of products: unnest gives the keys in the array's order.
-_SHARE_PURCHASES = text(
-    "SELECT pg_advisory_xact_lock_shared(:kind, pk) FROM unnest(CAST(:pks AS integer[])) AS pk"
-)
+# One statement for any number of products, in key order (unnest gives the keys in the
+# array's order): shared by orders and refunds, exclusive for associations.
+_UNNESTED = "(:kind, pk) FROM unnest(CAST(:pks AS integer[])) AS pk"
+_SHARE_PURCHASES = text("SELECT pg_advisory_xact_lock_shared" + _UNNESTED)
+_TAKE_PURCHASES = text("SELECT pg_advisory_xact_lock" + _UNNESTED)
+
+
+def _lock_purchases(session: Session, statement: TextClause, product_pks: Collection[int]) -> None:
+    keys = sorted(set(product_pks))
+    session.connection().execute(statement, {"kind": PURCHASES_LOCK, "pks": keys}).all()
 
 
 def share_lock_purchases(session: Session, product_pks: Collection[int]) -> None:
@@ -42,8 +48,7 @@ def share_lock_purchases(session: Session, product_pks: Collection[int]) -> None
     Taken in key order, after every row lock of the transaction: a holder then waits for
     nothing (but the change log's counter, taken last by all), so no wait can close a circle
     through it."""
-    keys = sorted(set(product_pks))
-    session.connection().execute(_SHARE_PURCHASES, {"kind": PURCHASES_LOCK, "pks": keys}).all()
+    _lock_purchases(session, _SHARE_PURCHASES, product_pks)
 
 
 # A lone order's product and account rows, share-locked by one statement (one round trip).
@@ -99,11 +104,7 @@ def share_lock_for_orders(session: Session, orders: Sequence[tuple[str, int]]) -
 def lock_purchases(session: Session, product_pks: Sequence[int]) -> None:
     """PostgreSQL: wait for the orders and refunds of these products in flight, and keep new
     ones out, until this transaction (which associates them) ends; in key order."""
-    for product_pk in sorted(set(product_pks)):
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:kind, :pk)"),
-            {"kind": PURCHASES_LOCK, "pk": product_pk},
-        )
+    _lock_purchases(session, _TAKE_PURCHASES, product_pks)
 
 
 @dataclass(frozen=True)
