@@ -441,24 +441,28 @@ def test_accounts_import_judges_alike_whatever_the_chunks(
         f"{account(5)[0]},{account(3)[1]},individual",  # line 6: name taken earlier in the file
         f"{account(3)[0]},{account(3)[1]},enterprise",  # line 7: ID taken, another type
         f"{account(6)[0]},{account(6)[1]},individual",  # line 8: new
+        f"{account(7)[0]},{account(1)[1]},individual",  # line 9: a new ID with a name taken
+        f"{account(7)[0]},{account(7)[1]},individual",  # line 10: that ID again, a free name
     ]
     with pytest.raises(Invalid) as raised:
         imports.import_accounts(db, csv_bytes(*rows))
     assert [(e["line"], e["code"]) for e in raised.value.details["errors"]] == [
         (6, "account_name_taken"),
         (7, "account_exists"),
+        (9, "account_name_taken"),
     ]
     with pytest.raises(Exception, match="No customer account"):
         accounts.get_account(db, account(2)[0])
     report = imports.import_accounts(db, csv_bytes(*rows), skip_invalid=True)
-    assert (report.imported, report.unchanged, report.error_count) == (4, 2, 2)
-    for n, kind in ((2, ENT), (3, IND), (4, IND), (6, IND)):
+    assert (report.imported, report.unchanged, report.error_count) == (5, 2, 3)
+    assert accounts.get_account(db, account(7)[0]).account_name == account(7)[1]
+    for n, kind in ((2, ENT), (3, IND), (4, IND), (6, IND), (7, IND)):
         assert accounts.get_account(db, account(n)[0]).account_type is kind
         decision = decisions.check(index_of(db), account(n)[0], spec)
         assert decision.allowed is (kind is IND), (n, decision)
         assert decision.reason.value in ("allowed", "not_individual_user")
-    again = imports.import_accounts(db, csv_bytes(*rows[:5], rows[7]))
-    assert (again.imported, again.unchanged, again.error_count) == (0, 6, 0)
+    again = imports.import_accounts(db, csv_bytes(*rows[:5], rows[7], rows[9]))
+    assert (again.imported, again.unchanged, again.error_count) == (0, 7, 0)
 
 
 def test_imported_accounts_reach_the_index_and_export_again(db: Database) -> None:

@@ -52,7 +52,7 @@ from offerscope.services.history import record_on
 from offerscope.services.ids import utcnow
 from offerscope.services.ownership import ListHolder, owner
 from offerscope.storage import accounts, changes, lists
-from offerscope.storage.bulk import ACCOUNTS, AccountKey, BulkIo
+from offerscope.storage.bulk import ACCOUNTS, NEW_ACCOUNT_COLUMNS, AccountKey, BulkIo
 from offerscope.storage.unit_of_work import Database, UnitOfWork
 
 CHUNK = 10_000
@@ -551,18 +551,17 @@ def _import_accounts(
     report = job.report
     before = accounts.last_pk(session)
     created_at = job.bulk.stored(ACCOUNTS.c.created_at, utcnow())
-    columns = ("account_id", "account_name", "account_type", "created_at")
     for chunk in _chunks(source, (ACCOUNT_COLUMNS,), progress):
         inserting = skip_invalid or not report.error_count
         shaped, bad = _shape_accounts(chunk)
         if inserting and not bad:
             rows = [(i, name, kind, created_at) for _, _, i, name, kind in shaped]
-            if job.bulk.insert_new(ACCOUNTS, columns, rows):
+            if job.bulk.insert_accounts(rows):
                 report.imported += len(rows)
                 continue
         new = _judge_accounts(job, shaped, bad)
         if new and (skip_invalid or not report.error_count):
-            job.bulk.insert(ACCOUNTS, columns, [(*row, created_at) for row in new])
+            job.bulk.insert(ACCOUNTS, NEW_ACCOUNT_COLUMNS, [(*row, created_at) for row in new])
             report.imported += len(new)
             job.seen_ids.clear()  # in the database now
             job.seen_names.clear()
