@@ -30,8 +30,10 @@ def bench_offerscope(
         for account_id, spec_id in pairs:
             decide(account_id, spec_id)
 
+    parts = [list(part) for part in chunks(pairs, BATCH)]  # made ahead, as for every peer
+
     def batch() -> None:
-        for part in chunks(pairs, BATCH):
+        for part in parts:
             decide_many(part)
 
     singles = [answer(decide(a, s)) for a, s in pairs]

@@ -3,6 +3,7 @@ tables (HTTP, load), the goals, and the helpers every part times with."""
 
 from __future__ import annotations
 
+import math
 import statistics
 import sys
 import time
@@ -57,14 +58,27 @@ class Report:
         return next((r.rate for r in self.rows if r.name == name and r.mode == mode), None)
 
 
+# Each timed sample runs for at least this long: a run of a few thousand in-process decisions
+# takes a millisecond or two, where a timer tick, a cache or the scheduler moves a figure by a
+# fifth (goal 3's ratios wandered by that much between runs of the same code).
+SAMPLE_S = 0.2
+
+
 def median_rate(run: Callable[[], None], count: int, repeat: int) -> float:
-    """Decisions per second: `count` decisions per `run()`, the median of `repeat` runs."""
-    times = []
-    for _ in range(repeat):
+    """Decisions per second: `count` decisions per `run()`, the median of `repeat` samples,
+    each of as many runs as fill `SAMPLE_S`. A first run tells how many; when one fills it,
+    that run is the first sample."""
+    start = time.perf_counter()
+    run()
+    first = time.perf_counter() - start
+    loops = max(1, math.ceil(SAMPLE_S / max(first, 1e-9)))
+    times = [first] if loops == 1 else []
+    while len(times) < repeat:
         start = time.perf_counter()
-        run()
+        for _ in range(loops):
+            run()
         times.append(time.perf_counter() - start)
-    return count / statistics.median(times)
+    return count * loops / statistics.median(times)
 
 
 def timed_ms(action: Callable[[], object], times: int) -> float:
