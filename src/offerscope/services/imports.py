@@ -327,11 +327,12 @@ def _import_entries(
     bulk = BulkIo(uow.session)
     job = _UserImport(found, existing, windows, bulk, ImportReport(sink=errors))
     with bulk.roomy_cache():
-        staged = bulk.staged(lists.ENTRIES, ENTRY_COLUMNS, order="list_pk, account_pk")
+        same = {"list_pk": found.list_pk, "added_at": _added_at(bulk)}
+        staged = bulk.staged(lists.ENTRIES, ENTRY_VALUES, order="account_pk", same=same)
         for chunk in _chunks(source, (USER_COLUMNS, WINDOWED_USER_COLUMNS), progress):
             rows = _judge_users(job, chunk)
             if skip_invalid or not job.report.error_count:
-                staged.add(entry_rows(bulk, found.list_pk, rows))
+                staged.add(entry_values(bulk, rows))
         if job.report.error_count and not skip_invalid:
             raise _rejected(job.report)
         staged.move()
@@ -431,26 +432,37 @@ def _listed_again(job: _UserImport, pk: int, window: Window) -> None:
 
 
 ENTRY_COLUMNS = ("list_pk", "account_pk", "entered_name", "added_at", "valid_from", "valid_until")
+# An entry's own values: the others are its list's and the moment of the change.
+ENTRY_VALUES = ("account_pk", "entered_name", "valid_from", "valid_until")
 
 
 def insert_entries(bulk: BulkIo, list_pk: int, rows: list[NewEntry]) -> None:
-    bulk.insert(lists.ENTRIES, ENTRY_COLUMNS, entry_rows(bulk, list_pk, rows))
+    added_at = _added_at(bulk)
+    bulk.insert(
+        lists.ENTRIES,
+        ENTRY_COLUMNS,
+        [(list_pk, pk, name, added_at, *window) for pk, name, *window in entry_values(bulk, rows)],
+    )
 
 
-def entry_rows(bulk: BulkIo, list_pk: int, rows: list[NewEntry]) -> list[tuple[Any, ...]]:
-    """New entries as the table's rows, in `ENTRY_COLUMNS` order."""
-    added_at = bulk.stored(lists.ENTRIES.c.added_at, utcnow())
+def entry_values(bulk: BulkIo, rows: list[NewEntry]) -> list[tuple[Any, ...]]:
+    """New entries' own values as stored, in `ENTRY_VALUES` order."""
     moment = lists.ENTRIES.c.valid_from
 
     def stored(value: datetime | None) -> Any:
         return None if value is None else bulk.stored(moment, value)
 
     return [
-        (list_pk, pk, name, added_at, None, None)
+        (pk, name, None, None)
         if w is ALWAYS
-        else (list_pk, pk, name, added_at, stored(w.valid_from), stored(w.valid_until))
+        else (pk, name, stored(w.valid_from), stored(w.valid_until))
         for pk, name, w in rows
     ]
+
+
+def _added_at(bulk: BulkIo) -> Any:
+    """Now, as the entries' `added_at` is stored."""
+    return bulk.stored(lists.ENTRIES.c.added_at, utcnow())
 
 
 def _finish_users(uow: UnitOfWork, actor: Actor, job: _UserImport) -> bool:

@@ -8,7 +8,7 @@ from the schema, never from input; values are always bound.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Literal
@@ -102,15 +102,15 @@ class BulkIo:
     ) -> list[tuple[int, str, str]]:
         """(pk, account_id, account_type) of the accounts with a pk from `first_pk` (to
         `last_pk`, if given), in pk order: every account, or what an accounts import added."""
-        sql = f"SELECT pk, account_id, account_type FROM accounts WHERE pk >= {self._mark}"  # noqa: S608 (schema names)
+        sql = f"SELECT pk, account_id, account_type FROM accounts WHERE pk >= {self.mark}"  # noqa: S608 (schema names)
         params: tuple[int, ...] = (first_pk,)
         if last_pk is not None:
-            sql, params = f"{sql} AND pk <= {self._mark}", (first_pk, last_pk)
+            sql, params = f"{sql} AND pk <= {self.mark}", (first_pk, last_pk)
         return self._fetch(f"{sql} ORDER BY pk", params)
 
     def column_where(self, table: Table, column: str, key: str, value: int) -> list[Any]:
         """One column of the rows whose `key` is `value`, e.g. the members of one big list."""
-        sql = f"SELECT {column} FROM {table.name} WHERE {key} = {self._mark}"  # noqa: S608 (schema names)
+        sql = f"SELECT {column} FROM {table.name} WHERE {key} = {self.mark}"  # noqa: S608 (schema names)
         return [row[0] for row in self._fetch(sql, (value,))]
 
     def insert_accounts(self, rows: Sequence[Sequence[Any]]) -> bool:
@@ -146,7 +146,7 @@ class BulkIo:
         return every_row
 
     @property
-    def _mark(self) -> str:
+    def mark(self) -> str:
         """The driver's placeholder for one value."""
         return "%s" if self.postgres else "?"
 
@@ -194,14 +194,25 @@ class BulkIo:
             cursor.execute(statement)
         cursor.close()
 
-    def staged(self, table: Table, columns: Sequence[str], order: str) -> Staged:
+    def execute_bound(self, statement: str, params: Sequence[Any]) -> None:
+        """One statement with its values bound (placeholders: `mark`)."""
+        cursor = self._raw.cursor()
+        cursor.execute(statement, params)
+        cursor.close()
+
+    def staged(
+        self, table: Table, columns: Sequence[str], order: str, same: Mapping[str, Any]
+    ) -> Staged:
         """Rows bound for `table`, to be moved there at once in `order` (`Staged`)."""
-        return Staged(self, table, columns, order)
+        return Staged(self, table, columns, order, same)
 
 
 class Staged:
     """Rows bound for a table, gathered in a temporary table without indexes and moved into
-    their table by one statement, sorted by `order` (a prefix of the table's key).
+    their table by one statement, sorted by `order` (a prefix of the table's key). Columns
+    whose value is the same for every row (`same`) are given to that statement once instead:
+    a value sent for each of a million rows (a timestamp above all) cost PostgreSQL's COPY
+    more than the rest of the row.
 
     A seller's file lists accounts in no particular order, so rows inserted as they come
     land at random places in every index of the table; sorted, they arrive along the key,
@@ -210,11 +221,19 @@ class Staged:
     caller's transaction and is dropped by `move`; a rollback drops it too.
     """
 
-    def __init__(self, bulk: BulkIo, table: Table, columns: Sequence[str], order: str) -> None:
+    def __init__(
+        self,
+        bulk: BulkIo,
+        table: Table,
+        columns: Sequence[str],
+        order: str,
+        same: Mapping[str, Any],
+    ) -> None:
         self._bulk = bulk
         self._table = table.name
         self._columns = tuple(columns)
         self._order = order
+        self._same = dict(same)
         name = f"staged_{table.name}"
         self._staging = f"{'pg_temp' if bulk.postgres else 'temp'}.{name}"
         bulk.execute(
@@ -228,12 +247,16 @@ class Staged:
 
     def move(self) -> None:
         """Every row added into the table, in order; the temporary table is dropped."""
+        bulk = self._bulk
         names = ", ".join(self._columns)
-        self._bulk.execute(
-            f"INSERT INTO {self._table} ({names}) "  # noqa: S608 (names from the schema)
-            f"SELECT {names} FROM {self._staging} ORDER BY {self._order}",
-            f"DROP TABLE {self._staging}",
+        same = ", ".join(self._same)
+        marks = ", ".join(bulk.mark for _ in self._same)
+        bulk.execute_bound(
+            f"INSERT INTO {self._table} ({same}, {names}) "  # noqa: S608 (names from the schema)
+            f"SELECT {marks}, {names} FROM {self._staging} ORDER BY {self._order}",
+            tuple(self._same.values()),
         )
+        bulk.execute(f"DROP TABLE {self._staging}")
 
 
 ACCOUNTS: Table = AccountRow.__table__  # type: ignore[assignment]
