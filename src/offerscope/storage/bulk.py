@@ -121,7 +121,7 @@ class BulkIo:
         costs a query and Python work per row; a caller that gets False judges the rows one
         by one instead. PostgreSQL's COPY stops at the first taken value, undone by a
         savepoint. On SQLite a savepoint would copy every page the rows touch into its
-        journal, a fifth of a large import's time: the rows that take nothing go in, and the
+        journal, about a quarter of a large import's time: the rows that take nothing go in, and the
         few chunks with a taken value delete what went in.
         """
         if self.postgres:
@@ -209,10 +209,10 @@ class BulkIo:
 
 class Staged:
     """Rows bound for a table, gathered in a temporary table without indexes and moved into
-    their table by one statement, sorted by `order` (a prefix of the table's key). Columns
-    whose value is the same for every row (`same`) are given to that statement once instead:
-    a value sent for each of a million rows (a timestamp above all) cost PostgreSQL's COPY
-    more than the rest of the row.
+    their table by one statement, sorted by `order` (the table's key, after the `same`
+    columns). Columns whose value is the same for every row (`same`) are given to that
+    statement once instead: a value sent for each of a million rows (a timestamp above all)
+    cost PostgreSQL's COPY more than the rest of the row.
 
     A seller's file lists accounts in no particular order, so rows inserted as they come
     land at random places in every index of the table; sorted, they arrive along the key,
@@ -248,12 +248,11 @@ class Staged:
     def move(self) -> None:
         """Every row added into the table, in order; the temporary table is dropped."""
         bulk = self._bulk
-        names = ", ".join(self._columns)
-        same = ", ".join(self._same)
-        marks = ", ".join(bulk.mark for _ in self._same)
+        names = ", ".join([*self._same, *self._columns])
+        values = ", ".join([*(bulk.mark for _ in self._same), *self._columns])
         bulk.execute_bound(
-            f"INSERT INTO {self._table} ({same}, {names}) "  # noqa: S608 (names from the schema)
-            f"SELECT {marks}, {names} FROM {self._staging} ORDER BY {self._order}",
+            f"INSERT INTO {self._table} ({names}) "  # noqa: S608 (names from the schema)
+            f"SELECT {values} FROM {self._staging} ORDER BY {self._order}",
             tuple(self._same.values()),
         )
         bulk.execute(f"DROP TABLE {self._staging}")
