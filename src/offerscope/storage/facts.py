@@ -31,29 +31,23 @@ from offerscope.storage.tables import (
     purchase_matters,
 )
 
-# A specification's row and its product's: what an offer is made of (`_offer`'s arguments).
-_OFFER_COLUMNS = (
+# A specification's row and its product's: what an offer is made of (`_offer`'s arguments,
+# in order). Statements are built once (see `_ORDER_OFFERS`).
+_OFFERS = select(
+    SpecificationRow.specification_id,
     SpecificationRow.pk,
     SpecificationRow.setting,
     ProductRow.pk,
     ProductRow.product_id,
     ProductRow.target,
-)
-# One specification's, by its ID. Built once (see `_ORDER_OFFERS`).
-_OFFER = (
-    select(*_OFFER_COLUMNS)
-    .join(ProductRow, ProductRow.pk == SpecificationRow.product_pk)
-    .where(SpecificationRow.specification_id == bindparam("specification_id"))
-)
+).join(ProductRow, ProductRow.pk == SpecificationRow.product_pk)
+_OFFER = _OFFERS.where(SpecificationRow.specification_id == bindparam("specification_id"))
 
 
 def load_offer(session: Session, specification_id: str) -> Offer | None:
     """The offer behind one specification, with its product's and its own associations."""
     row = session.execute(_OFFER, {"specification_id": specification_id}).one_or_none()
-    if row is None:
-        return None
-    spec_pk, setting, product_pk, product_id, target = row
-    return _offer(session, specification_id, spec_pk, setting, product_pk, product_id, target)
+    return None if row is None else _offer(session, *row)
 
 
 def _offer(
@@ -116,14 +110,8 @@ class OrderOffer:
 # The offers' rows of several specifications, each with whether any association names its
 # product or itself. Built once: orders run it at every batch, and building a statement (and
 # its cache key) costs more than SQLite takes to run it.
-_ORDER_OFFERS = (
-    select(
-        SpecificationRow.specification_id,
-        *_OFFER_COLUMNS,
-        purchase_matters(ProductRow.pk, SpecificationRow.pk),
-    )
-    .join(ProductRow, ProductRow.pk == SpecificationRow.product_pk)
-    .where(SpecificationRow.specification_id.in_(bindparam("specification_ids", expanding=True)))
+_ORDER_OFFERS = _OFFERS.add_columns(purchase_matters(ProductRow.pk, SpecificationRow.pk)).where(
+    SpecificationRow.specification_id.in_(bindparam("specification_ids", expanding=True))
 )
 _BUYER_TYPES = select(AccountRow.pk, AccountRow.account_type).where(
     AccountRow.pk.in_(bindparam("account_pks", expanding=True))
@@ -159,7 +147,10 @@ def offers_for_orders(
             tuple(row) for row in connection.execute(_ORDER_OFFERS, {"specification_ids": wanted})
         ]
         types = dict(connection.execute(_BUYER_TYPES, {"account_pks": buyers}).all())
-    offers = {row[0]: (_offer(session, *row[:-1]), row[1], row[3], bool(row[-1])) for row in rows}
+    offers = {}
+    for specification_id, spec_pk, setting, product_pk, product_id, target, matters in rows:
+        offer = _offer(session, specification_id, spec_pk, setting, product_pk, product_id, target)
+        offers[specification_id] = (offer, spec_pk, product_pk, bool(matters))
     found = {}
     for specification_id, account_pk in orders:
         if specification_id in offers:
