@@ -121,8 +121,8 @@ class BulkIo:
         costs a query and Python work per row; a caller that gets False judges the rows one
         by one instead. PostgreSQL's COPY stops at the first taken value, undone by a
         savepoint. On SQLite a savepoint would copy every page the rows touch into its
-        journal, about a quarter of a large import's time: the rows that take nothing go in, and the
-        few chunks with a taken value delete what went in.
+        journal, about a quarter of a large import's time: the rows that take nothing go in,
+        and the few chunks with a taken value delete what went in.
         """
         if self.postgres:
             self.execute("SAVEPOINT bulk_insert_accounts")
@@ -187,15 +187,8 @@ class BulkIo:
             cursor.executemany(sql, rows)
         cursor.close()
 
-    def execute(self, *statements: str) -> None:
-        """Statements without parameters (their names come from the schema)."""
-        cursor = self._raw.cursor()
-        for statement in statements:
-            cursor.execute(statement)
-        cursor.close()
-
-    def execute_bound(self, statement: str, params: Sequence[Any]) -> None:
-        """One statement with its values bound (placeholders: `mark`)."""
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        """One statement (names from the schema), its values bound (placeholders: `mark`)."""
         cursor = self._raw.cursor()
         cursor.execute(statement, params)
         cursor.close()
@@ -236,10 +229,10 @@ class Staged:
         self._same = dict(same)
         name = f"staged_{table.name}"
         self._staging = f"{'pg_temp' if bulk.postgres else 'temp'}.{name}"
+        bulk.execute(f"DROP TABLE IF EXISTS {self._staging}")
         bulk.execute(
-            f"DROP TABLE IF EXISTS {self._staging}",
             f"CREATE TEMPORARY TABLE {name} AS "  # noqa: S608 (names from the schema)
-            f"SELECT {', '.join(columns)} FROM {table.name} LIMIT 0",
+            f"SELECT {', '.join(columns)} FROM {table.name} LIMIT 0"
         )
 
     def add(self, rows: Sequence[Sequence[Any]]) -> None:
@@ -250,7 +243,7 @@ class Staged:
         bulk = self._bulk
         names = ", ".join([*self._same, *self._columns])
         values = ", ".join([*(bulk.mark for _ in self._same), *self._columns])
-        bulk.execute_bound(
+        bulk.execute(
             f"INSERT INTO {self._table} ({names}) "  # noqa: S608 (names from the schema)
             f"SELECT {values} FROM {self._staging} ORDER BY {self._order}",
             tuple(self._same.values()),
