@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from offerscope.domain.decision import Decision
 
 
 class Metrics:
@@ -43,23 +41,15 @@ class Metrics:
             buckets=(1, 2, 4, 8, 16, 32, 64),
         )
 
-    def count(self, decisions: Iterable[Decision]) -> None:
-        """The decisions made, by R12 reason."""
-        for reason, count in _tally(decisions).items():
+    def count(self, reasons: Mapping[str, int]) -> None:
+        """Decisions made: how many gave each R12 reason."""
+        for reason, count in reasons.items():
             self.decisions.labels(reason).inc(count)
 
 
-def count_decisions(request: Request, decisions: Iterable[Decision]) -> None:
+def count_decisions(request: Request, reasons: Mapping[str, int]) -> None:
     metrics: Metrics = request.app.state.metrics
-    metrics.count(decisions)
-
-
-def _tally(decisions: Iterable[Decision]) -> dict[str, int]:
-    tally: dict[str, int] = {}
-    for decision in decisions:
-        reason = decision.reason.value
-        tally[reason] = tally.get(reason, 0) + 1
-    return tally
+    metrics.count(reasons)
 
 
 class MetricsMiddleware:

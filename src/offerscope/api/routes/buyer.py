@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 
 from offerscope.api import schemas
+from offerscope.api.decision_json import Decided
 from offerscope.api.deps import Buyer, CheckedText, Cursor, Db, Index, Limit
 from offerscope.api.metrics import count_decisions
 from offerscope.domain.limits import DEFAULT_PAGE
@@ -20,7 +21,8 @@ def catalog(
 ) -> schemas.CatalogPage:
     """Every product with each specification's decision for the signed-in buyer."""
     page = catalog_page(index, actor, limit=limit, cursor=cursor)
-    count_decisions(request, [s.decision for p in page.items for s in p.specifications])
+    decided = Decided([s.decision for p in page.items for s in p.specifications])
+    count_decisions(request, decided.reasons())
     return schemas.CatalogPage(
         items=[
             schemas.CatalogProduct(

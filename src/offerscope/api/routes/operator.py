@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from offerscope.api import schemas
-from offerscope.api.decision_json import batch_response, decision_body
+from offerscope.api.decision_json import Decided, batch_response, decision_body
 from offerscope.api.deps import CheckedText, Db, Index, Operator
 from offerscope.api.metrics import count_decisions
 from offerscope.services import accounts, decisions, orders, sellers, tokens
@@ -62,7 +62,7 @@ def refund_order(order_id: str, db: Db, _: Operator) -> schemas.Order:
 def decide(body: schemas.DecisionRequest, request: Request, index: Index, _: Operator) -> Response:
     """R12: may this account buy this specification, and if not, why?"""
     decision = decisions.check(index, body.account_id, body.specification_id)
-    count_decisions(request, [decision])
+    count_decisions(request, {decision.reason.value: 1})
     return Response(decision_body(decision), media_type="application/json")
 
 
@@ -74,5 +74,6 @@ def decide_batch(
     results = decisions.check_batch(
         index, [(check["account_id"], check["specification_id"]) for check in body.checks]
     )
-    count_decisions(request, [r.decision for r in results])
-    return batch_response(results)  # `schemas.BatchResponse`, rendered without 10,000 models
+    decided = Decided([r.decision for r in results])
+    count_decisions(request, decided.reasons())
+    return batch_response(results, decided)  # `schemas.BatchResponse`, without 10,000 models
