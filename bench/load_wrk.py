@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, create_engine, text
 
-from bench import servers, wrk
+from bench import route_times, servers, wrk
 from bench.goals import Goal
 from bench.limit import LimitR12
 from bench.offerscope_api import Offerscope
@@ -331,6 +331,7 @@ def bench_load(
     audits: list[Audit] = []
     order_runs: list[wrk.WrkRun] = []
     order_audits: list[Audit] = []
+    by_route: dict[route_times.Route, route_times.Times] = {}
     with servers.offerscope(store.url, workers=workers) as server:
         warm = market.data_file(workdir / "warm.tsv", market.load_run())
         traffic_run(
@@ -357,6 +358,7 @@ def bench_load(
                 )
             )
             prefix = workdir / f"mixed-{round_}-"
+            scraped = route_times.scrape(server.base, market.operator)
             mixed = traffic_run(
                 server,
                 data,
@@ -368,6 +370,10 @@ def bench_load(
             )
             mixed_runs.append(mixed)
             server.settle()  # unanswered writes land (or not) before the database is read
+            run_times = route_times.between(
+                scraped, route_times.scrape(server.base, market.operator)
+            )
+            by_route = route_times.added(by_route, run_times)
             audits.append(audit_load(store.url, traffic, Ledger.read(prefix, LOAD_CLIENTS, mixed)))
             say(f"  load round {round_ + 1} of {repeat} on {label} done")
         orders = market.order_run()
@@ -394,6 +400,14 @@ def bench_load(
             order_audits.append(audit)
         say(f"  orders on {label} done")
     _figures(report, where, baseline_runs, mixed_runs, audits, order_runs, order_audits, repeat)
+    if workers == 1:  # a scrape reads one process's figures: whole only for one process
+        report.tables.append(
+            route_times.table(
+                f"Server time by route: {where}, the mixed runs together",
+                by_route,
+                sum(r.seconds for r in mixed_runs),
+            )
+        )
 
 
 def _figures(

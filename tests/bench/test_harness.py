@@ -16,6 +16,10 @@ from bench.limit import LimitAllowed, LimitR12
 from bench.peers import PlainPython
 from bench.run import main
 from bench.world import checks, generate
+from prometheus_client import generate_latest
+
+from bench import route_times
+from offerscope.api.metrics import Metrics
 
 needs_wrk = pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
 
@@ -58,6 +62,22 @@ def test_goals_are_met_by_ratio_or_bound_and_unmeasured_ones_say_so() -> None:
     assert "0.9x" in table and "(yes)" in table and "**no**" in table
 
 
+def test_route_times_are_what_happened_between_two_scrapes() -> None:
+    metrics = Metrics()
+    metrics.latency.labels("POST", "/v1/decisions").observe(0.0004)
+    before = route_times.parse(generate_latest(metrics.registry).decode())
+    for seconds in [0.0002] * 98 + [0.02, 0.3]:
+        metrics.latency.labels("POST", "/v1/decisions").observe(seconds)
+    metrics.latency.labels("GET", "/metrics").observe(0.001)
+    after = route_times.parse(generate_latest(metrics.registry).decode())
+    between = route_times.between(before, after)
+    assert list(between) == [("POST", "/v1/decisions")]
+    times = between[("POST", "/v1/decisions")]
+    assert times.count == 100
+    assert times.seconds == pytest.approx(0.0002 * 98 + 0.32)
+    assert (times.at_most(0.5), times.at_most(0.99), times.at_most(1.0)) == (0.0005, 0.025, 0.5)
+
+
 @pytest.mark.slow
 @needs_wrk
 def test_the_quick_run_measures_every_goal_and_loses_nothing(tmp_path: Path, capsys) -> None:
@@ -88,3 +108,5 @@ def test_the_quick_run_measures_every_goal_and_loses_nothing(tmp_path: Path, cap
     assert by_name["under load, SQLite, 1 process: 5xx answers"]["measured"] == 0
     assert printed.rstrip().splitlines()[-1].startswith("ratio = offerscope / peer")
     assert "### Goals" in printed
+    assert "Server time by route: SQLite, 1 process" in printed
+    assert "| POST /v1/decisions |" in printed
