@@ -7,55 +7,112 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench import peers
 from bench.limit import LimitAllowed, LimitR12
 from bench.offerscope_api import Answer, Offerscope, answer
-from bench.report import Report, Row, chunks, disagreements, median_rate
+from bench.report import Report, Row, chunks, disagreements, median_rate, rates_in_turns
 from bench.world import World
 
 BATCH = 10_000
 INDEX = "offerscope in-process (index)"
+TURNS = 5  # goal 3's rounds at least: each times the index and the limits once
+
+
+@dataclass
+class Contender:
+    """One of goal 3's timed entry points: the index or a limit, single or batch."""
+
+    name: str
+    mode: str  # "single" or "batch"
+    run: Callable[[], None]  # decides every check once
+    disagreements: int
+    note: str = ""
 
 
 def bench_offerscope(
-    report: Report, store: Offerscope, pairs: list[tuple[str, str]], repeat: int
+    report: Report, store: Offerscope, world: World, pairs: list[tuple[str, str]], repeat: int
 ) -> list[Answer]:
-    """The index's single and batch rates; returns its answers, which every peer is held to."""
+    """The index's single and batch rates and goal 3's peers, the plain-Python limit
+    (allowed-only and with R12's answers), timed in turns (`rates_in_turns`); returns the
+    index's answers, which every peer is held to."""
     decide, decide_many = store.index_deciders()
     expected = [answer(d) for d in decide_many(pairs)]
+    contenders = [
+        *_contenders(INDEX, decide, decide_many, pairs, expected, as_answer=answer),
+        *_limits(world, pairs, expected),
+    ]
+    rates = rates_in_turns(
+        {f"{c.name} {c.mode}": c.run for c in contenders}, len(pairs), max(repeat, TURNS)
+    )
+    for c in contenders:
+        rate = rates[f"{c.name} {c.mode}"]
+        report.rows.append(Row(c.name, c.mode, len(pairs), rate, c.disagreements, c.note))
+    _freshness_read(report, store, pairs, expected, repeat)
+    return expected
+
+
+def _contenders(
+    name: str,
+    decide: Callable[[str, str], object],
+    decide_many: Callable[[list[tuple[str, str]]], Sequence[object]],
+    pairs: list[tuple[str, str]],
+    expected: Sequence[object],
+    note: str = "",
+    as_answer: Callable[[Any], object] = lambda got: got,
+) -> list[Contender]:
+    """A decider's single and batch entry points, each held to `expected` on every check
+    (`as_answer`: an answer as `expected` gives it)."""
+    parts = [list(part) for part in chunks(pairs, BATCH)]  # made ahead, as for every peer
+    singles = [as_answer(decide(a, s)) for a, s in pairs]
+    batched = [as_answer(got) for part in parts for got in decide_many(part)]
 
     def single() -> None:
         for account_id, spec_id in pairs:
             decide(account_id, spec_id)
 
-    parts = [list(part) for part in chunks(pairs, BATCH)]  # made ahead, as for every peer
-
     def batch() -> None:
         for part in parts:
             decide_many(part)
 
-    singles = [answer(decide(a, s)) for a, s in pairs]
-    report.rows.append(
-        Row(
-            INDEX,
-            "single",
-            len(pairs),
-            median_rate(single, len(pairs), repeat),
-            disagreements(expected, singles, "offerscope single"),
-        )
-    )
-    report.rows.append(
-        Row(
-            INDEX,
+    return [
+        Contender(name, "single", single, disagreements(expected, singles, f"{name} single"), note),
+        Contender(
+            name,
             "batch",
-            len(pairs),
-            median_rate(batch, len(pairs), repeat),
-            0,
+            batch,
+            disagreements(expected, batched, f"{name} batch"),
             f"{BATCH:,} a call",
-        )
+        ),
+    ]
+
+
+def _limits(world: World, pairs: list[tuple[str, str]], expected: list[Answer]) -> list[Contender]:
+    """Goal 3's peers: the plain-Python limit, allowed-only and with R12's answers."""
+    started = time.perf_counter()
+    allowed = LimitAllowed(world)
+    note = f"compiled in {time.perf_counter() - started:.1f} s; held to offerscope's allowed"
+    only_allowed = [e[0] for e in expected]
+    found = _contenders(
+        allowed.name, allowed.decide, allowed.decide_many, pairs, only_allowed, note
     )
+    started = time.perf_counter()
+    full = LimitR12(world)
+    note = f"compiled in {time.perf_counter() - started:.1f} s"
+    return found + _contenders(full.name, full.decide, full.decide_many, pairs, expected, note)
+
+
+def _freshness_read(
+    report: Report,
+    store: Offerscope,
+    pairs: list[tuple[str, str]],
+    expected: list[Answer],
+    repeat: int,
+) -> None:
+    """What one check costs with the read of the revision that the HTTP endpoint makes."""
     sample = pairs[: min(len(pairs), 20_000)]
     check = store.check_with_freshness
 
@@ -74,7 +131,6 @@ def bench_offerscope(
             "reads the revision first",
         )
     )
-    return expected
 
 
 def bench_peer(
@@ -127,27 +183,6 @@ def bench_peer_batch(
             f"{size:,} a call",
         )
     )
-
-
-def bench_limit(
-    report: Report,
-    world: World,
-    pairs: list[tuple[str, str]],
-    expected: list[Answer],
-    repeat: int,
-) -> None:
-    """Goal 3's peers: the plain-Python limit, allowed-only and with R12's answers."""
-    started = time.perf_counter()
-    allowed = LimitAllowed(world)
-    note = f"compiled in {time.perf_counter() - started:.1f} s; held to offerscope's allowed"
-    only_allowed = [e[0] for e in expected]
-    bench_peer(report, allowed.name, allowed.decide, pairs, only_allowed, repeat, note)
-    bench_peer_batch(report, allowed.name, allowed.decide_many, pairs, only_allowed, repeat, BATCH)
-    started = time.perf_counter()
-    full = LimitR12(world)
-    note = f"compiled in {time.perf_counter() - started:.1f} s"
-    bench_peer(report, full.name, full.decide, pairs, expected, repeat, note)
-    bench_peer_batch(report, full.name, full.decide_many, pairs, expected, repeat, BATCH)
 
 
 def bench_peers(

@@ -68,17 +68,38 @@ def median_rate(run: Callable[[], None], count: int, repeat: int) -> float:
     """Decisions per second: `count` decisions per `run()`, the median of `repeat` samples,
     each of as many runs as fill `SAMPLE_S`. A first run tells how many; when one fills it,
     that run is the first sample."""
-    start = time.perf_counter()
-    run()
-    first = time.perf_counter() - start
-    loops = max(1, math.ceil(SAMPLE_S / max(first, 1e-9)))
+    first = _timed(run, 1)
+    loops = _loops(first)
     times = [first] if loops == 1 else []
     while len(times) < repeat:
-        start = time.perf_counter()
-        for _ in range(loops):
-            run()
-        times.append(time.perf_counter() - start)
+        times.append(_timed(run, loops))
     return count * loops / statistics.median(times)
+
+
+def rates_in_turns(
+    runs: dict[str, Callable[[], None]], count: int, rounds: int
+) -> dict[str, float]:
+    """`median_rate` of each of `runs` (`count` decisions per run), with the samples taken in
+    turns: each round times every run once, so that a slow minute of the machine falls on all
+    of them alike and their ratios hold even when their rates wander."""
+    loops = {name: _loops(_timed(run, 1)) for name, run in runs.items()}
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            times[name].append(_timed(run, loops[name]))
+    return {name: count * loops[name] / statistics.median(times[name]) for name in runs}
+
+
+def _timed(run: Callable[[], None], loops: int) -> float:
+    start = time.perf_counter()
+    for _ in range(loops):
+        run()
+    return time.perf_counter() - start
+
+
+def _loops(first: float) -> int:
+    """How many runs fill a sample of `SAMPLE_S`, one having taken `first` seconds."""
+    return max(1, math.ceil(SAMPLE_S / max(first, 1e-9)))
 
 
 def timed_ms(action: Callable[[], object], times: int) -> float:

@@ -27,7 +27,7 @@ from pathlib import Path
 from bench import wrk
 from bench.figures import bench_catalog, bench_import, bench_memory, bench_writes, write_csvs
 from bench.goals import Goal, goals_table
-from bench.inprocess import INDEX, bench_limit, bench_offerscope, bench_peers
+from bench.inprocess import INDEX, bench_offerscope, bench_peers
 from bench.limit import LimitAllowed, LimitR12
 from bench.load_wrk import bench_load
 from bench.offerscope_api import Offerscope
@@ -272,8 +272,7 @@ def run(report: Report, args: argparse.Namespace, workdir: Path) -> None:
         ("index build from the database (whole world)", f"{time.perf_counter() - started:.2f} s")
     )
     pairs = checks(world, args.checks or max(2_000, round(100_000 * args.scale)))
-    expected = bench_offerscope(report, sqlite, pairs, args.repeat)
-    bench_limit(report, world, pairs, expected, args.repeat)
+    expected = bench_offerscope(report, sqlite, world, pairs, args.repeat)
     _goal3(report)
     say("offerscope and the plain-Python limit measured; peers next")
     bench_peers(report, world, path, pairs, expected, args.repeat)

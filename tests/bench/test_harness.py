@@ -18,7 +18,7 @@ from bench.run import main
 from bench.world import checks, generate
 from prometheus_client import generate_latest
 
-from bench import route_times
+from bench import report, route_times
 from offerscope.api.metrics import Metrics
 
 needs_wrk = pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
@@ -110,3 +110,17 @@ def test_the_quick_run_measures_every_goal_and_loses_nothing(tmp_path: Path, cap
     assert "### Goals" in printed
     assert "Server time by route: SQLite, 1 process" in printed
     assert "| POST /v1/decisions |" in printed
+
+
+def test_rates_in_turns_time_every_run_in_every_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Goal 3's ratios come from samples taken in turns: the calls go run by run, round by
+    round, never one run's samples all together."""
+    monkeypatch.setattr(report, "SAMPLE_S", 0.0)  # one call a sample
+    calls: list[str] = []
+    rates = report.rates_in_turns(
+        {"index": lambda: calls.append("index"), "limit": lambda: calls.append("limit")},
+        count=10,
+        rounds=3,
+    )
+    assert calls == ["index", "limit"] + ["index", "limit"] * 3  # calibration, then turns
+    assert set(rates) == {"index", "limit"} and all(rate > 0 for rate in rates.values())
