@@ -90,6 +90,36 @@ def test_a_batch_with_one_bad_check_is_answered_by_the_full_stack(api: Api, item
     problem(response, 422, "invalid_request")
 
 
+_CHECK = b'{"account_id": "a", "specification_id": "s"}'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"checks": []}',
+        b'{"checks": [{"account_id": "x", "account_id": "a", "specification_id": "s"}]}',
+        b'{"checks": [{"specification_id": "s", "account_id": "\\u00e9\\ud83d\\udca5"}]}',
+        b'{"checks": [' + b",".join([_CHECK] * 10_000) + b"]}",
+        b'{"checks": [' + b",".join([_CHECK] * 10_001) + b"]}",
+        b'{"checks": [{"account_id": "' + b"\\u00e9" * 64 + b'", "specification_id": "s"}]}',
+        b'{"checks": [{"account_id": "' + b"\\u00e9" * 65 + b'", "specification_id": "s"}]}',
+        b'{"checks": [{"account_id": "a", "specification_id": "s", "account_type": "x"}]}',
+        b'{"checks": [["a", "s"]]}',
+        b'{"checks": {"account_id": "a", "specification_id": "s"}}',
+        b'{"checks": [], "more": 1}',
+        b'{"checks": [{"account_id": "a", "specification_id": "true"}], "checks": []}',
+    ],
+)
+def test_odd_batches_are_answered_as_the_full_stack_answers(api: Api, body: bytes) -> None:
+    """Edges of the batch's shape: the hot path answers those it takes byte for byte as the
+    full stack does, and leaves the rest to it (a 422 there)."""
+    json_body = {"Content-Type": "application/json"}
+    fast = api.operator.post("/v1/decisions/batch", content=body, headers=json_body)
+    slow = api.operator.post("/v1/decisions/batch", content=body, headers=json_body, params=SLOW)
+    assert fast.status_code == slow.status_code
+    assert fast.content == slow.content
+
+
 def test_credentials_are_judged_by_the_full_stack(api: Api) -> None:
     check = {"account_id": "a" * 32, "specification_id": "spc_x"}
     problem(api.client("osk_" + "x" * 43).post("/v1/decisions", json=check), 401, "unauthenticated")
