@@ -28,7 +28,8 @@ BATCH = "/v1/decisions/batch"
 NUL_ESCAPE = b"\\u0000"
 
 # `schemas.CheckedId`: a JSON string of at most 64 characters (msgspec counts characters, as
-# pydantic does, and takes no other type for a `str`). NUL is judged on the whole body above.
+# pydantic does, and takes no other type for a `str`). NUL is judged on the whole body, in
+# `FastDecisions.answer`.
 CheckedId = Annotated[str, msgspec.Meta(max_length=64)]
 
 
