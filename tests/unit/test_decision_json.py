@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from datetime import UTC, datetime
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from offerscope.api import schemas
@@ -37,7 +37,12 @@ _IDS = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00
 _CHECKS = st.lists(st.tuples(_IDS, _IDS, _decisions()), max_size=40)
 
 
+_ALLOWED = Decision(True, Reason.ALLOWED, Level.PRODUCT)
+
+
 @given(_CHECKS)
+@example([('","', '"', _ALLOWED), ("a\\", ",", _ALLOWED), ("", '\\","', _ALLOWED)])
+@example([("é💥\u2028", "\x1f", _ALLOWED), ("", "", _ALLOWED)])
 def test_a_batch_says_what_the_response_model_says(checks: list[tuple[str, str, Decision]]) -> None:
     decided = Decided([d for _, _, d in checks])
     body = batch_body([a for a, _, _ in checks], [s for _, s, _ in checks], decided)
