@@ -65,28 +65,29 @@ SAMPLE_S = 0.2
 
 
 def median_rate(run: Callable[[], None], count: int, repeat: int) -> float:
-    """Decisions per second: `count` decisions per `run()`, the median of `repeat` samples,
-    each of as many runs as fill `SAMPLE_S`. A first run tells how many; when one fills it,
-    that run is the first sample."""
-    first = _timed(run, 1)
-    loops = _loops(first)
-    times = [first] if loops == 1 else []
-    while len(times) < repeat:
-        times.append(_timed(run, loops))
-    return count * loops / statistics.median(times)
+    """Decisions per second: `count` decisions per `run()`, the median of `repeat` samples
+    (`rates_in_turns` of one run)."""
+    return rates_in_turns({"run": run}, count, repeat)["run"]
 
 
 def rates_in_turns(
     runs: dict[str, Callable[[], None]], count: int, rounds: int
 ) -> dict[str, float]:
-    """`median_rate` of each of `runs` (`count` decisions per run), with the samples taken in
-    turns: each round times every run once, so that a slow minute of the machine falls on all
-    of them alike and their ratios hold even when their rates wander."""
-    loops = {name: _loops(_timed(run, 1)) for name, run in runs.items()}
-    times: dict[str, list[float]] = {name: [] for name in runs}
+    """Decisions per second of each of `runs` (`count` decisions per run), the median of
+    `rounds` samples, each of as many runs as fill `SAMPLE_S`. A first run of each tells how
+    many; when one fills it, that run is the first sample, so a slow peer costs no extra run.
+    The samples are taken in turns: each round times every run once, so that a slow minute of
+    the machine falls on all of them alike and their ratios hold even when their rates wander."""
+    loops: dict[str, int] = {}
+    times: dict[str, list[float]] = {}
+    for name, run in runs.items():
+        first = _timed(run, 1)
+        loops[name] = _loops(first)
+        times[name] = [first] if loops[name] == 1 else []
     for _ in range(rounds):
         for name, run in runs.items():
-            times[name].append(_timed(run, loops[name]))
+            if len(times[name]) < rounds:
+                times[name].append(_timed(run, loops[name]))
     return {name: count * loops[name] / statistics.median(times[name]) for name in runs}
 
 
