@@ -18,6 +18,7 @@ from starlette.types import Scope
 from offerscope.api.decision_json import Decided, batch_body, decision_body
 from offerscope.api.hot_path import Answer, HotPath
 from offerscope.api.metrics import Metrics
+from offerscope.api.schemas import MAX_ID
 from offerscope.bootstrap import Backend
 from offerscope.domain.limits import MAX_BATCH
 from offerscope.index.index import DecisionIndex
@@ -27,10 +28,10 @@ SINGLE = "/v1/decisions"
 BATCH = "/v1/decisions/batch"
 NUL_ESCAPE = b"\\u0000"
 
-# `schemas.CheckedId`: a JSON string of at most 64 characters (msgspec counts characters, as
-# pydantic does, and takes no other type for a `str`). NUL is judged on the whole body, in
+# `schemas.CheckedId`: a JSON string of at most `MAX_ID` characters (msgspec counts characters,
+# as pydantic does, and takes no other type for a `str`). NUL is judged on the whole body, in
 # `FastDecisions.answer`.
-CheckedId = Annotated[str, msgspec.Meta(max_length=64)]
+CheckedId = Annotated[str, msgspec.Meta(max_length=MAX_ID)]
 
 
 class Check(msgspec.Struct, forbid_unknown_fields=True, gc=False):

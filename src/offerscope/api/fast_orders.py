@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Scope
 from offerscope.api.group_commit import GroupCommit
 from offerscope.api.hot_path import Answer, HotPath
 from offerscope.api.metrics import Metrics
-from offerscope.api.schemas import Order
+from offerscope.api.schemas import MAX_ID, Order
 from offerscope.bootstrap import Backend
 from offerscope.domain.errors import OfferscopeError
 from offerscope.index.index import DecisionIndex
@@ -37,7 +37,6 @@ from offerscope.storage.unit_of_work import Database
 
 PATH = "/v1/orders"
 OrderBatches = GroupCommit[tuple[Actor, str], OrderView | Exception]
-ID_MAX = 64  # `schemas.Id`
 
 
 class FastOrders(HotPath):
@@ -87,6 +86,6 @@ def _specification_id(body: bytes) -> str | None:
     if not isinstance(request, dict) or request.keys() != {"specification_id"}:
         return None
     found = request["specification_id"]
-    if not isinstance(found, str) or not 0 < len(found) <= ID_MAX or "\x00" in found:
+    if not isinstance(found, str) or not 0 < len(found) <= MAX_ID or "\x00" in found:
         return None
     return found

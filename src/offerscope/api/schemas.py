@@ -19,10 +19,12 @@ from offerscope.services import views
 # No string may hold NUL: PostgreSQL cannot even compare text with one. A pattern is checked
 # in pydantic's core, so a batch of 10,000 checks costs no Python per string.
 NO_NUL = r"^[^\x00]*$"
+# The longest ID a request may send, in characters (the hot paths take the same bound).
+MAX_ID = 64
 # Strict: a JSON value of another type is refused, never coerced ("yes" or 1 is not true).
-Id = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=NO_NUL)]
+Id = Annotated[StrictStr, Field(min_length=1, max_length=MAX_ID, pattern=NO_NUL)]
 Name = Annotated[StrictStr, Field(max_length=1000, pattern=NO_NUL)]
-CheckedId = Annotated[StrictStr, Field(max_length=64, pattern=NO_NUL)]
+CheckedId = Annotated[StrictStr, Field(max_length=MAX_ID, pattern=NO_NUL)]
 
 
 def holds_nul(value: Any) -> bool:
