@@ -11,18 +11,21 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 from typer.testing import CliRunner
 
 from offerscope.cli.main import app as cli
 from offerscope.domain.errors import Conflict, Invalid
 from offerscope.domain.targets import AccountType, Setting, Target
+from offerscope.domain.windows import ALWAYS
 from offerscope.services import (
     accounts,
     decisions,
     exports,
     history,
     imports,
+    list_edits,
+    ownership,
     products,
     sellers,
     specified_users,
@@ -30,6 +33,7 @@ from offerscope.services import (
     tokens,
 )
 from offerscope.services.actors import Actor, Role
+from offerscope.storage.tables import ListEntryRow
 from offerscope.storage.unit_of_work import Database
 from tests.support import backend_of, index_of, live_server, placeholder_app
 
@@ -663,3 +667,21 @@ def test_http_rejected_upload_is_422_with_every_bad_row_and_skip_invalid(
     )
     other = "/v1/products/prd_unknown/specified-users/import"
     assert client.post(other, content=body, headers=csv).status_code == 404
+
+
+def test_r13_a_list_edit_in_chunks_is_one_moment(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A list change too big for one statement (R19's apply) is one change: every entry it
+    adds has the same `added_at`, whatever the chunks it is inserted in."""
+    register(db, 5)
+    seller, product_id, _ = specified_product(db)
+    monkeypatch.setattr(list_edits, "CHUNK", 2)
+    added = [list_edits.EntryEdit(*account(n), ALWAYS) for n in range(1, 6)]
+    with db.writing() as uow:
+        found = ownership.owner(uow, seller, product_id, None, lock=True)
+        list_edits.edit_entries(uow, seller, found, added, [], [])
+        uow.commit()
+    with db.reading() as uow:
+        moments = uow.session.scalars(select(ListEntryRow.added_at)).all()
+    assert len(moments) == 5 and len(set(moments)) == 1

@@ -327,7 +327,7 @@ def _import_entries(
     bulk = BulkIo(uow.session)
     job = _UserImport(found, existing, windows, bulk, ImportReport(sink=errors))
     with bulk.roomy_cache():
-        same = {"list_pk": found.list_pk, "added_at": _added_at(bulk)}
+        same = entries_alike(bulk, found.list_pk)
         staged = bulk.staged(lists.ENTRIES, ENTRY_VALUES, order="account_pk", same=same)
         for chunk in _chunks(source, (USER_COLUMNS, WINDOWED_USER_COLUMNS), progress):
             rows = _judge_users(job, chunk)
@@ -431,18 +431,19 @@ def _listed_again(job: _UserImport, pk: int, window: Window) -> None:
     job.report.windows_changed = len(job.rewindowed)
 
 
-ENTRY_COLUMNS = ("list_pk", "account_pk", "entered_name", "added_at", "valid_from", "valid_until")
-# An entry's own values: the others are its list's and the moment of the change.
+# An entry's own values; the others are its list's and the moment of the change
+# (`entries_alike`).
 ENTRY_VALUES = ("account_pk", "entered_name", "valid_from", "valid_until")
 
 
-def insert_entries(bulk: BulkIo, list_pk: int, rows: list[NewEntry]) -> None:
-    added_at = _added_at(bulk)
-    bulk.insert(
-        lists.ENTRIES,
-        ENTRY_COLUMNS,
-        [(list_pk, pk, name, added_at, *window) for pk, name, *window in entry_values(bulk, rows)],
-    )
+def entries_alike(bulk: BulkIo, list_pk: int) -> dict[str, Any]:
+    """What every entry one change adds to a list has alike: the list, and the moment of the
+    change (`added_at` as stored)."""
+    return {"list_pk": list_pk, "added_at": bulk.stored(lists.ENTRIES.c.added_at, utcnow())}
+
+
+def insert_entries(bulk: BulkIo, alike: dict[str, Any], rows: list[NewEntry]) -> None:
+    bulk.insert(lists.ENTRIES, ENTRY_VALUES, entry_values(bulk, rows), same=alike)
 
 
 def entry_values(bulk: BulkIo, rows: list[NewEntry]) -> list[tuple[Any, ...]]:
@@ -458,11 +459,6 @@ def entry_values(bulk: BulkIo, rows: list[NewEntry]) -> list[tuple[Any, ...]]:
         else (pk, name, stored(w.valid_from), stored(w.valid_until))
         for pk, name, w in rows
     ]
-
-
-def _added_at(bulk: BulkIo) -> Any:
-    """Now, as the entries' `added_at` is stored."""
-    return bulk.stored(lists.ENTRIES.c.added_at, utcnow())
 
 
 def _finish_users(uow: UnitOfWork, actor: Actor, job: _UserImport) -> bool:

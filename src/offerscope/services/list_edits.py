@@ -16,6 +16,7 @@ from offerscope.services.actors import Actor
 from offerscope.services.history import record_on
 from offerscope.services.imports import (
     CHUNK,
+    entries_alike,
     insert_entries,
     judged,
     record_list_changes,
@@ -73,8 +74,9 @@ def edit_entries(
     new_pks, moved_pks = pks[: len(added)], pks[len(added) :]
     lists.remove_entries(session, found.list_pk, [e.account_pk for e in removed])
     rows = [(pk, e.account_name, e.window) for pk, e in zip(new_pks, added, strict=True)]
+    alike = entries_alike(bulk, found.list_pk)  # one change: one moment for all its entries
     for start in range(0, len(rows), CHUNK):
-        insert_entries(bulk, found.list_pk, rows[start : start + CHUNK])
+        insert_entries(bulk, alike, rows[start : start + CHUNK])
     lists.set_windows(
         session, found.list_pk, {pk: e.window for pk, e in zip(moved_pks, rewindowed, strict=True)}
     )

@@ -165,8 +165,18 @@ class BulkIo:
         cursor.close()
         return rows
 
-    def insert(self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        """Insert `rows` (values in `columns` order) in one driver call."""
+    def insert(
+        self,
+        table: Table,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        same: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Insert `rows` (values in `columns` order) in one driver call; `same`: columns whose
+        value is that of every row (as for `staged`)."""
+        if same:
+            fixed = tuple(same.values())
+            columns, rows = [*same, *columns], [(*fixed, *row) for row in rows]
         self.insert_into(table.name, columns, rows)
 
     def insert_into(
