@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, insert, text
+from sqlalchemy import delete, event, insert, text
 
 from offerscope.domain.errors import OfferscopeError
 from offerscope.domain.targets import AccountType, Setting, Target
@@ -468,6 +468,40 @@ def test_r11_orders_placed_at_once_are_placed_as_one_after_another(
     assert index_of(other).refresh().revision == before + 1  # one commit, one revision
     assert decisions.check(index_of(other), bob.account_id or "", gated).allowed
     assert not decisions.check(index_of(other), alice.account_id or "", gated).allowed
+
+
+def test_r3_a_batch_of_orders_reads_every_association_list_in_one_query(
+    two_processes: tuple[World, Database],
+) -> None:
+    """Orders of a product that targets associated product buyers (R7) and of a specification
+    set to associated specification buyers (R8), in one batch: the lists of both are read by
+    one statement, and each order is decided by its own."""
+    world, _ = two_processes
+    p0, p1, p2 = world.products
+    (s0, s1), gated = world.specs[p1], world.specs[p2][0]
+    targets.set_product_target(world.db, world.seller, p2, Target.ASSOCIATED)
+    associations.add_associations(world.db, world.seller, p2, None, [p0])
+    targets.set_specification_setting(world.db, world.seller, p1, s1, Setting.ASSOCIATED)
+    associations.add_associations(world.db, world.seller, p1, s1, [s0])
+    alice, bob = (world.buyers[a] for a, _ in ACCOUNTS[:2])
+    orders.place_order(world.db, bob, world.specs[p0][0])
+    orders.place_order(world.db, alice, s0)
+    statements: list[str] = []
+
+    def note(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(world.db.engine, "before_cursor_execute", note)
+    try:
+        answers = orders.place_orders(world.db, [(bob, gated), (alice, s1), (alice, gated)])
+    finally:
+        event.remove(world.db.engine, "before_cursor_execute", note)
+    bobs, alices, refused = answers
+    assert isinstance(bobs, OrderView) and isinstance(alices, OrderView)
+    assert isinstance(refused, OfferscopeError) and refused.code == "not_target_customer"
+    joins = ("JOIN product_associations", "JOIN specification_associations")
+    lists_read = [s for s in statements if any(join in s for join in joins)]
+    assert len(lists_read) == 1, lists_read
 
 
 def test_r6_an_account_type_change_reaches_the_other_process(

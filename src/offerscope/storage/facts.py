@@ -31,8 +31,8 @@ from offerscope.storage.tables import (
     purchase_matters,
 )
 
-# A specification's row and its product's: what an offer is made of (`_offer`'s arguments,
-# in order). Statements are built once (see `_ORDER_OFFERS`).
+# A specification's row and its product's: what an offer is made of (`OfferRow`). Statements
+# are built once (see `_ORDER_OFFERS`).
 _OFFERS = select(
     SpecificationRow.specification_id,
     SpecificationRow.pk,
@@ -44,56 +44,62 @@ _OFFERS = select(
 _OFFER = _OFFERS.where(SpecificationRow.specification_id == bindparam("specification_id"))
 
 
+# An offer's row as `_OFFERS` reads it.
+OfferRow = tuple[str, int, str, int, str, str]
+
+
 def load_offer(session: Session, specification_id: str) -> Offer | None:
     """The offer behind one specification, with its product's and its own associations."""
     row = session.execute(_OFFER, {"specification_id": specification_id}).one_or_none()
-    return None if row is None else _offer(session, *row)
+    if row is None:
+        return None
+    values: tuple[Any, ...] = tuple(row)
+    return _offers(session, [values])[specification_id]
 
 
-def _offer(
-    session: Session,
-    specification_id: str,
-    spec_pk: int,
-    setting: str,
-    product_pk: int,
-    product_id: str,
-    target: str,
-) -> Offer:
-    """An offer from its row, with the association lists its target and setting consult (R3:
-    only `associated` ones do), read in one query."""
-    product_target, own = Target(target), Setting(setting)
-    products: set[str] = set()
-    specifications: set[str] = set()
+def _offers(session: Session, rows: Sequence[OfferRow]) -> dict[str, Offer]:
+    """Offers from their rows, by specification ID, with the association lists their
+    targets and settings consult (R3: only `associated` ones do), all read in one query."""
+    by_product = {pk for _, _, _, pk, _, target in rows if Target(target) is Target.ASSOCIATED}
+    by_spec = {pk for _, pk, setting, *_ in rows if Setting(setting) is Setting.ASSOCIATED}
     wanted = []
-    if product_target is Target.ASSOCIATED:
+    if by_product:
         wanted.append(
-            select(literal(True), ProductRow.product_id)
+            select(literal(True), ProductAssociationRow.product_pk, ProductRow.product_id)
             .join(
                 ProductAssociationRow, ProductAssociationRow.associated_product_pk == ProductRow.pk
             )
-            .where(ProductAssociationRow.product_pk == product_pk)
+            .where(ProductAssociationRow.product_pk.in_(by_product))
         )
-    if own is Setting.ASSOCIATED:
+    if by_spec:
         wanted.append(
-            select(literal(False), SpecificationRow.specification_id)
+            select(
+                literal(False),
+                SpecificationAssociationRow.specification_pk,
+                SpecificationRow.specification_id,
+            )
             .join(
                 SpecificationAssociationRow,
                 SpecificationAssociationRow.associated_specification_pk == SpecificationRow.pk,
             )
-            .where(SpecificationAssociationRow.specification_pk == spec_pk)
+            .where(SpecificationAssociationRow.specification_pk.in_(by_spec))
         )
+    linked: dict[tuple[bool, int], set[str]] = {}
     if wanted:
         query = wanted[0] if len(wanted) == 1 else union_all(*wanted)
-        for of_product, public_id in session.execute(query):
-            (products if of_product else specifications).add(public_id)
-    return Offer(
-        product_id=product_id,
-        specification_id=specification_id,
-        product_target=product_target,
-        setting=own,
-        associated_products=frozenset(products),
-        associated_specifications=frozenset(specifications),
-    )
+        for of_product, owner_pk, public_id in session.execute(query):
+            linked.setdefault((bool(of_product), owner_pk), set()).add(public_id)
+    return {
+        specification_id: Offer(
+            product_id=product_id,
+            specification_id=specification_id,
+            product_target=Target(target),
+            setting=Setting(setting),
+            associated_products=frozenset(linked.get((True, product_pk), ())),
+            associated_specifications=frozenset(linked.get((False, spec_pk), ())),
+        )
+        for specification_id, spec_pk, setting, product_pk, product_id, target in rows
+    }
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,7 @@ def offers_for_orders(
 ) -> dict[tuple[str, int], OrderOffer]:
     """For orders of (specification ID, account key), what each reads before it decides: one
     query for the offers, one for the buyers' types (one query for both when there is one
-    buyer), and one per offer whose target or setting consults association lists. An order
+    buyer), and one for the association lists the offers' targets and settings consult. An order
     whose specification does not exist has no entry."""
     # On the session's connection, as `orders.add_orders`'s insert: through the session an
     # ORM-enabled select sets up ORM results an order never uses.
@@ -147,10 +153,8 @@ def offers_for_orders(
             tuple(row) for row in connection.execute(_ORDER_OFFERS, {"specification_ids": wanted})
         ]
         types = dict(connection.execute(_BUYER_TYPES, {"account_pks": buyers}).all())
-    offers = {}
-    for specification_id, spec_pk, setting, product_pk, product_id, target, matters in rows:
-        offer = _offer(session, specification_id, spec_pk, setting, product_pk, product_id, target)
-        offers[specification_id] = (offer, spec_pk, product_pk, bool(matters))
+    made = _offers(session, [row[:-1] for row in rows])
+    offers = {row[0]: (made[row[0]], row[1], row[3], bool(row[-1])) for row in rows}
     found = {}
     for specification_id, account_pk in orders:
         if specification_id in offers:
