@@ -35,6 +35,7 @@ def create_app(settings: Settings, backend: Backend | None = None) -> FastAPI:
         responses=api.ERROR_RESPONSES,  # type: ignore[arg-type]
         docs_url=None,  # served by the API's own docs page, not from a CDN
         redoc_url=None,
+        strict_content_type=True,  # a body is JSON only when sent as such (`api.media_types`)
     )
     app.state.settings = settings
     app.state.backend = backend or Backend.connect(

@@ -9,6 +9,7 @@ once.
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 
@@ -117,6 +118,44 @@ def test_odd_batches_are_answered_as_the_full_stack_answers(api: Api, body: byte
     fast = api.operator.post("/v1/decisions/batch", content=body, headers=json_body)
     slow = api.operator.post("/v1/decisions/batch", content=body, headers=json_body, params=SLOW)
     assert fast.status_code == slow.status_code
+    assert fast.content == slow.content
+
+
+# Media types FastAPI does not read as JSON (no header at all among them): the full stack
+# refuses such a body, so the hot path must not answer it either (a text/plain or form body is
+# what a browser sends cross-site without asking first).
+NOT_JSON = [
+    {"Content-Type": "text/plain"},
+    {"Content-Type": "application/x-www-form-urlencoded"},
+    {},
+]
+
+
+@pytest.mark.parametrize("headers", NOT_JSON)
+@pytest.mark.parametrize("path", ["/v1/decisions", "/v1/decisions/batch"])
+def test_a_body_not_sent_as_json_is_refused_as_the_full_stack_refuses_it(
+    api: Api, path: str, headers: dict[str, str]
+) -> None:
+    check = {"account_id": "a" * 32, "specification_id": "spc_x"}
+    body = json.dumps(check if path == "/v1/decisions" else {"checks": [check]}).encode()
+    fast = api.operator.post(path, content=body, headers=headers)
+    slow = api.operator.post(path, content=body, headers=headers, params=SLOW)
+    refused = problem(fast, 422, "invalid_request")
+    assert "Content-Type: application/json" in refused["detail"]
+    assert fast.content == slow.content
+
+
+@pytest.mark.parametrize("media_type", ["application/json; charset=utf-8", "application/x+json"])
+def test_every_json_media_type_is_answered_as_the_full_stack_answers(
+    api: Api, media_type: str
+) -> None:
+    check = {"account_id": "a" * 32, "specification_id": "spc_x"}
+    headers = {"Content-Type": media_type}
+    fast = api.operator.post("/v1/decisions", content=json.dumps(check), headers=headers)
+    slow = api.operator.post(
+        "/v1/decisions", content=json.dumps(check), headers=headers, params=SLOW
+    )
+    assert fast.status_code == slow.status_code == 200
     assert fast.content == slow.content
 
 

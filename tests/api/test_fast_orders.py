@@ -116,6 +116,27 @@ def test_anything_else_is_answered_by_the_full_stack(api: Api, body: bytes, stat
     problem(response, status, "invalid_request")
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [{"Content-Type": "text/plain"}, {"Content-Type": "application/x-www-form-urlencoded"}, {}],
+)
+def test_an_order_not_sent_as_json_is_refused_and_not_placed(
+    api: Api, headers: dict[str, str]
+) -> None:
+    """FastAPI reads only JSON media types as JSON: the hot path places nothing the full stack
+    would refuse (a text/plain or form body is what a browser sends cross-site unasked)."""
+    seller = new_seller(api)
+    product = new_product(api, seller, "Basic")
+    buyer = buyer_client(api, new_account(api))
+    body = b'{"specification_id": "' + spec_of(product, "Basic").encode() + b'"}'
+    fast = buyer.post("/v1/orders", content=body, headers=headers)
+    slow = buyer.post("/v1/orders", content=body, headers=headers, params=SLOW)
+    refused = problem(fast, 422, "invalid_request")
+    assert "Content-Type: application/json" in refused["detail"]
+    assert fast.content == slow.content
+    assert ok(buyer.get("/v1/orders"))["items"] == []
+
+
 def test_credentials_and_keys_are_judged_by_the_full_stack(api: Api) -> None:
     seller = new_seller(api)
     product = new_product(api, seller, "Basic")

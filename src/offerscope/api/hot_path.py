@@ -1,12 +1,13 @@
 """What the hot paths share: an endpoint's common case answered before FastAPI's stack.
 
 A `HotPath` takes a POST to one of its paths with no query string, a bearer token and no
-Idempotency-Key, and a body within the limit. It brings the index up to every commit
-acknowledged before the request began (one shared read of the revision, awaited so that the
-loop serves other requests meanwhile: `AsyncRevisionProbe`), finds the token's actor in the
-index's memory, and offers the request to `answer`. Everything else, and whatever `answer`
-declines, goes to the full stack with its body replayed, so that every refusal (401, 403,
-422 and the failure count among them) keeps its one definition there.
+Idempotency-Key, and a body within the limit sent as JSON (`media_types`). It brings the
+index up to every commit acknowledged before the request began (one shared read of the
+revision, awaited so that the loop serves other requests meanwhile: `AsyncRevisionProbe`),
+finds the token's actor in the index's memory, and offers the request to `answer`.
+Everything else, and whatever `answer` declines, goes to the full stack with its body
+replayed, so that every refusal (401, 403, 422 and the failure count among them) keeps its
+one definition there.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import ClassVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from offerscope.api.media_types import is_json
 from offerscope.bootstrap import Backend
 from offerscope.index.index import DecisionIndex
 from offerscope.services.actors import Actor
@@ -90,17 +92,20 @@ class HotPath:
 
 
 def _bearer(scope: Scope) -> str | None:
-    """The bearer token, when the request carries one and no Idempotency-Key."""
-    token = None
+    """The bearer token, when the request carries one, no Idempotency-Key and a body sent as
+    JSON."""
+    token = content_type = None
     for name, value in scope["headers"]:
         if name == b"authorization":
             scheme, _, credential = value.decode("latin-1").partition(" ")
             if scheme.lower() != "bearer" or not credential.startswith(TOKEN_PREFIX):
                 return None
             token = credential.strip()
+        elif name == b"content-type":
+            content_type = value.decode("latin-1")
         elif name == b"idempotency-key":
             return None
-    return token
+    return token if is_json(content_type) else None
 
 
 async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:

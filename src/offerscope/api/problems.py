@@ -11,12 +11,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from offerscope.api.media_types import is_json
 from offerscope.domain.errors import OfferscopeError
 from offerscope.web.errors import retry_after, status_of
 
 log = logging.getLogger("offerscope.api")
 
 PROBLEM_JSON = "application/problem+json"
+NOT_JSON = "Send the body as JSON, with the header 'Content-Type: application/json'."
 
 
 def problem(
@@ -47,12 +49,15 @@ def _message(error: Any) -> str:
     return str(error.get("msg", ""))
 
 
-def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     errors = [
         {"location": [str(part) for part in e.get("loc", ())], "message": _message(e)}
         for e in error.errors()[:20]
     ]
+    if error.body and not is_json(request.headers.get("content-type")):
+        # FastAPI left the body unread (`media_types`): what it says of it misleads.
+        return problem(422, "invalid_request", NOT_JSON, errors=errors)
     malformed = any(e.get("type") == "json_invalid" for e in error.errors())
     if malformed:
         return problem(400, "invalid_request", "The request body is not valid JSON.", errors=errors)
