@@ -159,6 +159,24 @@ def test_every_json_media_type_is_answered_as_the_full_stack_answers(
     assert fast.content == slow.content
 
 
+def test_a_header_sent_twice_counts_as_the_full_stack_counts_it(api: Api) -> None:
+    """FastAPI reads the first of a repeated header: a second Content-Type or token must not
+    make the hot path answer what the full stack refuses, nor answer as another actor."""
+    check = json.dumps({"account_id": "a" * 32, "specification_id": "spc_x"}).encode()
+    seller = f"Bearer {api.token(Role.SELLER, seller_id=new_seller(api).seller_id)}"
+    operator = f"Bearer {api.operator_token}"
+    json_body, text = ("Content-Type", "application/json"), ("Content-Type", "text/plain")
+    for headers in [
+        [("Authorization", operator), text, json_body],  # 422: the body is text
+        [("Authorization", seller), ("Authorization", operator), json_body],  # 403: a seller
+    ]:
+        client = api.client()
+        fast = client.post("/v1/decisions", content=check, headers=headers)
+        slow = client.post("/v1/decisions", content=check, headers=headers, params=SLOW)
+        assert 400 <= slow.status_code < 500, slow.text
+        assert (fast.status_code, fast.content) == (slow.status_code, slow.content)
+
+
 def test_credentials_are_judged_by_the_full_stack(api: Api) -> None:
     check = {"account_id": "a" * 32, "specification_id": "spc_x"}
     problem(api.client("osk_" + "x" * 43).post("/v1/decisions", json=check), 401, "unauthenticated")
