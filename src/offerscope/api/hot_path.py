@@ -94,7 +94,8 @@ class HotPath:
 def _bearer(scope: Scope) -> str | None:
     """The bearer token, when the request carries one, no Idempotency-Key and a body sent as
     JSON. Of a header sent twice the first counts, as it does for FastAPI."""
-    authorization = content_type = None
+    authorization: str | None = None
+    content_type: str | None = None
     for name, value in scope["headers"]:
         if name == b"authorization" and authorization is None:
             authorization = value.decode("latin-1")
