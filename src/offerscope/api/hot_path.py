@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from offerscope.api.media_types import is_json
@@ -33,10 +34,20 @@ class Route:
     path: str
 
 
+Headers = tuple[tuple[bytes, bytes], ...]
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int
-    body: bytes  # JSON
+    body: bytes
+    headers: Headers = (_JSON,)  # all but the length, which is the body's
+
+    @classmethod
+    def of(cls, response: Response) -> Answer:
+        """A response the full stack would send (a problem, say), sent from here."""
+        kept = tuple((k, v) for k, v in response.raw_headers if k != b"content-length")
+        return cls(response.status_code, bytes(response.body), kept)
 
 
 class HotPath:
@@ -76,7 +87,7 @@ class HotPath:
         scope["route"] = route
         length = (b"content-length", str(len(answered.body)).encode())
         start = {"type": "http.response.start", "status": answered.status}
-        await send({**start, "headers": [_JSON, length]})
+        await send({**start, "headers": [*answered.headers, length]})
         await send({"type": "http.response.body", "body": answered.body})
 
     async def _answered(self, scope: Scope, token: str, body: bytes) -> Answer | None:

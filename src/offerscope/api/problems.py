@@ -13,11 +13,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from offerscope.api.media_types import is_json
 from offerscope.domain.errors import OfferscopeError
+from offerscope.storage.unavailable import UNAVAILABLE
 from offerscope.web.errors import retry_after, status_of
 
 log = logging.getLogger("offerscope.api")
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_S = 5  # a restart or fail-over of the database takes seconds
+UNAVAILABLE_DETAIL = (
+    "The database cannot be reached right now. Try again in a moment; a write retried with "
+    "the same Idempotency-Key is never applied twice."
+)
 NOT_JSON = "Send the body as JSON, with the header 'Content-Type: application/json'."
 
 
@@ -75,6 +81,18 @@ def _http_error(_request: Request, error: Exception) -> JSONResponse:
     return problem(error.status_code, code, detail, dict(error.headers or {}))
 
 
+def unavailable() -> JSONResponse:
+    """503: the database cannot be used right now (`storage.unavailable`)."""
+    return problem(
+        503, "database_unavailable", UNAVAILABLE_DETAIL, {"Retry-After": str(RETRY_AFTER_S)}
+    )
+
+
+def _unavailable(_request: Request, error: Exception) -> JSONResponse:
+    log.error("the database is unavailable: %s", error)
+    return unavailable()
+
+
 def _unexpected(_request: Request, error: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=error)
     return problem(500, "internal_error", "Something went wrong on our side; nothing was changed.")
@@ -84,4 +102,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(OfferscopeError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for unusable in UNAVAILABLE:
+        app.add_exception_handler(unusable, _unavailable)
     app.add_exception_handler(Exception, _unexpected)

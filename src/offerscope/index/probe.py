@@ -23,6 +23,7 @@ import asyncpg
 from sqlalchemy import Engine
 
 from offerscope.storage.changelog import REVISION_QUERY
+from offerscope.storage.unavailable import StoreUnavailable
 
 
 class RevisionProbe:
@@ -74,16 +75,28 @@ class RevisionProbe:
             return self._value
 
     def _query(self) -> int:
-        if self._connection is None:
-            self._connection = self._open()
+        held = self._connection is not None
         try:
-            cursor = self._connection.cursor()
-            cursor.execute(REVISION_QUERY)
-            row = cursor.fetchone()
-            cursor.close()
+            return self._query_once()
+        except Exception:
+            self._close_quietly()
+            if not held:
+                raise
+        # The held connection died while idle (the database restarted, say): one fresh try,
+        # so that no request fails for it once the database is back.
+        try:
+            return self._query_once()
         except Exception:
             self._close_quietly()
             raise
+
+    def _query_once(self) -> int:
+        if self._connection is None:
+            self._connection = self._open()
+        cursor = self._connection.cursor()
+        cursor.execute(REVISION_QUERY)
+        row = cursor.fetchone()
+        cursor.close()
         return int(row[0]) if row else 0
 
     def _close_quietly(self) -> None:
@@ -145,16 +158,26 @@ class AsyncRevisionProbe:
                 self._inflight.add_done_callback(partial(_pass_on, waiting))
 
     async def _query(self) -> int:
+        held = self._connection is not None
+        try:
+            return await self._query_once()
+        except _CONNECTION_ERRORS as error:
+            self.close()  # the next read connects again
+            if not held:
+                raise StoreUnavailable(f"the revision could not be read: {error}") from error
+        try:  # the held connection died while idle: one fresh try (see `RevisionProbe`)
+            return await self._query_once()
+        except _CONNECTION_ERRORS as error:
+            self.close()
+            raise StoreUnavailable(f"the revision could not be read: {error}") from error
+
+    async def _query_once(self) -> int:
         if self._connection is None:
             dsn = self._url.set(drivername="postgresql").render_as_string(hide_password=False)
             session = _connected(dsn)
             self._connection, self._statement = await anext(session)
             self._session = session
-        try:
-            value = await self._statement.fetchval()
-        except Exception:
-            self.close()
-            raise
+        value = await self._statement.fetchval()
         return int(value) if value is not None else 0
 
     def close(self) -> None:
@@ -173,6 +196,10 @@ class AsyncRevisionProbe:
         else:
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 loop.call_soon_threadsafe(connection.terminate)
+
+
+# What asyncpg raises when the database cannot be reached or drops the connection.
+_CONNECTION_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 async def _connected(dsn: str) -> AsyncIterator[tuple[Any, Any]]:

@@ -1,0 +1,180 @@
+"""A database that cannot be reached is answered 503 `database_unavailable` with Retry-After
+everywhere, the hot paths included: never a 500, never a dropped connection. Once the
+database is back, the same server serves again.
+
+The outage is real: the server reaches PostgreSQL through a TCP relay on 127.0.0.1 that the
+test cuts, so that open connections die and new ones are refused, as when the database
+server goes away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.engine import make_url
+
+from offerscope.api.fast_orders import FastOrders
+from offerscope.api.metrics import Metrics
+from offerscope.domain.targets import AccountType
+from offerscope.services import accounts, products, sellers, tokens
+from offerscope.services.actors import Role
+from offerscope.storage.unit_of_work import Database
+from tests.api.helpers import problem
+from tests.conftest import _empty_postgres
+from tests.support import backend_of, free_port
+
+pytestmark = pytest.mark.postgres
+
+
+class Relay:
+    """Forwards connections from a loopback port to PostgreSQL until `cut`; `mend` listens
+    again on the same port."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = free_port()
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+
+    def mend(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        with self._lock:
+            doomed, self._sockets = self._sockets, []
+        if self._listener is not None:
+            # shut down first: a close alone leaves a blocked accept() listening (Linux)
+            _shut(self._listener)
+            self._listener.close()
+            self._listener = None
+        for sock in doomed:
+            _shut(sock)
+            sock.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:  # cut
+                return
+            upstream = socket.create_connection(self.target)
+            with self._lock:
+                self._sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        while chunk := source.recv(65536):
+            sink.sendall(chunk)
+    except OSError:
+        pass
+    finally:
+        _shut(source)
+        _shut(sink)
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already shut or closed
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.fixture
+def relayed(postgres_url: str) -> Iterator[tuple[Relay, Database]]:
+    _empty_postgres(postgres_url)
+    url = make_url(postgres_url)
+    relay = Relay((url.host or "127.0.0.1", url.port or 5432))
+    relay.mend()
+    db = Database.connect(url.set(port=relay.port).render_as_string(hide_password=False))
+    try:
+        yield relay, db
+    finally:
+        relay.cut()
+        db.dispose()
+
+
+def _unavailable(response: httpx.Response) -> None:
+    problem(response, 503, "database_unavailable")
+    assert int(response.headers["retry-after"]) > 0
+
+
+def test_an_unreachable_database_is_answered_503_and_served_again_once_back(
+    server_app: tuple[FastAPI, str], relayed: tuple[Relay, Database]
+) -> None:
+    relay, db = relayed
+    app, base_url = server_app
+    app.state.backend = backend_of(db)
+    seller = sellers.create_seller(db, "Seller")
+    actor = sellers.seller_actor(db, seller.seller_id)
+    product = products.create_product(db, actor, "Product", ["Basic"])
+    spec = product.specifications[0].specification_id
+    account = "ab" * 16
+    accounts.register_account(db, account, "buyer_one", AccountType.INDIVIDUAL)
+    operator = tokens.create_token(db, Role.OPERATOR)
+    buyer = tokens.create_token(db, Role.BUYER, account_id=account)
+    seller_token = tokens.create_token(db, Role.SELLER, seller_id=seller.seller_id)
+    check = {"account_id": account, "specification_id": spec}
+    requests = [
+        (operator, "POST", "/v1/decisions", check, {}),
+        (operator, "POST", "/v1/decisions", check, {"via": "full-stack"}),
+        (operator, "POST", "/v1/decisions/batch", {"checks": [check]}, {}),
+        (buyer, "POST", "/v1/orders", {"specification_id": spec}, {}),
+        (buyer, "POST", "/v1/orders", {"specification_id": spec}, {"via": "full-stack"}),
+        (seller_token, "POST", "/v1/products", {"name": "More", "specifications": []}, {}),
+        (seller_token, "GET", "/v1/products", None, {}),
+    ]
+
+    def send(
+        token: str, method: str, path: str, body: object, params: dict[str, str]
+    ) -> httpx.Response:
+        with httpx.Client(base_url=base_url, timeout=30) as client:
+            headers = {"Authorization": f"Bearer {token}"}
+            return client.request(method, path, json=body, params=params, headers=headers)
+
+    assert send(*requests[0]).status_code == 200
+    relay.cut()
+    for request in requests:
+        _unavailable(send(*request))
+    relay.mend()  # no request fails for a connection that died meanwhile
+    for request in requests:
+        assert send(*request).status_code < 300, request
+
+
+def test_an_order_whose_batch_meets_an_unreachable_database_is_answered_503(
+    relayed: tuple[Relay, Database],
+) -> None:
+    """The hot path's own answer: the order reaches its batch, whose transaction cannot
+    begin; placing it again through the full stack could place it twice (a failed commit)."""
+    relay, db = relayed
+    backend = backend_of(db)
+    seller = sellers.create_seller(db, "Seller")
+    actor = sellers.seller_actor(db, seller.seller_id)
+    product = products.create_product(db, actor, "Product", ["Basic"])
+    account = "cd" * 16
+    accounts.register_account(db, account, "buyer_two", AccountType.INDIVIDUAL)
+    index = backend.index.refresh()
+    buyer = tokens.authenticate(db, tokens.create_token(db, Role.BUYER, account_id=account))
+    relay.cut()
+    app = FastAPI()
+    app.state.metrics = Metrics()
+    orders = FastOrders(app, max_body_bytes=1024)
+    body = b'{"specification_id": "' + product.specifications[0].specification_id.encode() + b'"}'
+    assert buyer is not None
+    answer = asyncio.run(orders.answer({"app": app}, backend, index, buyer, body))
+    assert answer is not None and answer.status == 503
+    assert (b"retry-after", b"5") in answer.headers
+    assert b"database_unavailable" in answer.body
