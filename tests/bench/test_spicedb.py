@@ -7,7 +7,9 @@ the native library from npm) and skip without it: a test run installs nothing.""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bench.peers import PlainPython
@@ -55,6 +57,45 @@ def test_both_models_answer_as_the_plain_peer_and_buy_is_r3_whole(account_types)
         assert [peer.buys(*pair) for pair, _ in known] == [answer[0] for _, answer in known]
     finally:
         peer.close()
+
+
+@pytest.mark.slow
+@needs_spicedb
+def test_minimize_latency_is_timed_only_once_it_reads_the_last_write() -> None:
+    """SpiceDB rounds a minimize_latency read down to a revision that may precede the latest
+    writes (now and then for seconds): switching to it waits until the last relationship
+    written is read, so that the peer is never timed on part of its world."""
+    peer = SpiceDB(generate(0.005))
+    account = "ab" * 16
+    try:
+        for n in range(400):  # writes until one is not yet read at minimize_latency
+            written = peer._update(
+                ("specification", f"spc_x{n}"), "buyer", ("account", account, ""), None
+            )
+            peer._write([written])
+            peer.consistency(fully_consistent=True)
+            if not _read_at_minimize_latency(peer, written.relationship):
+                break
+            time.sleep(0.05)
+        else:
+            pytest.skip("SpiceDB read every write at once in 20 s")
+        peer.consistency(fully_consistent=False)
+        assert _read_at_minimize_latency(peer, written.relationship)
+    finally:
+        peer.close()
+
+
+def _read_at_minimize_latency(peer: SpiceDB, relationship: Any) -> bool:
+    v1 = peer._v1
+    reply = peer._permissions.CheckPermission(
+        v1.CheckPermissionRequest(
+            consistency=v1.Consistency(minimize_latency=True),
+            resource=relationship.resource,
+            permission=relationship.relation,
+            subject=relationship.subject,
+        )
+    )
+    return bool(reply.permissionship == 2)  # PERMISSIONSHIP_HAS_PERMISSION
 
 
 @pytest.mark.slow
