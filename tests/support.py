@@ -1,7 +1,9 @@
-"""Test support: a real uvicorn server in this process, and a small typed API driver."""
+"""Test support: a real uvicorn server in this process, a small typed API driver, and a
+relay to PostgreSQL that a test can cut (a real outage)."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -130,3 +132,63 @@ def create_product(seller: httpx.Client, *specs: str, name: str = "Product") -> 
     assert response.status_code == 201, response.text
     product: dict[str, Any] = response.json()
     return product
+
+
+class Relay:
+    """Forwards connections from a loopback port to PostgreSQL until `cut`; `mend` listens
+    again on the same port."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = free_port()
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+
+    def mend(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        with self._lock:
+            doomed, self._sockets = self._sockets, []
+        if self._listener is not None:
+            # shut down first: a close alone leaves a blocked accept() listening (Linux)
+            _shut(self._listener)
+            self._listener.close()
+            self._listener = None
+        for sock in doomed:
+            _shut(sock)
+            sock.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:  # cut
+                return
+            upstream = socket.create_connection(self.target)
+            with self._lock:
+                self._sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        while chunk := source.recv(65536):
+            sink.sendall(chunk)
+    except OSError:
+        pass
+    finally:
+        _shut(source)
+        _shut(sink)
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already shut or closed
+        sock.shutdown(socket.SHUT_RDWR)

@@ -14,12 +14,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from offerscope.api.media_types import is_json
 from offerscope.domain.errors import OfferscopeError
 from offerscope.storage.unavailable import UNAVAILABLE
-from offerscope.web.errors import retry_after, status_of
+from offerscope.web.errors import UNAVAILABLE_RETRY_S, retry_after, status_of
 
 log = logging.getLogger("offerscope.api")
 
 PROBLEM_JSON = "application/problem+json"
-RETRY_AFTER_S = 5  # a restart or fail-over of the database takes seconds
 UNAVAILABLE_DETAIL = (
     "The database cannot be reached right now. Try again in a moment; a write retried with "
     "the same Idempotency-Key is never applied twice."
@@ -84,7 +83,7 @@ def _http_error(_request: Request, error: Exception) -> JSONResponse:
 def unavailable() -> JSONResponse:
     """503: the database cannot be used right now (`storage.unavailable`)."""
     return problem(
-        503, "database_unavailable", UNAVAILABLE_DETAIL, {"Retry-After": str(RETRY_AFTER_S)}
+        503, "database_unavailable", UNAVAILABLE_DETAIL, {"Retry-After": str(UNAVAILABLE_RETRY_S)}
     )
 
 

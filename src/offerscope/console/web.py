@@ -38,8 +38,9 @@ from offerscope.services.actors import Actor, Role
 from offerscope.services.idempotency import Attempt
 from offerscope.services.views import Page
 from offerscope.settings import Settings
+from offerscope.storage.unavailable import UNAVAILABLE
 from offerscope.storage.unit_of_work import Database
-from offerscope.web.errors import status_of
+from offerscope.web.errors import UNAVAILABLE_RETRY_S, status_of
 
 log = logging.getLogger("offerscope.console")
 
@@ -321,10 +322,14 @@ class PortalRoute(APIRoute):
         async def run(request: Request) -> Response:
             web = web_state(request)
             codec = web.codecs[portal.name]
-            session, state = codec.loads(request.cookies.get(portal.cookie))
             request.state.portal = portal
-            request.state.session = session or Session.fresh()
-            response = await _guarded(handler, request, state)
+            request.state.session = Session.fresh()
+            try:
+                session, state = codec.loads(request.cookies.get(portal.cookie))
+                request.state.session = session or Session.fresh()
+                response = await _guarded(handler, request, state)
+            except UNAVAILABLE:
+                return _unavailable(request)
             final = session_of(request)
             if final.dirty:
                 response.set_cookie(
@@ -339,6 +344,19 @@ class PortalRoute(APIRoute):
             return response
 
         return run
+
+
+def _unavailable(request: Request) -> Response:
+    """The page for a request the database was out of reach for (`storage.unavailable`);
+    the session is left as the browser holds it."""
+    response = render_error(
+        request,
+        503,
+        "The service cannot reach its data right now. Try again in a moment; "
+        "a form sent again is never applied twice.",
+    )
+    response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_S)
+    return response
 
 
 async def _guarded(handler: Handler, request: Request, state: State) -> Response:

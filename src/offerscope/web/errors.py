@@ -20,6 +20,10 @@ from offerscope.domain.errors import (
 )
 from offerscope.services.guessing import TooManyFailures
 
+# Retry-After of an answer to a request the database was out of reach for (a restart or a
+# fail-over takes seconds): API and pages alike.
+UNAVAILABLE_RETRY_S = 5
+
 
 class HttpError(OfferscopeError):
     """An error of the HTTP edge itself (authentication, roles, sizes), with its status."""

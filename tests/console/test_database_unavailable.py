@@ -1,0 +1,63 @@
+"""A console page asked for while the database is out of reach says so in a page of its own
+(503, Retry-After), never raw JSON or a 500, and the same signed-in page comes back once the
+database does: the session survives the outage.
+
+The outage is real: the server reaches PostgreSQL through a relay on 127.0.0.1 that the test
+cuts (`tests.support.Relay`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from playwright.sync_api import Page, expect
+from sqlalchemy.engine import make_url
+
+from offerscope.storage.unit_of_work import Database
+from tests.conftest import _empty_postgres
+from tests.console.support import Site, sign_in
+from tests.support import Relay, backend_of
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+
+
+@pytest.fixture
+def relayed_site(
+    console_server: tuple[FastAPI, str], postgres_url: str
+) -> Iterator[tuple[Relay, Site]]:
+    _empty_postgres(postgres_url)
+    url = make_url(postgres_url)
+    relay = Relay((url.host or "127.0.0.1", url.port or 5432))
+    relay.mend()
+    db = Database.connect(url.set(port=relay.port).render_as_string(hide_password=False))
+    app, base_url = console_server
+    app.state.backend = backend_of(db)
+    try:
+        yield relay, Site(base_url, db, app)
+    finally:
+        relay.cut()
+        db.dispose()
+
+
+def test_a_page_during_an_outage_says_so_and_comes_back_after_it(
+    relayed_site: tuple[Relay, Site], sized_page: Page
+) -> None:
+    relay, site = relayed_site
+    seller = site.seller()
+    site.product(seller, "CloudDB", "Basic")
+    sign_in(sized_page, site, seller.token)
+    products = site.url("/console/products")
+    sized_page.goto(products)
+    expect(sized_page.get_by_text("CloudDB").first).to_be_visible()
+    relay.cut()
+    answer = sized_page.goto(products)
+    assert answer is not None and answer.status == 503
+    assert int(answer.headers["retry-after"]) > 0
+    expect(sized_page.get_by_role("heading", name="Not available right now")).to_be_visible()
+    expect(sized_page.locator(".error-message")).to_contain_text("cannot reach its data")
+    relay.mend()
+    answer = sized_page.goto(products)
+    assert answer is not None and answer.status == 200
+    expect(sized_page.get_by_text("CloudDB").first).to_be_visible()
