@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -18,10 +19,12 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from offerscope.api.fast_orders import FastOrders
+from offerscope.api.hot_path import Answer
 from offerscope.api.metrics import Metrics
 from offerscope.domain.targets import AccountType
 from offerscope.services import accounts, products, sellers, tokens
 from offerscope.services.actors import Role
+from offerscope.services.orders import list_orders
 from offerscope.storage.unit_of_work import Database
 from tests.api.helpers import problem
 from tests.conftest import _empty_postgres
@@ -91,27 +94,33 @@ def test_an_unreachable_database_is_answered_503_and_served_again_once_back(
         assert send(*request).status_code < 300, request
 
 
-def test_an_order_whose_batch_meets_an_unreachable_database_is_answered_503(
+def test_an_order_whose_database_goes_away_mid_request_is_answered_503_not_placed(
     relayed: tuple[Relay, Database],
 ) -> None:
-    """The hot path's own answer: the order reaches its batch, whose transaction cannot
-    begin; placing it again through the full stack could place it twice (a failed commit)."""
+    """The hot path's own answer (`HotPath`): the buyer is authenticated, then the database
+    goes before the order's batch runs. The order is not handed to the full stack to be
+    placed again (a batch whose commit failed may have landed), and nothing was placed."""
     relay, db = relayed
-    backend = backend_of(db)
     seller = sellers.create_seller(db, "Seller")
     actor = sellers.seller_actor(db, seller.seller_id)
     product = products.create_product(db, actor, "Product", ["Basic"])
     account = "cd" * 16
     accounts.register_account(db, account, "buyer_two", AccountType.INDIVIDUAL)
-    index = backend.index.refresh()
-    buyer = tokens.authenticate(db, tokens.create_token(db, Role.BUYER, account_id=account))
-    relay.cut()
+    token = tokens.create_token(db, Role.BUYER, account_id=account)
+
+    class CutMidRequest(FastOrders):
+        async def answer(self, *given: Any) -> Answer | None:
+            relay.cut()
+            return await super().answer(*given)
+
     app = FastAPI()
-    app.state.metrics = Metrics()
-    orders = FastOrders(app, max_body_bytes=1024)
+    app.state.backend, app.state.metrics = backend_of(db), Metrics()
+    orders = CutMidRequest(app, max_body_bytes=1024)
     body = b'{"specification_id": "' + product.specifications[0].specification_id.encode() + b'"}'
-    assert buyer is not None
-    answer = asyncio.run(orders.answer({"app": app}, backend, index, buyer, body))
+    answer = asyncio.run(orders._answered({"app": app}, token, body))
     assert answer is not None and answer.status == 503
     assert (b"retry-after", b"5") in answer.headers
     assert b"database_unavailable" in answer.body
+    relay.mend()
+    buyer = tokens.authenticate(db, token)
+    assert buyer is not None and list_orders(db, buyer).items == []

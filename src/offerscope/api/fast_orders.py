@@ -23,7 +23,6 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Scope
 
-from offerscope.api import problems
 from offerscope.api.group_commit import GroupCommit
 from offerscope.api.hot_path import Answer, HotPath
 from offerscope.api.metrics import Metrics
@@ -34,7 +33,6 @@ from offerscope.index.index import DecisionIndex
 from offerscope.services import orders
 from offerscope.services.actors import Actor, Role
 from offerscope.services.views import OrderView
-from offerscope.storage.unavailable import UNAVAILABLE
 from offerscope.storage.unit_of_work import Database
 
 PATH = "/v1/orders"
@@ -57,15 +55,12 @@ class FastOrders(HotPath):
         if specification_id is None or actor.role is not Role.BUYER:
             return None
         batches = self._group_commit(backend.db, scope["app"].state.metrics)
-        try:
-            placed = await batches.submit((actor, specification_id))
-        except UNAVAILABLE:  # the batch's commit failed: placing it again could place it twice
-            return Answer.of(problems.unavailable())
+        placed = await batches.submit((actor, specification_id))
         if isinstance(placed, OfferscopeError):
             return None  # refused before anything was committed: the full stack answers
-        if isinstance(placed, UNAVAILABLE):
-            return Answer.of(problems.unavailable())
         if isinstance(placed, Exception):
+            # Never placed again through the full stack: a batch whose commit failed may have
+            # landed. The database out of reach is answered 503 (`HotPath`).
             raise placed
         return Answer(201, Order(**vars(placed)).model_dump_json().encode())
 

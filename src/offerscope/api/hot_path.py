@@ -18,11 +18,13 @@ from typing import ClassVar
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from offerscope.api import problems
 from offerscope.api.media_types import is_json
 from offerscope.bootstrap import Backend
 from offerscope.index.index import DecisionIndex
 from offerscope.services.actors import Actor
 from offerscope.services.tokens import TOKEN_PREFIX, authenticate_in
+from offerscope.storage.unavailable import UNAVAILABLE
 
 _JSON = (b"content-type", b"application/json")
 
@@ -99,7 +101,10 @@ class HotPath:
         actor = authenticate_in(index, token)
         if actor is None:
             return None
-        return await self.answer(scope, backend, index, actor, body)
+        try:
+            return await self.answer(scope, backend, index, actor, body)
+        except UNAVAILABLE:  # as the full stack's handler answers, which this runs before
+            return Answer.of(problems.unavailable())
 
 
 def _bearer(scope: Scope) -> str | None:
