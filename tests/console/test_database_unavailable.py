@@ -15,9 +15,11 @@ from fastapi import FastAPI
 from playwright.sync_api import Page, expect
 from sqlalchemy.engine import make_url
 
+from offerscope.domain.targets import Target
+from offerscope.services import history, targets
 from offerscope.storage.unit_of_work import Database
 from tests.conftest import _empty_postgres
-from tests.console.support import Site, sign_in
+from tests.console.support import Site, flash, sign_in
 from tests.support import Relay, backend_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -61,3 +63,33 @@ def test_a_page_during_an_outage_says_so_and_comes_back_after_it(
     answer = sized_page.goto(products)
     assert answer is not None and answer.status == 200
     expect(sized_page.get_by_text("CloudDB").first).to_be_visible()
+
+
+def test_a_form_sent_during_an_outage_changes_nothing_and_goes_through_once_after_it(
+    relayed_site: tuple[Relay, Site], page: Page
+) -> None:
+    """As a person would: Confirm while the database is away (a 503 page); once it is back,
+    Back to the preview and Confirm again with a double click: the change is made once and
+    said so."""
+    relay, site = relayed_site
+    seller = site.seller()
+    product = site.product(seller, "CloudDB", "Basic")
+    sign_in(page, site, seller.token)
+    page.goto(site.url(f"/console/products/{product.product_id}"))
+    page.get_by_label("Product Target Customer").select_option("Enterprise users")
+    page.get_by_role("button", name="OK").click()  # the preview (R14) comes first
+    confirm = page.get_by_role("button", name="Confirm")
+    expect(confirm).to_be_visible()
+    relay.cut()
+    confirm.click()
+    expect(page.get_by_role("heading", name="Not available right now")).to_be_visible()
+    relay.mend()
+    page.go_back()  # to the preview: the form's own page
+    expect(confirm).to_be_visible()
+    assert targets.get_target_customers(site.db, seller.actor, product.product_id).target is (
+        Target.ALL
+    )
+    confirm.dblclick()
+    expect(flash(page)).to_have_text("Product Target Customer set to Enterprise users.")
+    entries = history.product_history(site.db, seller.actor, product.product_id).items
+    assert [e.action for e in entries] == ["product_target_set", "product_created"]
