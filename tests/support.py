@@ -136,7 +136,8 @@ def create_product(seller: httpx.Client, *specs: str, name: str = "Product") -> 
 
 class Relay:
     """Forwards connections from a loopback port to PostgreSQL until `cut`; `mend` listens
-    again on the same port."""
+    again on the same port. `cut_at` cuts when a connection sends certain statements: the
+    database goes away at that very point of a request."""
 
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
@@ -144,6 +145,16 @@ class Relay:
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
+        self._marks: tuple[bytes, ...] = ()
+        self._forward_last = False
+        self.tripped = threading.Event()
+
+    def cut_at(self, *marks: bytes, forward: bool = False) -> None:
+        """Cut once one connection has sent each of `marks` (pieces of statements), in that
+        order. With `forward`, the database receives the last one before the cut (a COMMIT
+        that lands, its answer lost); without, it never does."""
+        self._marks, self._forward_last = marks, forward
+        self.tripped.clear()
 
     def mend(self) -> None:
         listener = socket.socket()
@@ -174,8 +185,30 @@ class Relay:
             upstream = socket.create_connection(self.target)
             with self._lock:
                 self._sockets += [client, upstream]
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
+            threading.Thread(target=self._watch, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=_pump, args=(upstream, client), daemon=True).start()
+
+    def _watch(self, client: socket.socket, upstream: socket.socket) -> None:
+        """`_pump` from the client, looking for the marks of `cut_at` in what it sends."""
+        seen = 0
+        try:
+            while chunk := client.recv(65536):
+                marks = self._marks
+                while seen < len(marks) and marks[seen] in chunk:
+                    seen += 1
+                if marks and seen == len(marks) and not self.tripped.is_set():
+                    if self._forward_last:
+                        upstream.sendall(chunk)
+                    self._marks = ()
+                    self.tripped.set()
+                    self.cut()
+                    return
+                upstream.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            _shut(client)
+            _shut(upstream)
 
 
 def _pump(source: socket.socket, sink: socket.socket) -> None:

@@ -10,12 +10,15 @@ when the database server goes away.
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from offerscope.api.fast_orders import FastOrders
@@ -25,6 +28,7 @@ from offerscope.domain.targets import AccountType
 from offerscope.services import accounts, products, sellers, tokens
 from offerscope.services.actors import Role
 from offerscope.services.orders import list_orders
+from offerscope.storage.tables import IdempotencyKeyRow, ProductRow
 from offerscope.storage.unit_of_work import Database
 from tests.api.helpers import problem
 from tests.conftest import _empty_postgres
@@ -124,3 +128,85 @@ def test_an_order_whose_database_goes_away_mid_request_is_answered_503_not_place
     relay.mend()
     buyer = tokens.authenticate(db, token)
     assert buyer is not None and list_orders(db, buyer).items == []
+
+
+SETTLED = "a claim left by its outage is settled"
+
+
+def _keyed_seller(db: Database) -> dict[str, str]:
+    seller = sellers.create_seller(db, "Seller")
+    token = tokens.create_token(db, Role.SELLER, seller_id=seller.seller_id)
+    return {"Authorization": f"Bearer {token}", "Idempotency-Key": "once-only"}
+
+
+def _products_of(db: Database) -> list[str]:
+    with db.reading() as uow:
+        return list(uow.session.scalars(select(ProductRow.name)))
+
+
+def _claims_of(db: Database) -> list[str]:
+    with db.reading() as uow:
+        return list(uow.session.scalars(select(IdempotencyKeyRow.state)))
+
+
+def test_a_keyed_write_while_the_database_is_away_is_answered_503(
+    server_app: tuple[FastAPI, str], relayed: tuple[Relay, Database]
+) -> None:
+    """R15's claim is the first thing a keyed write asks of the database: when it cannot be
+    made, the write is answered as every other (503, Retry-After), and the same key runs the
+    write once the database is back."""
+    relay, db = relayed
+    app, base_url = server_app
+    app.state.backend = backend_of(db)
+    body = {"name": "Keyed", "specifications": []}
+    with httpx.Client(base_url=base_url, timeout=30, headers=_keyed_seller(db)) as client:
+        relay.cut()
+        _unavailable(client.post("/v1/products", json=body))
+        relay.mend()
+        first = client.post("/v1/products", json=body)
+        again = client.post("/v1/products", json=body)
+    assert first.status_code == 201, first.text
+    assert again.status_code == 201 and again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+
+
+@pytest.mark.parametrize(
+    ("marks", "lands"),
+    [
+        pytest.param((b"INSERT INTO products",), False, id="during-the-write"),
+        pytest.param((b"UPDATE idempotency_keys",), False, id="before-the-commit"),
+        pytest.param((b"UPDATE idempotency_keys", b"COMMIT"), True, id="commit-lands-answer-lost"),
+    ],
+)
+def test_a_keyed_write_cut_off_by_the_database_runs_once_when_sent_again(
+    server_app: tuple[FastAPI, str],
+    relayed: tuple[Relay, Database],
+    marks: tuple[bytes, ...],
+    lands: bool,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """R15 across an outage: the database goes away while a keyed write runs, at the write,
+    before its commit, or after its commit landed with its answer lost. The write is answered
+    503; once the database is back the key is free again (or holds the answer, if the commit
+    landed) without waiting for its lease to end, and the same request sent again makes the
+    product exactly once."""
+    caplog.set_level(logging.INFO, logger="offerscope.api")
+    relay, db = relayed
+    app, base_url = server_app
+    app.state.backend = backend_of(db)
+    body = {"name": "Keyed", "specifications": []}
+    with httpx.Client(base_url=base_url, timeout=30, headers=_keyed_seller(db)) as client:
+        relay.cut_at(*marks, forward=lands)
+        _unavailable(client.post("/v1/products", json=body))
+        assert relay.tripped.is_set()
+        relay.mend()
+        # The process settles what the cut left claimed as soon as the database is back.
+        deadline = time.monotonic() + 10
+        while SETTLED not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _claims_of(db) == (["done"] if lands else [])
+        again = client.post("/v1/products", json=body)
+        assert again.status_code == 201, again.text
+        assert (again.headers.get("idempotent-replayed") == "true") is lands
+        assert client.post("/v1/products", json=body).json() == again.json()
+    assert _products_of(db) == ["Keyed"]

@@ -103,8 +103,8 @@ class HotPath:
             return None
         try:
             return await self.answer(scope, backend, index, actor, body)
-        except UNAVAILABLE:  # as the full stack's handler answers, which this runs before
-            return Answer.of(problems.unavailable())
+        except UNAVAILABLE as error:  # as the full stack's handler answers; this runs before
+            return Answer.of(problems.unavailable(error))
 
 
 def _bearer(scope: Scope) -> str | None:

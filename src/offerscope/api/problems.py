@@ -80,16 +80,17 @@ def _http_error(_request: Request, error: Exception) -> JSONResponse:
     return problem(error.status_code, code, detail, dict(error.headers or {}))
 
 
-def unavailable() -> JSONResponse:
-    """503: the database cannot be used right now (`storage.unavailable`)."""
+def unavailable(error: BaseException) -> JSONResponse:
+    """503: the database cannot be used right now (`storage.unavailable`); logged, since
+    an operator wants to know."""
+    log.error("the database is unavailable: %s", error)
     return problem(
         503, "database_unavailable", UNAVAILABLE_DETAIL, {"Retry-After": str(UNAVAILABLE_RETRY_S)}
     )
 
 
 def _unavailable(_request: Request, error: Exception) -> JSONResponse:
-    log.error("the database is unavailable: %s", error)
-    return unavailable()
+    return unavailable(error)
 
 
 def _unexpected(_request: Request, error: Exception) -> JSONResponse:

@@ -167,7 +167,8 @@ def store(session: Session, held: Claim, answer: StoredAnswer) -> bool:
 
 
 def release(db: Database, held: Claim) -> None:
-    """Forget a claim whose request answered non-2xx: the key may be used again."""
+    """Forget a claim whose request did not succeed: the key may be used again (unless its
+    answer was stored: a commit that landed, its answer lost on the way)."""
     with unheld(), db.writing() as uow:
         keys.release(uow.session, held.attempt.scope, held.attempt.key, held.token)
         uow.commit()

@@ -68,5 +68,7 @@ def release(session: Session, scope: str, key: str, claim: str) -> None:
             IdempotencyKeyRow.scope == scope,
             IdempotencyKeyRow.key == key,
             IdempotencyKeyRow.claim == claim,
+            # A commit that landed with its answer lost keeps that answer for the retry.
+            IdempotencyKeyRow.state == "running",
         )
     )
