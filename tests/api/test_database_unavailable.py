@@ -27,7 +27,9 @@ from offerscope.api.metrics import Metrics
 from offerscope.domain.targets import AccountType
 from offerscope.services import accounts, products, sellers, tokens
 from offerscope.services.actors import Role
+from offerscope.services.background import DELIVERERS, Background
 from offerscope.services.orders import list_orders
+from offerscope.settings import Settings
 from offerscope.storage.tables import IdempotencyKeyRow, ProductRow
 from offerscope.storage.unit_of_work import Database
 from tests.api.helpers import problem
@@ -131,6 +133,9 @@ def test_an_order_whose_database_goes_away_mid_request_is_answered_503_not_place
 
 
 SETTLED = "a claim left by its outage is settled"
+BACKGROUND_LOG = "offerscope.services.background"
+BACK = "the database is back"
+THREADS = 1 + DELIVERERS  # the feed's upkeep and the webhook deliverers
 
 
 def _keyed_seller(db: Database) -> dict[str, str]:
@@ -210,3 +215,29 @@ def test_a_keyed_write_cut_off_by_the_database_runs_once_when_sent_again(
         assert (again.headers.get("idempotent-replayed") == "true") is lands
         assert client.post("/v1/products", json=body).json() == again.json()
     assert _products_of(db) == ["Keyed"]
+
+
+def test_background_work_logs_an_outage_once_and_says_when_it_ends(
+    relayed: tuple[Relay, Database], caplog: pytest.LogCaptureFixture
+) -> None:
+    """R18's background threads (windows, pruning, webhook deliveries) keep going through an
+    outage, trying again every round; an operator reads that the database went away and
+    that it came back, once each per thread, not a stack trace every round."""
+    caplog.set_level(logging.INFO, logger=BACKGROUND_LOG)
+    relay, db = relayed
+    backend = backend_of(db)
+    background = Background(db, Settings(db.url), backend.index.committed_revision).start()
+    try:
+        time.sleep(0.3)
+        relay.cut()
+        time.sleep(1.5)  # a few dozen rounds of every thread
+        during = [r for r in caplog.records if r.name == BACKGROUND_LOG]
+        relay.mend()
+        deadline = time.monotonic() + 10
+        while caplog.text.count(BACK) < THREADS and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        background.stop()
+    assert 1 <= len(during) <= THREADS, [r.getMessage() for r in during]
+    assert all(r.levelno == logging.WARNING and r.exc_info is None for r in during)
+    assert caplog.text.count(BACK) == THREADS

@@ -21,6 +21,7 @@ from offerscope.services import feed
 from offerscope.services.webhooks import DeliveryWorker, RetryPolicy
 from offerscope.settings import Settings
 from offerscope.storage.changes import Change
+from offerscope.storage.unavailable import UNAVAILABLE
 from offerscope.storage.unit_of_work import Database
 
 _log = logging.getLogger(__name__)
@@ -82,14 +83,17 @@ class Background:
 
     def _upkeep(self) -> None:
         pruned_at = 0.0
+        outage = _Outage("change feed upkeep")
         while not self._stopping.is_set():
             try:
                 feed.publish_windows(self._db)
                 if time.monotonic() - pruned_at >= PRUNE_EVERY or not pruned_at:
                     feed.prune(self._db, self._settings.changes_retention_days)
                     pruned_at = time.monotonic()
-            except Exception:  # the database away for a moment: try again next round
-                _log.exception("change feed upkeep failed")
+            except Exception as error:  # tried again next round
+                outage.failed(error)
+            else:
+                outage.over()
             self._stopping.wait(WINDOW_EVERY)
 
     def _until_commit(self, seconds: float) -> None:
@@ -99,12 +103,17 @@ class Background:
 
     def _deliver(self, worker: DeliveryWorker) -> None:
         """Deliver what falls due, looking for it as `_take_look` allows."""
+        outage = _Outage("webhook delivery")
         while not self._stopping.is_set():
             try:
-                busy = self._take_look() and worker.run_once()
-            except Exception:
-                _log.exception("webhook delivery failed")
+                looked = self._take_look()
+                busy = looked and worker.run_once()
+            except Exception as error:
+                outage.failed(error)
                 busy = False
+            else:
+                if looked:  # it asked the database
+                    outage.over()
             if busy:
                 with self._wake:  # more may be due: every deliverer looks again at once
                     self._free_looks = DELIVERERS
@@ -152,3 +161,25 @@ class Background:
             thread.join(timeout=15)
         for client in self._clients:
             client.close()
+
+
+class _Outage:
+    """One thread's failures: a database out of reach is logged once when the outage starts
+    and once when it ends (the thread tries again every round, many times a second); any
+    other failure is logged in full each time, as a defect."""
+
+    def __init__(self, work: str) -> None:
+        self._work = work
+        self._away = False
+
+    def failed(self, error: Exception) -> None:
+        if not isinstance(error, UNAVAILABLE):
+            _log.error("%s failed", self._work, exc_info=error)
+        elif not self._away:
+            self._away = True
+            _log.warning("%s: the database is unavailable, retrying: %s", self._work, error)
+
+    def over(self) -> None:
+        if self._away:
+            self._away = False
+            _log.info("%s: the database is back", self._work)
