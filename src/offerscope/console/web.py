@@ -330,6 +330,9 @@ class PortalRoute(APIRoute):
                 response = await _guarded(handler, request, state)
             except UNAVAILABLE:
                 return _unavailable(request)
+            except Exception:  # a defect or damaged data: the site's page, not the API's JSON
+                log.exception("unexpected error on %s", request.url.path)
+                return render_error(request, 500, UNEXPECTED)
             final = session_of(request)
             if final.dirty:
                 response.set_cookie(
@@ -344,6 +347,12 @@ class PortalRoute(APIRoute):
             return response
 
         return run
+
+
+UNEXPECTED = (
+    "Something went wrong on our side, and it has been logged. If you were saving a change, "
+    "open the page again to see whether it was made."
+)
 
 
 def _unavailable(request: Request) -> Response:
