@@ -32,6 +32,7 @@ from offerscope.services.orders import list_orders
 from offerscope.settings import Settings
 from offerscope.storage.tables import IdempotencyKeyRow, ProductRow
 from offerscope.storage.unit_of_work import Database
+from offerscope.web.claims import SETTLED
 from tests.api.helpers import problem
 from tests.conftest import _empty_postgres
 from tests.support import Relay, backend_of
@@ -51,6 +52,9 @@ def relayed(postgres_url: str) -> Iterator[tuple[Relay, Database]]:
     finally:
         relay.cut()
         db.dispose()
+
+
+DRY_RUN = {"dry_run": "true"}
 
 
 def _unavailable(response: httpx.Response) -> None:
@@ -81,7 +85,17 @@ def test_an_unreachable_database_is_answered_503_and_served_again_once_back(
         (buyer, "POST", "/v1/orders", {"specification_id": spec}, {}),
         (buyer, "POST", "/v1/orders", {"specification_id": spec}, {"via": "full-stack"}),
         (seller_token, "POST", "/v1/products", {"name": "More", "specifications": []}, {}),
+        (seller_token, "POST", "/v1/products", {"name": "No", "specifications": []}, DRY_RUN),
         (seller_token, "GET", "/v1/products", None, {}),
+        (seller_token, "GET", "/v1/changes", None, {}),
+        (operator, "GET", "/v1/accounts/export", None, {}),
+        (
+            seller_token,
+            "GET",
+            f"/v1/products/{product.product_id}/specified-users/export",
+            None,
+            {},
+        ),
     ]
 
     def send(
@@ -132,7 +146,6 @@ def test_an_order_whose_database_goes_away_mid_request_is_answered_503_not_place
     assert buyer is not None and list_orders(db, buyer).items == []
 
 
-SETTLED = "a claim left by its outage is settled"
 BACKGROUND_LOG = "offerscope.services.background"
 BACK = "the database is back"
 THREADS = 1 + DELIVERERS  # the feed's upkeep and the webhook deliverers
@@ -195,7 +208,7 @@ def test_a_keyed_write_cut_off_by_the_database_runs_once_when_sent_again(
     503; once the database is back the key is free again (or holds the answer, if the commit
     landed) without waiting for its lease to end, and the same request sent again makes the
     product exactly once."""
-    caplog.set_level(logging.INFO, logger="offerscope.api")
+    caplog.set_level(logging.INFO, logger="offerscope.web")
     relay, db = relayed
     app, base_url = server_app
     app.state.backend = backend_of(db)

@@ -8,6 +8,7 @@ cuts (`tests.support.Relay`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +16,7 @@ from fastapi import FastAPI
 from playwright.sync_api import Page, expect
 from sqlalchemy.engine import make_url
 
+from offerscope.console.once import WAIT_SECONDS
 from offerscope.domain.targets import Target
 from offerscope.services import history, targets
 from offerscope.storage.unit_of_work import Database
@@ -91,5 +93,42 @@ def test_a_form_sent_during_an_outage_changes_nothing_and_goes_through_once_afte
     )
     confirm.dblclick()
     expect(flash(page)).to_have_text("Product Target Customer set to Enterprise users.")
+    entries = history.product_history(site.db, seller.actor, product.product_id).items
+    assert [e.action for e in entries] == ["product_target_set", "product_created"]
+
+
+@pytest.mark.parametrize(
+    ("marks", "lands"),
+    [
+        pytest.param((b"UPDATE products",), False, id="during-the-write"),
+        pytest.param((b"UPDATE idempotency_keys", b"COMMIT"), True, id="commit-lands-answer-lost"),
+    ],
+)
+def test_a_form_cut_off_by_an_outage_is_sent_again_with_reload_and_goes_through_once(
+    relayed_site: tuple[Relay, Site], page: Page, marks: tuple[bytes, ...], lands: bool
+) -> None:
+    """The database goes away while a Confirm runs: during its write, or right after its
+    commit landed (its answer lost). The page says so (503); once the database is back,
+    Reload sends the form again, and the change is made once and said so, without waiting
+    for the form's key to be given up."""
+    relay, site = relayed_site
+    seller = site.seller()
+    product = site.product(seller, "CloudDB", "Basic")
+    sign_in(page, site, seller.token)
+    page.goto(site.url(f"/console/products/{product.product_id}"))
+    page.get_by_label("Product Target Customer").select_option("Enterprise users")
+    page.get_by_role("button", name="OK").click()
+    confirm = page.get_by_role("button", name="Confirm")
+    expect(confirm).to_be_visible()
+    relay.cut_at(*marks, forward=lands)
+    confirm.click()
+    expect(page.get_by_role("heading", name="Not available right now")).to_be_visible()
+    relay.mend()
+    target = targets.get_target_customers(site.db, seller.actor, product.product_id).target
+    assert target is (Target.ENTERPRISE if lands else Target.ALL)
+    started = time.monotonic()
+    page.reload()  # the browser sends the Confirm form again
+    expect(flash(page)).to_have_text("Product Target Customer set to Enterprise users.")
+    assert time.monotonic() - started < WAIT_SECONDS / 2  # not held up by a stale claim
     entries = history.product_history(site.db, seller.actor, product.product_id).items
     assert [e.action for e in entries] == ["product_target_set", "product_created"]

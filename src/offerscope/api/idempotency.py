@@ -7,17 +7,14 @@ sees a byte of it (`services.idempotency`). Repeats get the stored answer with
 `Idempotent-Replayed: true`.
 
 A database out of reach is answered 503 here as everywhere (`problems.unavailable`): at the
-claim, during the write, or at its commit. A claim its request could not release then (the
-database was away) is released as soon as the database is back (`_Orphans`), so that the
-retry the 503 invites is not refused 409 until the lease ends; a commit that landed with its
-answer lost keeps its stored answer, which the retry gets.
+claim, during the write, or at its commit. A claim its request could not release then is
+released once the database is back (`web.claims`); a commit that landed with its answer lost
+keeps its stored answer, which the retry gets.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import logging
 import tempfile
 from datetime import timedelta
 from typing import IO
@@ -33,13 +30,10 @@ from offerscope.services import idempotency
 from offerscope.services.idempotency import Attempt, Claim, StoredAnswer
 from offerscope.storage.unavailable import UNAVAILABLE
 from offerscope.storage.unit_of_work import Database, holding
+from offerscope.web import claims
 from offerscope.web.errors import status_of
 
-log = logging.getLogger("offerscope.api")
-
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# How often claims left behind by an outage are tried again (well within Retry-After).
-ORPHAN_RETRY_S = 0.5
 # Response headers that belong to one delivery, not to the answer.
 _NOT_STORED = frozenset({"content-length", "date", "server", "set-cookie"})
 
@@ -58,7 +52,6 @@ class IdempotencyMiddleware:
         self.upload_suffixes = upload_suffixes
         self.max_upload = max_upload
         self.lease = lease
-        self._orphans = _Orphans()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -129,11 +122,11 @@ class IdempotencyMiddleware:
             except BaseException:
                 answer.close()
                 await run_in_threadpool(hold.abandon)
-                await self._release(db, claim)
+                await claims.release(db, claim)
                 raise
             if not 200 <= answer.status < 300:
                 await run_in_threadpool(hold.abandon)  # before the release: SQLite's lock
-                await self._release(db, claim)
+                await claims.release(db, claim)
                 await answer.deliver(send)
                 return
             stored = StoredAnswer(answer.status, answer.stored_headers(), answer.body())
@@ -145,7 +138,7 @@ class IdempotencyMiddleware:
                 kept = await run_in_threadpool(hold.finish, db, keep)
             except UNAVAILABLE as error:  # the commit may have landed: its answer stays
                 answer.close()
-                await self._release(db, claim)
+                await claims.release(db, claim)
                 await unavailable(error)(scope, receive, send)
                 return
             if not kept:
@@ -153,40 +146,6 @@ class IdempotencyMiddleware:
                 await _problem(idempotency.taken_over(), scope, receive, send)
                 return
         await answer.deliver(send)
-
-    async def _release(self, db: Database, claim: Claim) -> None:
-        """Free the key of a request that did not succeed; later, if the database is away."""
-        try:
-            await run_in_threadpool(idempotency.release, db, claim)
-        except UNAVAILABLE:
-            self._orphans.add(db, claim)
-
-
-class _Orphans:
-    """Claims whose release failed because the database was away, released by one task of
-    the server's loop as soon as it is back (every `ORPHAN_RETRY_S`). Only requests running
-    when the database went away leave one, so they are few; each is released once, and a
-    claim taken over or completed meanwhile is left as it is (`idempotency.release`)."""
-
-    def __init__(self) -> None:
-        self._claims: dict[Claim, Database] = {}
-        self._task: asyncio.Task[None] | None = None
-
-    def add(self, db: Database, claim: Claim) -> None:
-        self._claims[claim] = db
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._release_all())
-
-    async def _release_all(self) -> None:
-        while self._claims:
-            await asyncio.sleep(ORPHAN_RETRY_S)
-            for claim, db in list(self._claims.items()):
-                try:
-                    await run_in_threadpool(idempotency.release, db, claim)
-                except UNAVAILABLE:
-                    break  # still away: the others wait for the next round
-                del self._claims[claim]
-                log.info("the database is back: a claim left by its outage is settled")
 
 
 class _Body:

@@ -23,7 +23,9 @@ from offerscope.console.sessions import Session, flash_of
 from offerscope.domain.errors import Conflict, OfferscopeError
 from offerscope.services import idempotency
 from offerscope.services.idempotency import Attempt, Claim, StoredAnswer
+from offerscope.storage.unavailable import UNAVAILABLE
 from offerscope.storage.unit_of_work import Database, holding
+from offerscope.web import claims
 
 # How long a second submission waits for the first before saying it is still running.
 WAIT_SECONDS = 15.0
@@ -74,12 +76,12 @@ async def run_once(
             response = await run()
         except BaseException:
             await run_in_threadpool(hold.abandon)
-            await run_in_threadpool(idempotency.release, db, outcome)
+            await claims.release(db, outcome)
             raise
         final = session()  # the handler may have started another (signed out, expired)
         if not _succeeded(response, final):
             await run_in_threadpool(hold.abandon)  # before the release: SQLite's lock
-            await run_in_threadpool(idempotency.release, db, outcome)
+            await claims.release(db, outcome)
             return response
         answer = StoredAnswer(
             response.status_code,
@@ -90,6 +92,11 @@ async def run_once(
         def keep(transaction: DbSession) -> bool:
             return idempotency.store(transaction, outcome, answer)
 
-        if not await run_in_threadpool(hold.finish, db, keep):
+        try:
+            kept = await run_in_threadpool(hold.finish, db, keep)
+        except UNAVAILABLE:  # answered 503 by the page; the commit may have landed
+            await claims.release(db, outcome)
+            raise
+        if not kept:
             return refused(idempotency.taken_over())
     return response
