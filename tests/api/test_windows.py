@@ -11,8 +11,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from offerscope.domain.targets import Setting, Target
+from offerscope.storage.changes import Rebuild
+from offerscope.storage.tables import ListEntryRow
 from tests.api.helpers import (
     decide,
     new_account,
@@ -145,6 +148,10 @@ def test_r16_a_specification_list_window_refuses_at_the_specification_level(api:
         ({"valid_until": "2027-02-30T00:00:00Z"}, "valid_until"),
         ({"valid_from": FUTURE, "valid_until": PAST}, "valid_until"),  # ends before it starts
         ({"valid_from": FUTURE, "valid_until": FUTURE}, "valid_until"),  # empty
+        # past what the index's seconds (and a datetime, in UTC) can hold
+        ({"valid_from": "9999-12-31T23:59:59.999999Z"}, "valid_from"),
+        ({"valid_until": "9999-12-31T23:59:59-14:00"}, "valid_until"),
+        ({"valid_from": "0001-01-01T00:00:00+14:00"}, "valid_from"),
     ],
 )
 def test_r16_a_window_that_cannot_be_is_refused_and_changes_nothing(
@@ -211,3 +218,25 @@ def test_r16_a_window_closes_at_its_instant_with_no_write(api: Api) -> None:
     after = [decide(api, a["account_id"], spec) for a in (account, newcomer)]
     assert [d["allowed"] for d in after] == [False, True]
     assert after[0]["reason"] == "specified_user_expired"
+
+
+def test_r16_a_window_stored_past_the_range_still_lets_every_decision_answer(api: Api) -> None:
+    """A moment beyond what the index's seconds hold, stored before windows were bounded,
+    must not turn the decisions, batches and catalog that read it into 500s."""
+    seller = new_seller(api)
+    product = new_product(api, seller, "Basic", target=Target.SPECIFIED)
+    spec = product.specifications[0].specification_id
+    account = new_account(api)
+    path = f"/v1/products/{product.product_id}/specified-users"
+    ok(seller.http.post(path, json=_entry(account, valid_from=FUTURE)), 201)
+    with api.db.writing() as uow:  # as stored before the range was checked
+        uow.session.execute(
+            update(ListEntryRow).values(valid_from=datetime(9999, 12, 31, 23, 59, 59, 999999, UTC))
+        )
+        uow.record_change(Rebuild())
+        uow.commit()
+    refused = decide(api, account["account_id"], spec)
+    assert refused["reason"] == "specified_user_not_yet_valid"
+    check = {"account_id": account["account_id"], "specification_id": spec}
+    batch = ok(api.operator.post("/v1/decisions/batch", json={"checks": [check]}))
+    assert batch["results"][0]["reason"] == "specified_user_not_yet_valid"

@@ -21,6 +21,7 @@ from offerscope.domain.windows import (
     check_window,
     lapse_of,
     moment_text,
+    read_window,
 )
 from tests.unit.test_decision import FakeBuyer, offer
 
@@ -96,6 +97,59 @@ def test_r16_times_need_a_zone_and_are_kept_in_utc() -> None:
     window = check_window(datetime(2027, 1, 1, 1, tzinfo=paris), None)
     assert window.valid_from == START
     assert window.valid_from is not None and window.valid_from.tzinfo == UTC
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "9999-12-31T23:59:59.999999Z",  # rounds into year 10000 as the index's seconds
+        "9999-12-31T23:59:59-14:00",  # past the last year a datetime holds, in UTC
+        "0001-01-01T00:00:00+14:00",  # before the first
+        "1899-12-31T23:59:59Z",
+        "9000-01-01T00:00:00Z",
+    ],
+)
+@pytest.mark.parametrize("end", ["valid_from", "valid_until"])
+def test_r16_a_window_lies_between_1900_and_9000(moment: str, end: str) -> None:
+    given = {"valid_from": None, "valid_until": None, end: moment}
+    with pytest.raises(Invalid) as raised:
+        read_window(**given)
+    assert raised.value.code == "invalid_window"
+    assert raised.value.details["field"] == end
+    assert "1900-01-01" in raised.value.message and "9000-01-01" in raised.value.message
+
+
+def test_r16_the_first_and_last_moments_of_the_range_are_taken() -> None:
+    first, last = datetime(1900, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC) - TINY
+    assert check_window(first, last) == Window(first, last)
+
+
+offsets = st.builds(
+    timezone, st.timedeltas(min_value=timedelta(hours=-23), max_value=timedelta(hours=23))
+)
+
+
+@given(start=st.datetimes(timezones=offsets), end=st.datetimes(timezones=offsets))
+def test_r16_a_window_taken_is_one_the_index_can_hold(start: datetime, end: datetime) -> None:
+    """Any two moments of any zone: refused as invalid_window, or taken as a window whose
+    seconds (the index's form) turn back into moments; never an error of another kind. (A
+    float's seconds are exact to 2 microseconds until 2100, and to 31 by the year 9000.)"""
+    try:
+        window = check_window(start, end)
+    except Invalid as refused:
+        assert refused.code == "invalid_window"
+        return
+    back = Window.from_seconds(*window.seconds())
+    assert back.valid_from is not None and back.valid_until is not None
+    assert abs(back.valid_from - start) < timedelta(microseconds=32)
+
+
+def test_r16_a_stored_moment_out_of_range_reads_as_the_edge_of_time() -> None:
+    """Windows stored before the range was checked must not break the decisions that read
+    them: seconds past what a datetime holds read as its first or last moment."""
+    back = Window.from_seconds(-1e13, 1e13)
+    assert back.valid_from == datetime.min.replace(tzinfo=UTC)
+    assert back.valid_until == datetime.max.replace(tzinfo=UTC)
 
 
 # --- which reason, and which date ------------------------------------------------------------

@@ -89,29 +89,59 @@ class Window:
 
 @lru_cache(maxsize=4096)
 def moment_of(seconds: float) -> datetime:
-    """Epoch seconds as a UTC moment (shared: the same few moments recur in refusals)."""
-    return datetime.fromtimestamp(seconds, UTC)
+    """Epoch seconds as a UTC moment (shared: the same few moments recur in refusals).
+    Seconds past what a datetime holds (a window stored before `check_window` bounded
+    them) read as its first or last moment, so that no decision fails for them."""
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, ValueError, OSError):
+        return _FIRST if seconds < 0 else _LAST
 
+
+_FIRST = datetime.min.replace(tzinfo=UTC)
+_LAST = datetime.max.replace(tzinfo=UTC)
+# The moments a window may name: far enough from the ends of the calendar that a moment in
+# any zone, and its epoch seconds (the index's form, a float), stay within it.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)  # excluded
 
 ALWAYS = Window()
 
 
 def check_window(valid_from: datetime | None, valid_until: datetime | None) -> Window:
-    """R16: times carry a zone, and a window ends after it starts."""
-    for name, moment in (("valid_from", valid_from), ("valid_until", valid_until)):
-        if moment is not None and moment.utcoffset() is None:
-            raise Invalid(
-                "invalid_window",
-                f"{name} needs a time zone, for example 2027-03-31T00:00:00Z.",
-                field=name,
-            )
-    if valid_from is not None and valid_until is not None and valid_until <= valid_from:
+    """R16: times carry a zone and lie between `EARLIEST` and `LATEST`, and a window ends
+    after it starts. The window in UTC."""
+    start, end = _checked(valid_from, "valid_from"), _checked(valid_until, "valid_until")
+    if start is not None and end is not None and end <= start:
         raise Invalid(
             "invalid_window",
             "valid_until must be after valid_from.",
             field="valid_until",
         )
-    return Window(_utc(valid_from), _utc(valid_until))
+    return Window(start, end)
+
+
+def _checked(moment: datetime | None, name: str) -> datetime | None:
+    """One end of a window, in UTC."""
+    if moment is None:
+        return None
+    if moment.utcoffset() is None:
+        raise Invalid(
+            "invalid_window",
+            f"{name} needs a time zone, for example 2027-03-31T00:00:00Z.",
+            field=name,
+        )
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:  # a zone pushed it past the calendar's first or last year
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise Invalid(
+            "invalid_window",
+            f"{name} must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC).",
+            field=name,
+        )
+    return utc
 
 
 def read_moment(text: str | None, name: str) -> datetime | None:
@@ -133,10 +163,6 @@ def read_window(valid_from: str | None, valid_until: str | None) -> Window:
     return check_window(
         read_moment(valid_from, "valid_from"), read_moment(valid_until, "valid_until")
     )
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else moment.astimezone(UTC)
 
 
 def lapse_of(windows: Iterable[Window], now: datetime) -> tuple[Lapse, datetime] | None:
