@@ -199,11 +199,24 @@ def test_r14_a_write_outside_the_list_answers_a_dry_run_and_creates_nothing(api:
     assert ok(seller.http.get("/v1/products"))["items"] == []
 
 
-@pytest.mark.parametrize("value", ["yes", "1", "True", ""])
-def test_r14_dry_run_is_true_or_false(api: Api, value: str) -> None:
+@pytest.mark.parametrize(
+    "query",
+    [
+        "dry_run=yes",
+        "dry_run=1",
+        "dry_run=True",
+        "dry_run=",
+        # a URL that already said false, with true appended: never applied
+        "dry_run=false&dry_run=true",
+        "dry_run=true&dry_run=true",
+    ],
+)
+@pytest.mark.parametrize("keyed", [False, True])
+def test_r14_dry_run_is_true_or_false_given_once(api: Api, query: str, keyed: bool) -> None:
     seller = new_seller(api)
+    headers = {"Idempotency-Key": f"k-{query}"} if keyed else {}
     response = seller.http.post(
-        "/v1/products", params={"dry_run": value}, json={"name": "N", "specifications": []}
+        f"/v1/products?{query}", json={"name": "N", "specifications": []}, headers=headers
     )
     problem(response, 422, "invalid_request")
     assert ok(seller.http.get("/v1/products"))["items"] == []

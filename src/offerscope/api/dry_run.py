@@ -24,12 +24,13 @@ PARAMETER = "dry_run"
 
 
 def asks_dry_run(scope: Scope) -> bool | None:
-    """True or False as the query says; None when it does not say (or says it badly)."""
+    """True or False as the query says (False when it does not say); None when it says it
+    badly, or more than once: `?dry_run=false&dry_run=true` must not be guessed at."""
     query = scope.get("query_string", b"").decode("latin-1")
-    for name, value in parse_qsl(query, keep_blank_values=True):
-        if name == PARAMETER:
-            return {"true": True, "false": False}.get(value)
-    return False
+    given = [value for name, value in parse_qsl(query, keep_blank_values=True) if name == PARAMETER]
+    if not given:
+        return False
+    return {"true": True, "false": False}.get(given[0]) if len(given) == 1 else None
 
 
 class DryRunMiddleware:
@@ -51,7 +52,7 @@ class DryRunMiddleware:
             response = problem(
                 422,
                 "invalid_request",
-                "dry_run is true or false.",
+                "dry_run is given once, as true or false.",
                 errors=[{"location": ["query", PARAMETER], "message": "true or false"}],
             )
             await response(scope, receive, send)
