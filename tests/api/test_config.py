@@ -426,6 +426,8 @@ BAD_DOCUMENTS = [
     {"version": 1, "products": [], "extra": 1},
     {"version": 2, "products": []},
     {"version": "1", "products": []},
+    {"version": True, "products": []},  # no coercion: true is not 1
+    {"version": 1.0, "products": []},
     {"version": 1, "prune": "true", "products": []},
     {"version": 1, "products": {"a": 1}},
     {"version": 1, "products": [{"product_id": 5}]},

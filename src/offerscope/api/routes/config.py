@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, NotRequired
 import orjson
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.routing import APIRoute
-from pydantic import ConfigDict, Field, StrictBool, StrictStr, with_config
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr, with_config
 from typing_extensions import TypedDict
 
 from offerscope.api.deps import CheckedText, Db, Seller
@@ -108,7 +108,7 @@ class ConfigDocument(Body):
     """R19: a seller's target-customer state. What it leaves out stays as it is; with
     `prune`, each list and association set it gives becomes exactly that."""
 
-    version: Literal[1]
+    version: StrictInt = Field(description="1: the only version so far.")
     prune: StrictBool = False
     based_on: Fingerprint | None = Field(
         default=None, description="Apply only if the state still has this fingerprint (412)."
@@ -214,8 +214,8 @@ def apply_config(
 ) -> ConfigApplied:
     """R19: make the state equal to the document in one transaction; `?dry_run=true` is the
     plan. With `based_on` (or If-Match), 412 `config_changed` if anything changed since."""
-    if body.version != config.VERSION:  # pragma: no cover - Literal already refuses it
-        raise HttpError(422, "invalid_request", "version is 1.")
+    if body.version != config.VERSION:
+        raise HttpError(422, "invalid_request", f"version is {config.VERSION}.")
     result = config.apply_config(db, actor, _document(body, if_match))
     return ConfigApplied(
         changed=bool(result.changes),
