@@ -7,16 +7,19 @@ from __future__ import annotations
 import json
 import secrets
 import socket
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
 
+from offerscope.api.routes.feed import MAX_WAITS
 from offerscope.app import create_app
-from offerscope.services import tokens
+from offerscope.services import products, sellers, tokens
 from offerscope.services.actors import Role
 from offerscope.services.guessing import MAX_TRACKED_CLIENTS, FailedAuthLimiter
 from offerscope.services.tokens import TOKEN_PREFIX
@@ -182,13 +185,14 @@ def test_a_body_over_the_limit_answers_413(sqlite_url: str, announced: bool) -> 
 # --- overload: 503 with Retry-After --------------------------------------------------------
 
 
-def _hold_open(base_url: str, token: str) -> socket.socket:
-    """A request whose body never finishes: it stays in flight until the socket closes."""
+def _hold_open(base_url: str, token: str | None) -> socket.socket:
+    """A request whose body never finishes: it stays open until the socket closes."""
     port = int(base_url.rsplit(":", 1)[1])
     sock = socket.create_connection(("127.0.0.1", port))
+    credential = f"Authorization: Bearer {token}\r\n" if token else ""
     head = (
         "POST /v1/decisions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        f"Authorization: Bearer {token}\r\nContent-Length: 1000\r\n\r\n"
+        f"{credential}Content-Length: 1000\r\n\r\n"
     )
     sock.sendall(head.encode() + b'{"account_id": ')
     return sock
@@ -205,15 +209,87 @@ def _eventually(probe: Callable[[], httpx.Response], status: int) -> httpx.Respo
 
 
 def test_past_max_inflight_the_server_answers_503_at_once(sqlite_url: str) -> None:
+    """Writes waiting for SQLite's write lock (held here, as a long import holds it) fill the
+    process's places; the next request is refused at once."""
     with serving(sqlite_url, max_inflight=2) as (base_url, operator, client):
         client.headers.update(_bearer(operator))
-        held = [_hold_open(base_url, operator) for _ in range(2)]
+        lock = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")
+        with ThreadPoolExecutor(2) as pool:
+            try:
+                writes = [pool.submit(_register, base_url, operator, n) for n in range(2)]
+                time.sleep(0.5)  # both wait for the lock in the server: its two places
+                refused = _eventually(lambda: client.get("/metrics"), 503)
+                _problem(refused, 503, "overloaded")
+                assert refused.headers["retry-after"] == "1"
+                assert client.get("/healthz").status_code == 200  # health is exempt
+            finally:
+                lock.execute("ROLLBACK")
+                lock.close()
+            assert [w.result().status_code for w in writes] == [201, 201]
+        assert _eventually(lambda: client.get("/metrics"), 200).status_code == 200
+
+
+def _register(base_url: str, operator: str, n: int) -> httpx.Response:
+    account = {"account_id": f"{n:032x}", "account_name": f"held_{n}", "account_type": "individual"}
+    return httpx.post(
+        f"{base_url}/v1/accounts", json=account, headers=_bearer(operator), timeout=60
+    )
+
+
+@pytest.mark.parametrize("token", ["operator", "none", "unknown"])
+def test_requests_waiting_on_their_clients_never_crowd_out_checkout(
+    sqlite_url: str, token: str
+) -> None:
+    """Half-sent requests (headers and the start of a body, the rest never coming), with a
+    valid token, none or a wrong one, hold no place: many times `max_inflight` of them, and
+    decisions are still answered."""
+    with serving(sqlite_url, max_inflight=2) as (base_url, operator, client):
+        client.headers.update(_bearer(operator))
+        given = {"operator": operator, "none": None, "unknown": _unknown_token()}[token]
+        held = [_hold_open(base_url, given) for _ in range(16)]
         try:
-            refused = _eventually(lambda: client.get("/metrics"), 503)
-            _problem(refused, 503, "overloaded")
-            assert refused.headers["retry-after"] == "1"
-            assert client.get("/healthz").status_code == 200  # health is exempt
+            time.sleep(0.3)  # every held request has reached the server and waits on its body
+            for _ in range(5):
+                answer = client.post(
+                    "/v1/decisions", json={"account_id": "a", "specification_id": "s"}
+                )
+                assert answer.status_code == 200, answer.text
         finally:
             for sock in held:
                 sock.close()
-        assert _eventually(lambda: client.get("/metrics"), 200).status_code == 200
+
+
+def test_long_polls_never_crowd_out_checkout_and_are_capped_per_caller(sqlite_url: str) -> None:
+    """R18's waits give up their place while they wait: a seller's `MAX_WAITS` long-polls
+    leave a process of 2 places answering decisions; one more wait of theirs is refused 429,
+    and every wait answers when a change of theirs commits."""
+    with serving(sqlite_url, max_inflight=2) as (base_url, operator, client):
+        db = Database.connect(sqlite_url)
+        seller = sellers.create_seller(db, "Waiter")
+        token = tokens.create_token(db, Role.SELLER, seller_id=seller.seller_id)
+        feed = dict(_bearer(token))
+        revision = client.get("/v1/changes", headers=feed).json()["revision"]
+        params = {"after": revision, "wait": 20}
+        with ThreadPoolExecutor(MAX_WAITS) as pool:
+            waits = []
+            for _ in range(MAX_WAITS):  # one after the other: each reads once, then waits
+                url = f"{base_url}/v1/changes"
+                waits.append(pool.submit(httpx.get, url, params=params, headers=feed, timeout=60))
+                time.sleep(0.2)
+            probe = {**params, "wait": 1}  # until the others wait: answered after 1 s
+            one_more = _eventually(
+                lambda: client.get("/v1/changes", params=probe, headers=feed), 429
+            )
+            _problem(one_more, 429, "too_many_waits")
+            client.headers.update(_bearer(operator))
+            for _ in range(5):
+                answer = client.post(
+                    "/v1/decisions", json={"account_id": "a", "specification_id": "s"}
+                )
+                assert answer.status_code == 200, answer.text
+            assert not any(w.done() for w in waits)
+            products.create_product(db, sellers.seller_actor(db, seller.seller_id), "New", [])
+            answers = [w.result() for w in waits]
+        assert all(a.status_code == 200 and a.json()["items"] for a in answers)
+        db.dispose()

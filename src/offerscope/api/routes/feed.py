@@ -2,20 +2,26 @@
 
 `wait` long-polls: between looks the request holds no database connection, only a cheap
 read of the change log's revision (shared by every waiting request of the process) tells
-it when something newer committed.
+it when something newer committed. A waiting request gives up its place among the process's
+busy requests (`overload.idle`), so waits never crowd out checkout; a caller may hold
+`MAX_WAITS` of them at once per process, so one cannot fill the process with them either.
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from offerscope.api.deps import Authenticated, CheckedText, Db, Index
+from offerscope.api.overload import idle
 from offerscope.api.schemas import Response
 from offerscope.domain.limits import MAX_PAGE
 from offerscope.services import feed
@@ -26,6 +32,9 @@ router = APIRouter(prefix="/v1", tags=["changes"], dependencies=[CheckedText])
 
 # How often a waiting request looks at the revision (one shared primary-key read).
 POLL_SECONDS = 0.05
+# Long-polls one caller (a seller, or the operators) may hold at once in a process.
+MAX_WAITS = 8
+_waits: Counter[str] = Counter()  # the waits running now, by caller (one event loop)
 
 
 class Change(Response):
@@ -68,6 +77,7 @@ FeedReader = Annotated[Actor, Depends(_seller_or_operator)]
 
 @router.get("/changes", response_model=Changes)
 async def changes(
+    request: Request,
     db: Db,
     index: Index,
     actor: FeedReader,
@@ -78,12 +88,37 @@ async def changes(
     """Committed changes after revision `after`, in commit order (R18); with `wait`, held
     until one commits or `wait` seconds pass. Continue with `after=next_after`."""
     deadline = time.monotonic() + wait
-    while True:
-        view = await run_in_threadpool(feed.read_changes, db, actor, after, limit)
-        if view.items or time.monotonic() >= deadline:
-            return Changes.of(view)
-        after = view.next_after  # nothing of ours up to here: wait for what follows
-        while time.monotonic() < deadline:
-            await anyio.sleep(min(POLL_SECONDS, max(deadline - time.monotonic(), 0)))
-            if await run_in_threadpool(index.committed_revision) > view.revision:
-                break
+    with _waiting(actor, wait):
+        while True:
+            view = await run_in_threadpool(feed.read_changes, db, actor, after, limit)
+            if view.items or time.monotonic() >= deadline:
+                return Changes.of(view)
+            after = view.next_after  # nothing of ours up to here: wait for what follows
+            while time.monotonic() < deadline:
+                with idle(request.scope):
+                    await anyio.sleep(min(POLL_SECONDS, max(deadline - time.monotonic(), 0)))
+                if await run_in_threadpool(index.committed_revision) > view.revision:
+                    break
+
+
+@contextmanager
+def _waiting(actor: Actor, wait: float) -> Iterator[None]:
+    """Count a long-poll of `actor`'s while it runs; 429 past `MAX_WAITS`."""
+    if not wait:
+        yield
+        return
+    caller = actor.seller_id or actor.role.value
+    if _waits[caller] >= MAX_WAITS:
+        raise HttpError(
+            429,
+            "too_many_waits",
+            f"This caller already has {MAX_WAITS} requests waiting for changes; wait for one "
+            "to answer (or send this one without wait) before sending another.",
+        )
+    _waits[caller] += 1
+    try:
+        yield
+    finally:
+        _waits[caller] -= 1
+        if not _waits[caller]:
+            del _waits[caller]
