@@ -97,6 +97,30 @@ def test_csrf_a_post_without_the_forms_token_changes_nothing(site: Site, page: P
     assert view.target is Target.SPECIFIED
 
 
+@pytest.mark.parametrize("portal", ["console", "store"])
+def test_csrf_a_form_posted_from_another_site_leaves_the_session_signed_in(
+    site: Site, page: Page, portal: str
+) -> None:
+    """A page elsewhere posts a form to the portal: the browser sends no cookie with it
+    (SameSite=Lax), the form is refused, and the refusal must not replace the browser's
+    session cookie either, which would sign its owner out."""
+    seller = site.seller()
+    token = seller.token if portal == "console" else site.buyer_token(site.account("alice_wang"))
+    sign_in(page, site, token, portal)
+    home = site.url(f"/{portal}/groups" if portal == "console" else f"/{portal}")
+    action = site.url(f"/{portal}/groups" if portal == "console" else f"/{portal}/orders")
+    elsewhere = (
+        f"<form method='post' action='{action}'><input name='name' value='Gotcha'>"
+        "<input name='specification_id' value='spc_x'></form>"
+        "<script>document.forms[0].submit()</script>"
+    )
+    with page.expect_navigation(url=action):
+        page.goto("data:text/html," + elsewhere)
+    expect(page.locator("body")).to_contain_text("expired")  # the refusal, 403
+    page.goto(home)
+    expect(page).to_have_url(home)  # still signed in: not sent to the sign-in page
+
+
 def test_stored_names_render_as_text_and_never_run(site: Site, page: Page) -> None:
     seller = site.seller(XSS_SELLER)
     product = site.product(seller, XSS_PRODUCT, XSS_SPEC)

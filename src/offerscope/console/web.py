@@ -437,10 +437,14 @@ async def _check_csrf(request: Request, state: State) -> Response | None:
         return render_error(
             request, 400, "The form could not be read. Reload the page and try again."
         )
-    if session_of(request).csrf_matches(form.get(CSRF_FIELD)):
+    session = session_of(request)
+    if session.csrf_matches(form.get(CSRF_FIELD)):
         return None
     if state is State.EXPIRED:
         return redirect(portal.login, expired="1")
+    # A form posted from another site comes without the cookie (SameSite=Lax): the session
+    # made up for it must not replace the browser's, which would sign its owner out.
+    session.dirty = False
     return render_error(request, 403, FORM_EXPIRED)
 
 
