@@ -58,7 +58,8 @@ def create_app(settings: Settings, backend: Backend | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        unlimited_suffixes=api.UPLOAD_SUFFIXES,  # streamed to disk, capped there
+        # streamed to disk, capped there (the API's uploads, and the console's forms')
+        unlimited_suffixes=(*api.UPLOAD_SUFFIXES, console.UPLOAD_SUFFIX),
         larger=api.LARGER_BODIES,
     )
     # Checkout's hot path, before the body limit and FastAPI (it keeps to the same limit).

@@ -165,3 +165,65 @@ def test_a_list_holding_a_group_fits_narrow_and_wide_screens(
     screenshot(sized_page, f"list-with-group-{width}")
     assert serious_violations(sized_page) == []
     assert sideways_overflow(sized_page) == 0
+
+
+def test_r17_an_import_larger_than_a_json_body_is_a_form_like_any_other(
+    site: Site, page: Page, tmp_path: Path
+) -> None:
+    """A members file of 3 MB (over the 2 MB of a JSON request) reaches the form, which
+    answers beside the field in the page's words; a file over the form's cap is refused with
+    a page saying what to do, never the API's JSON."""
+    seller = site.seller()
+    group_id = groups.create_group(site.db, seller.actor, "Pilots").group_id
+    sign_in(page, site, seller.token)
+    page.goto(site.url(f"/console/groups/{group_id}"))
+    big = tmp_path / "members.csv"
+    rows = "".join(f"{n:032x},customer_{n}\n" for n in range(70_000))  # nobody registered
+    big.write_text("account_id,account_name\n" + rows)
+    assert big.stat().st_size > 3 * 1024 * 1024
+    page.get_by_label("CSV file").set_input_files(big)
+    page.get_by_role("button", name="Import").click()
+    error = page.locator("#file-error")
+    expect(error).to_contain_text("70,000 row(s) are invalid, so nothing was imported.")
+    expect(error).to_contain_text("Correct them and import the file again. Line 2:")
+    expect(error).not_to_contain_text("skip_invalid")
+
+    site.app.state.console.max_upload = 1024 * 1024
+    page.get_by_label("CSV file").set_input_files(big)
+    with page.expect_response(lambda r: r.request.method == "POST") as sent:
+        page.get_by_role("button", name="Import").click()
+    assert sent.value.status == 413
+    assert sent.value.headers["content-type"].startswith("text/html")
+    expect(page.locator(".error-message")).to_contain_text("larger than the 1 MB a form takes")
+    assert groups.get_group(site.db, seller.actor, group_id).members == 0
+
+
+def test_r15_an_import_form_sent_again_with_another_file_is_not_taken_for_a_repeat(
+    site: Site, page: Page, tmp_path: Path
+) -> None:
+    """One rendered Import form, sent with one file and then (Back, another file) with
+    another: not the first one's repeat, which would answer as if the second file were in;
+    the page says the form was sent with other values, in its own words."""
+    seller = site.seller()
+    alice, bob = site.account("alice_wang"), site.account("bob_li")
+    group_id = groups.create_group(site.db, seller.actor, "Pilots").group_id
+    sign_in(page, site, seller.token)
+    page.goto(site.url(f"/console/groups/{group_id}"))
+    form = page.locator("form", has=page.get_by_label("CSV file"))
+    fields = {
+        name: form.locator(f"input[name='{name}']").get_attribute("value") or ""
+        for name in ("csrf_token", "idempotency_key")
+    }
+    action = site.url(f"/console/groups/{group_id}/members/import")
+    answers = []
+    for account in (alice, alice, bob):
+        csv = f"account_id,account_name\n{account.account_id},{account.account_name}\n"
+        upload = {"name": "m.csv", "mimeType": "text/csv", "buffer": csv.encode()}
+        answers.append(
+            page.request.post(action, multipart={**fields, "file": upload}, max_redirects=0)
+        )
+    assert [a.status for a in answers] == [303, 303, 422]  # the same file again: a repeat
+    assert "already sent with other values" in answers[2].text()
+    assert "Idempotency-Key" not in answers[2].text()
+    members = groups.list_members(site.db, seller.actor, group_id).items
+    assert [m.account_id for m in members] == [alice.account_id]

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from offerscope.api import docs, dry_run, problems, schemas
 from offerscope.api.deps import Operator
 from offerscope.api.routes import bulk, buyer, config, feed, groups, operator, seller, webhooks
+from offerscope.web import limits
 from offerscope.web.security import Area
 
 # Every error status an endpoint may answer, documented once as problem+json.
@@ -24,7 +25,7 @@ ERROR_RESPONSES = {
 }
 # Paths whose bodies are streamed uploads, not bound by the JSON body limit.
 UPLOAD_SUFFIXES = bulk.UPLOAD_SUFFIXES
-MAX_UPLOAD_BYTES = bulk.MAX_UPLOAD_BYTES
+MAX_UPLOAD_BYTES = limits.MAX_UPLOAD_BYTES
 # Paths whose JSON bodies may be larger than the rest (R19's documents).
 LARGER_BODIES = {config.PATH: config.MAX_CONFIG_BYTES}
 

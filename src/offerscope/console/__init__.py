@@ -17,6 +17,7 @@ from offerscope.console import (
     seller_targets,
     store,
 )
+from offerscope.console.uploads import UPLOAD_SUFFIX, UploadCap
 from offerscope.console.web import (
     HERE,
     PORTALS,
@@ -29,6 +30,7 @@ from offerscope.settings import Settings
 from offerscope.web.security import Area, content_security_policy
 
 STATIC_PREFIX = "/static"
+__all__ = ["UPLOAD_SUFFIX", "install"]
 
 
 def install(app: FastAPI, settings: Settings) -> list[Area]:
@@ -45,6 +47,7 @@ def install(app: FastAPI, settings: Settings) -> list[Area]:
     for route_class in (ConsoleRoute, StoreRoute):
         app.include_router(fallback_router(route_class))
     app.mount(STATIC_PREFIX, StaticFiles(directory=HERE / "static"), name="static")
+    app.add_middleware(UploadCap, prefixes=tuple(portal.prefix for portal in PORTALS))
     policy = content_security_policy()
     return [
         *(Area(portal.prefix, policy) for portal in PORTALS),

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from offerscope.console.entry_form import entry_values, read_entry, refused_field
 from offerscope.console.preview import dry_run, preview_of
 from offerscope.console.seller import FormState, FormText
+from offerscope.console.uploads import UPLOAD_SUFFIX
 from offerscope.console.web import (
     ConsoleRoute,
     PageLinks,
@@ -201,7 +202,7 @@ def remove_member(
     return redirect(_path(group_id) + "#members")
 
 
-@router.post("/groups/{group_id}/import")
+@router.post("/groups/{group_id}" + UPLOAD_SUFFIX)
 async def import_members(
     request: Request,
     group_id: str,
@@ -216,14 +217,25 @@ async def import_members(
         db = get_db(request)
         report = await run_in_threadpool(groups.import_members, db, actor, group_id, file.file)
     except OfferscopeError as error:
-        rows = error.details.get("errors") or []
-        lines = "; ".join(f"line {r['line']}: {r['message']}" for r in rows[:5])
-        message = f"{error.message} {lines}".strip()
-        forms = {"import": FormState({}, {"file": message})}
+        forms = {"import": FormState({}, {"file": _import_refused(error)})}
         return _group_page(request, actor, group_id, forms, 422)
     noun = "member" if report.imported == 1 else "members"
     flash(request, f"Imported {report.imported} {noun}.", near="members")
     return redirect(_path(group_id) + "#members")
+
+
+def _import_refused(error: OfferscopeError) -> str:
+    """Why an import changed nothing, in the page's words (the API's names an option of its
+    own), with the first bad rows."""
+    if error.code != "import_rejected":
+        return error.message
+    rows = error.details.get("errors") or []
+    count = error.details.get("error_count", len(rows))
+    said = (
+        f"{count:,} row(s) are invalid, so nothing was imported. Correct them and import the "
+        "file again."
+    )
+    return " ".join([said, *(f"Line {r['line']}: {r['message']}" for r in rows[:5])])
 
 
 @router.get("/groups/{group_id}/export")

@@ -9,6 +9,7 @@ sends the cookie back when the session changed.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Coroutine
@@ -24,11 +25,13 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.exceptions import HTTPException
 
 from offerscope.bootstrap import Backend
 from offerscope.console.once import run_once
 from offerscope.console.sessions import Session, SessionCodec, State
+from offerscope.console.uploads import UploadTooLarge
 from offerscope.domain.errors import NotFound, OfferscopeError
 from offerscope.domain.targets import LABELS
 from offerscope.domain.windows import moment_text
@@ -41,6 +44,7 @@ from offerscope.settings import Settings
 from offerscope.storage.unavailable import UNAVAILABLE
 from offerscope.storage.unit_of_work import Database
 from offerscope.web.errors import UNAVAILABLE_RETRY_S, status_of
+from offerscope.web.limits import MAX_UPLOAD_BYTES
 
 log = logging.getLogger("offerscope.console")
 
@@ -81,6 +85,7 @@ class WebState:
     codecs: dict[str, SessionCodec]
     secure_cookies: bool
     idempotency_lease: timedelta
+    max_upload: int = MAX_UPLOAD_BYTES  # a CSV file sent to a form (`console.uploads`)
 
     @classmethod
     def build(cls, settings: Settings) -> WebState:
@@ -333,6 +338,8 @@ class PortalRoute(APIRoute):
             except Exception:  # a defect or damaged data: the site's page, not the API's JSON
                 log.exception("unexpected error on %s", request.url.path)
                 return render_error(request, 500, UNEXPECTED)
+            finally:  # a form's files, also where no handler ran (a repeat, a refusal)
+                await request.close()
             final = session_of(request)
             if final.dirty:
                 response.set_cookie(
@@ -381,9 +388,20 @@ async def _guarded(handler: Handler, request: Request, state: State) -> Response
                 web_state(request).idempotency_lease,
                 lambda: session_of(request),
                 lambda: _handled(handler, request, state),
-                lambda error: render_error(request, status_of(error), error.message),
+                lambda error: render_error(request, status_of(error), _in_words(error)),
             )
     return await _handled(handler, request, state)
+
+
+FORM_SENT_BEFORE = (
+    "This form was already sent with other values, so nothing was changed. Reload the page "
+    "and send it again."
+)
+
+
+def _in_words(error: OfferscopeError) -> str:
+    """A refusal of a form's key (R15), said as a page says it, not as the API does."""
+    return FORM_SENT_BEFORE if error.code == "idempotency_key_reused" else error.message
 
 
 async def _attempt(request: Request) -> Attempt | None:
@@ -397,9 +415,11 @@ async def _attempt(request: Request) -> Attempt | None:
     except OfferscopeError:
         return None  # not a key this page gave out: the form simply runs
     fields = sorted(
-        (name, value)
-        for name, value in form.multi_items()
-        if isinstance(value, str) and name not in (CSRF_FIELD, KEY_FIELD)
+        [
+            (name, value if isinstance(value, str) else await _file_digest(value))
+            for name, value in form.multi_items()
+            if name not in (CSRF_FIELD, KEY_FIELD)
+        ]
     )
     return Attempt(
         scope=idempotency.digest("web-session", session_key),
@@ -408,6 +428,16 @@ async def _attempt(request: Request) -> Attempt | None:
         path=request.url.path,
         body_digest=idempotency.digest(*(part for pair in fields for part in pair)),
     )
+
+
+async def _file_digest(upload: StarletteUpload) -> str:
+    """A file field as a form's submission counts it: by its content, so that the form sent
+    again with another file is another submission, not the first one's repeat."""
+    hasher = hashlib.sha256()
+    while chunk := await upload.read(1024 * 1024):
+        hasher.update(chunk)
+    await upload.seek(0)
+    return f"file:{upload.filename}:{hasher.hexdigest()}"
 
 
 async def _handled(handler: Handler, request: Request, state: State) -> Response:
@@ -433,6 +463,8 @@ async def _check_csrf(request: Request, state: State) -> Response | None:
     portal: Portal = request.state.portal
     try:
         form = await request.form()
+    except UploadTooLarge as error:
+        return render_error(request, 413, _too_large(error.limit))
     except Exception:  # a malformed body is the sender's problem, never a 500
         return render_error(
             request, 400, "The form could not be read. Reload the page and try again."
@@ -446,6 +478,13 @@ async def _check_csrf(request: Request, state: State) -> Response | None:
     # made up for it must not replace the browser's, which would sign its owner out.
     session.dirty = False
     return render_error(request, 403, FORM_EXPIRED)
+
+
+def _too_large(limit: int) -> str:
+    return (
+        f"This file is larger than the {limit // (1024 * 1024):,} MB a form takes, so nothing "
+        "was imported. Split it into smaller files and import them one by one."
+    )
 
 
 class ConsoleRoute(PortalRoute):

@@ -24,12 +24,12 @@ from offerscope.domain.errors import OfferscopeError
 from offerscope.services import exports, groups, imports
 from offerscope.services.imports import ErrorSink, ImportReport, RowError
 from offerscope.web.errors import HttpError
+from offerscope.web.limits import MAX_UPLOAD_BYTES
 
 router = APIRouter(prefix="/v1", tags=["bulk"])
 
 # Every path an upload may take, for the body-size middleware to let through.
 UPLOAD_SUFFIXES = ("/specified-users/import", "/accounts/import", "/members/import")
-MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 _IN_MEMORY = 8 * 1024 * 1024
 CSV = "text/csv"
 SPEC = "/products/{product_id}/specifications/{specification_id}"
