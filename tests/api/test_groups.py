@@ -220,8 +220,16 @@ def test_r17_names_are_unique_per_seller_and_checked(api: Api) -> None:
         seller.http.post("/v1/customer-groups", json={"name": "Partners"}), 409, "group_name_taken"
     )
     _group(other, "Partners")  # another seller's names are its own
-    problem(seller.http.post("/v1/customer-groups", json={"name": "  "}), 422, "invalid_request")
+    for shows_nothing in ("  ", "\u200b\u200b", "\u00a0\u2060"):  # zero-width, word joiner
+        sent = seller.http.post("/v1/customer-groups", json={"name": shows_nothing})
+        problem(sent, 422, "invalid_request")
     problem(seller.http.post("/v1/customer-groups", json={"name": True}), 422, "invalid_request")
+    reordering = "Pilots \u202egnp.exe"  # would read as "Pilots exe.png" on every page
+    problem(
+        seller.http.post("/v1/customer-groups", json={"name": reordering}), 422, "invalid_request"
+    )
+    product = {"name": reordering, "specifications": []}
+    problem(seller.http.post("/v1/products", json=product), 422, "invalid_request")
     renamed = ok(seller.http.patch(f"/v1/customer-groups/{group}", json={"name": "Pilots"}))
     assert renamed["name"] == "Pilots"
     listed = ok(seller.http.get("/v1/customer-groups"))["items"]

@@ -18,6 +18,9 @@ is_normal_account_id = ACCOUNT_ID_PATTERN.fullmatch
 is_normal_account_name = ACCOUNT_NAME_PATTERN.fullmatch
 # Control characters, and the Unicode line and paragraph separators that break a line as well.
 _CONTROL = frozenset({"Cc", "Zl", "Zp"})
+# Bidirectional embeddings, overrides and isolates: they reorder the text around them, so a
+# name could make a page read other than it is ("gnp.exe" shown as "exe.png").
+_REORDERING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def account_id_key(account_id: str) -> str | None:
@@ -57,7 +60,8 @@ def normalize_account_name(account_name: str) -> str:
 
 
 def check_display_name(name: str, field: str = "name") -> str:
-    """Seller, product and specification names: 1-100 characters, no control characters.
+    """Seller, product, specification and group names: 1-100 characters, no control
+    characters and none that reorder the text around them.
 
     They are stored and shown exactly as sent.
     """
@@ -73,7 +77,19 @@ def check_display_name(name: str, field: str = "name") -> str:
             "A name cannot contain control characters such as line breaks or tabs.",
             field=field,
         )
+    if not _REORDERING.isdisjoint(name):
+        raise Invalid(
+            "invalid_request",
+            "A name cannot contain characters that change the direction of the text around "
+            "it (U+202A to U+202E, U+2066 to U+2069).",
+            field=field,
+        )
     return name
+
+
+def shows_nothing(name: str) -> bool:
+    """Whether a name is only white space and invisible formatting (a zero-width space)."""
+    return all(char.isspace() or unicodedata.category(char) == "Cf" for char in name)
 
 
 def parse_account_type(value: str) -> AccountType:

@@ -14,7 +14,7 @@ from typing import IO
 
 from offerscope.domain.errors import Conflict, Invalid, NotFound
 from offerscope.domain.limits import DEFAULT_PAGE
-from offerscope.domain.names import check_display_name
+from offerscope.domain.names import check_display_name, shows_nothing
 from offerscope.domain.windows import ALWAYS, EntryStatus, Window
 from offerscope.services import exports, imports, specified_users
 from offerscope.services.actors import Actor
@@ -68,7 +68,7 @@ def group_name(name: str) -> str:
     """A display name (1-100 characters, no control characters) with something to show: a
     seller picks a group by its name from a list."""
     name = check_display_name(name)
-    if not name.strip():
+    if shows_nothing(name):
         raise Invalid("invalid_request", "A group's name cannot be blank.", field="name")
     return name
 
