@@ -440,6 +440,29 @@ def test_cursors_never_given_out_answer_422(world: World) -> None:
             problem(client.get(path, params={"cursor": cursor}), 422, "invalid_request")
 
 
+def test_a_cursor_of_one_list_is_refused_by_another(world: World) -> None:
+    """A position means nothing in another list: read there it would end the list early or
+    skip rows without a word. A cursor names its list, filters included, and only that list
+    takes it."""
+    seller = world.seller.http
+    history = f"{world.base}/history"
+    cursor = ok(seller.get(history, params={"limit": 1}))["next_cursor"]
+    assert cursor is not None
+    assert ok(seller.get(history, params={"limit": 1, "cursor": cursor}))["items"]
+    for path, params in [
+        (f"{world.beta_path}/specified-users", {}),
+        (f"/v1/products/{world.other.product_id}/history", {}),
+        ("/v1/products", {}),
+    ]:
+        refused = problem(
+            seller.get(path, params={**params, "cursor": cursor}), 422, "invalid_request"
+        )
+        assert "another list" in refused["detail"]
+    products = ok(seller.get("/v1/products", params={"limit": 1}))["next_cursor"]
+    searched = seller.get("/v1/products", params={"q": "Main", "cursor": products})
+    problem(searched, 422, "invalid_request")  # another search of the same list
+
+
 def test_odd_query_parameters_answer_422(world: World) -> None:
     for client, path in [
         (world.seller.http, "/v1/products"),

@@ -11,7 +11,7 @@ from offerscope.domain.limits import DEFAULT_PAGE, check_page_size
 from offerscope.services.actors import Actor
 from offerscope.services.ids import utcnow
 from offerscope.services.ownership import GroupHolder, ListHolder, own_group, own_product
-from offerscope.services.paging import keyset_cursors, read_position
+from offerscope.services.paging import keyset_cursors, read_position, scope_tag
 from offerscope.services.views import HistoryEntryView, Page
 from offerscope.storage import history, products, sellers
 from offerscope.storage.tables import CustomerGroupRow, ProductRow
@@ -112,7 +112,8 @@ def product_history(
     with db.reading() as uow:
         product = own_product(uow, actor, product_id)
         book = history.of_product(product.pk)
-        return _history_page(uow, book, limit, cursor, specification_id, account, count)
+        owner = f"product:{product.pk}"
+        return _history_page(uow, book, owner, limit, cursor, specification_id, account, count)
 
 
 def group_history(
@@ -129,12 +130,14 @@ def group_history(
     with db.reading() as uow:
         group = own_group(uow, actor, group_id)
         book = history.of_group(group.pk)
-        return _history_page(uow, book, limit, cursor, None, account, count)
+        owner = f"group:{group.pk}"
+        return _history_page(uow, book, owner, limit, cursor, None, account, count)
 
 
 def _history_page(
     uow: UnitOfWork,
     book: ColumnElement[bool],
+    owner: str,
     limit: int,
     cursor: str | None,
     specification_id: str | None,
@@ -142,8 +145,9 @@ def _history_page(
     count: bool,
 ) -> Page[HistoryEntryView]:
     limit = check_page_size(limit)
-    position = read_position(cursor, history.NEWEST_FIRST)
     about = account.strip().lower() or None
+    scope = scope_tag("history", owner, specification_id, about)
+    position = read_position(cursor, history.NEWEST_FIRST, scope)
     rows, keyset = history.history_page(
         uow.session,
         book,
@@ -166,7 +170,7 @@ def _history_page(
         )
         for r in rows
     ]
-    following, previous, start = keyset_cursors(keyset, position)
+    following, previous, start = keyset_cursors(keyset, position, scope)
     total = None
     if count:
         total = history.count_entries(uow.session, book, specification_id, about)

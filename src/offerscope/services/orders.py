@@ -11,7 +11,7 @@ from offerscope.domain.limits import DEFAULT_PAGE, check_page_size
 from offerscope.services.actors import Actor
 from offerscope.services.decisions import decide_offer
 from offerscope.services.ids import new_id, utcnow
-from offerscope.services.paging import keyset_cursors, read_position
+from offerscope.services.paging import keyset_cursors, read_position, scope_tag
 from offerscope.services.views import OrderLineView, OrderView, Page
 from offerscope.storage import changes, facts, orders
 from offerscope.storage.tables import OrderRow
@@ -166,7 +166,8 @@ def order_lines(
 ) -> Page[OrderLineView]:
     """A buyer's own orders, newest first, with what each bought by name (My Orders)."""
     limit = check_page_size(limit)
-    position = read_position(cursor, orders.NEWEST_FIRST)
+    scope = scope_tag("orders", actor.account_pk)
+    position = read_position(cursor, orders.NEWEST_FIRST, scope)
     assert actor.account_id is not None
     with db.reading() as uow:
         lines, keyset = orders.orders_page(
@@ -180,7 +181,7 @@ def order_lines(
             )
             for line in lines
         ]
-        following, previous, start = keyset_cursors(keyset, position)
+        following, previous, start = keyset_cursors(keyset, position, scope)
         total = orders.count_orders(uow.session, actor.account_pk) if count else None
         return Page(items, following, previous, start, total)
 

@@ -1,9 +1,15 @@
-"""Cursors: the opaque page positions the use cases give out and read back."""
+"""Cursors: the opaque page positions the use cases give out and read back.
+
+A keyset cursor names the list it was given out for (`scope`: whose list, and with which
+search or filter), and is refused for any other: a position in one list means nothing in
+another, and read there it would skip rows or end the list early without a word.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -70,18 +76,25 @@ def _invalid_cursor() -> Invalid:
     return Invalid("invalid_request", "The cursor is not one this server gave out.", field="cursor")
 
 
-def read_position(cursor: str | None, phases: Sequence[Phase]) -> Position:
-    """The position a cursor of `keyset_cursors` stands for, checked against `phases`.
+def scope_tag(*parts: object) -> str:
+    """A short digest naming one list: whose it is and how it is filtered (`read_position`)."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:12]
 
-    A bare number is the cursor of earlier releases: the page after that key of the first
-    phase, at an offset it did not record.
-    """
+
+def read_position(cursor: str | None, phases: Sequence[Phase], scope: str) -> Position:
+    """The position a cursor of `keyset_cursors` stands for, checked against `phases` and
+    against the list it was given out for (`scope`, a `scope_tag`)."""
     raw = decode_cursor(cursor)
     if raw is None:
         return Position()
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        position = Position(after=Mark(0, (raw,)), offset=None)
-    elif isinstance(raw, dict) and set(raw) in ({"a", "o"}, {"b", "o"}, {"a"}):
+    if not isinstance(raw, dict) or raw.pop("s", None) != scope:
+        raise Invalid(
+            "invalid_request",
+            "This cursor belongs to another list (or another search of it); start again "
+            "without it.",
+            field="cursor",
+        )
+    if set(raw) in ({"a", "o"}, {"b", "o"}, {"a"}):
         way = "a" if "a" in raw else "b"
         if not (raw.get("o") is None or _is_offset(raw["o"])):
             raise _invalid_cursor()
@@ -107,19 +120,20 @@ def _is_offset(value: object) -> bool:
 
 
 def keyset_cursors(
-    page: KeysetPage, position: Position
+    page: KeysetPage, position: Position, scope: str
 ) -> tuple[str | None, str | None, int | None]:
-    """The cursors of the pages after and before `page`, and how many rows precede it."""
+    """The cursors of the pages after and before `page` of the list `scope` names, and how
+    many rows precede it."""
     count = len(page.marks)
     start: int | None = position.offset
     if position.before is not None:
         start = 0 if page.before is None else (None if start is None else max(start - count, 0))
     following = previous = None
     if page.after is not None:
-        ahead = {"a": _listed(page.after)}
+        ahead = {"s": scope, "a": _listed(page.after)}
         following = encode_cursor(ahead if start is None else {**ahead, "o": start + count})
     if page.before is not None and start is not None:
-        previous = encode_cursor({"b": _listed(page.before), "o": start})
+        previous = encode_cursor({"s": scope, "b": _listed(page.before), "o": start})
     return following, previous, start
 
 

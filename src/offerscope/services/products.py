@@ -13,7 +13,7 @@ from offerscope.services.actors import Actor
 from offerscope.services.history import record
 from offerscope.services.ids import new_id, utcnow
 from offerscope.services.ownership import own_product
-from offerscope.services.paging import keyset_cursors, read_position
+from offerscope.services.paging import keyset_cursors, read_position, scope_tag
 from offerscope.services.views import Page, ProductView, SpecificationView
 from offerscope.storage import changes, lists, products
 from offerscope.storage.tables import ProductRow, SpecificationRow
@@ -115,7 +115,8 @@ def product_page(
 ) -> ProductRows:
     """One page of the seller's products in creation order, with their specifications."""
     limit = check_page_size(limit)
-    position = read_position(cursor, products.BY_CREATION)
+    scope = scope_tag("products", actor.seller_pk, search)
+    position = read_position(cursor, products.BY_CREATION, scope)
     rows, keyset = products.product_page(
         uow.session,
         actor.seller_pk,
@@ -125,7 +126,7 @@ def product_page(
         before=position.before,
     )
     specs = products.specifications_of(uow.session, [p.pk for p in rows])
-    following, previous, start = keyset_cursors(keyset, position)
+    following, previous, start = keyset_cursors(keyset, position, scope)
     total = products.count_products(uow.session, actor.seller_pk, search) if count else None
     return ProductRows(rows, specs, following, previous, start, total)
 

@@ -20,7 +20,7 @@ from offerscope.services.actors import Actor
 from offerscope.services.history import record_on
 from offerscope.services.ids import utcnow
 from offerscope.services.ownership import GroupHolder, ListHolder, Owner, owner
-from offerscope.services.paging import keyset_cursors, read_position
+from offerscope.services.paging import keyset_cursors, read_position, scope_tag
 from offerscope.services.views import (
     AddedUser,
     AttachedGroupView,
@@ -120,11 +120,12 @@ def entries_page(
     limit = check_page_size(limit)
     now = utcnow()
     query = lists.entries_query(uow.session, found.list_pk, search, status, now)
-    position = read_position(cursor, query.phases)
+    scope = scope_tag("entries", found.list_pk, search, status)
+    position = read_position(cursor, query.phases, scope)
     rows, keyset = lists.entries_page(
         uow.session, query, limit=limit, after=position.after, before=position.before
     )
-    following, previous, start = keyset_cursors(keyset, position)
+    following, previous, start = keyset_cursors(keyset, position, scope)
     total = lists.count_matches(uow.session, query) if count else None
     return Page(
         [user_view(entry, account, found, now) for entry, account in rows],

@@ -25,7 +25,7 @@ from offerscope.domain.errors import NotFound
 from offerscope.domain.limits import DEFAULT_PAGE, check_page_size
 from offerscope.services.feed import change_view
 from offerscope.services.ids import new_id, utcnow
-from offerscope.services.paging import keyset_cursors, read_position
+from offerscope.services.paging import keyset_cursors, read_position, scope_tag
 from offerscope.services.views import Page
 from offerscope.storage import feed
 from offerscope.storage import webhooks as store
@@ -114,13 +114,14 @@ def deliveries(
 ) -> Page[DeliveryView]:
     """An endpoint's delivery log, newest first."""
     limit = check_page_size(limit)
-    position = read_position(cursor, store.NEWEST_FIRST)
+    scope = scope_tag("deliveries", webhook_id)
+    position = read_position(cursor, store.NEWEST_FIRST, scope)
     with db.reading() as uow:
         hook = _found(store.find(uow.session, webhook_id), webhook_id)
         rows, keyset = store.deliveries_page(
             uow.session, hook.pk, limit=limit, after=position.after, before=position.before
         )
-        following, previous, start = keyset_cursors(keyset, position)
+        following, previous, start = keyset_cursors(keyset, position, scope)
         return Page([_delivery(r) for r in rows], following, previous, start)
 
 
