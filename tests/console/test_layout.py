@@ -8,7 +8,14 @@ from playwright.sync_api import Locator, Page, expect
 
 from offerscope.domain.targets import Target
 from offerscope.services import associations, targets
-from tests.console.support import Site, in_view, product_row, sideways_overflow, sign_in
+from tests.console.support import (
+    Site,
+    in_view,
+    product_row,
+    screenshot,
+    sideways_overflow,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -87,8 +94,19 @@ def test_a_100_character_name_without_spaces_keeps_the_row_whole(
     if width == "desktop":
         assert _one_line(name)  # cut short with an ellipsis
         assert _one_line(row.locator("code.id"))  # the ID on one line
-    sized_page.goto(site.url(f"/console/products/{product.product_id}"))
-    assert sideways_overflow(sized_page) == 0
+    spec = product.specifications[0].specification_id
+    base = f"/console/products/{product.product_id}"
+    for path in (  # every page that names the product, the breadcrumbs included
+        base,
+        f"{base}/history",
+        f"{base}/target/preview?target=enterprise&version=1",
+        f"{base}/specifications/{spec}",
+        f"{base}/specifications/{spec}/history",
+        f"{base}/specifications/{spec}/target/preview?target=enterprise&version=1",
+    ):
+        sized_page.goto(site.url(path))
+        screenshot(sized_page, f"long-name-{width}-{path.count('/')}-{'preview' in path}")
+        assert sideways_overflow(sized_page) == 0, path
 
 
 def test_the_associate_dialog_lays_out_and_disables_add_with_nothing_to_add(
