@@ -149,7 +149,9 @@ def test_a_double_click_on_confirm_changes_once_and_back_or_reload_send_nothing(
     # it now says the target customers changed since, and changes nothing.
     page.go_back()
     assert "/target/preview" in page.url
-    expect(page.locator("#target-error")).to_contain_text("Someone changed these target customers")
+    expect(page.locator("#target-error")).to_contain_text(
+        "These target customers changed after you loaded them"
+    )
     page.reload()
     page.go_forward()
     assert _target_changes(site, seller, product.product_id) == 3
@@ -166,7 +168,9 @@ def test_a_stale_preview_confirms_nothing(any_site: Site, page: Page) -> None:
     _ask_for_specified_users(page)
     targets.set_product_target(site.db, seller.actor, product.product_id, Target.ENTERPRISE)
     page.get_by_role("button", name="Confirm").click()
-    expect(page.locator("#target-error")).to_contain_text("Someone changed these target customers")
+    expect(page.locator("#target-error")).to_contain_text(
+        "These target customers changed after you loaded them"
+    )
     view = targets.get_target_customers(site.db, seller.actor, product.product_id)
     assert view.target is Target.ENTERPRISE
 

@@ -18,7 +18,7 @@ from offerscope.storage.unit_of_work import Database
 from tests.security.browser import SavedCookie, csrf_of
 from tests.support import backend_of, live_server
 
-STALE = "Someone changed these target customers"
+STALE = "These target customers changed after you loaded them"
 
 
 @pytest.fixture

@@ -295,3 +295,19 @@ def test_r4_accepts_a_one_shot_iterable() -> None:
 def test_r4_a_product_with_no_specifications_never_conflicts() -> None:
     for target in Target:
         assert check_product_target_change(target, [], reset_conflicting=False) == []
+
+
+def test_r2_a_refused_setting_names_the_allowed_ones_in_the_consoles_words() -> None:
+    """The sentence is read on the console's pages too: labels, not API values (the values
+    are in `allowed_settings`)."""
+    with pytest.raises(Invalid) as refused:
+        check_setting(Target.ENTERPRISE, Setting.INDIVIDUAL)
+    assert refused.value.message.endswith(
+        "Allowed: Same as product, Enterprise users, Specified users, Associated product buyers."
+    )
+    assert refused.value.details["allowed_settings"] == [
+        "same_as_product",
+        "enterprise",
+        "specified",
+        "associated",
+    ]

@@ -110,7 +110,8 @@ def check_setting(product_target: Target, setting: Setting) -> None:
         raise Invalid(
             "target_not_allowed",
             f"A specification of a product sold to {LABELS[product_target].lower()} cannot be "
-            f"set to {LABELS[setting].lower()}. Allowed: {', '.join(names)}.",
+            f"set to {LABELS[setting].lower()}. Allowed: "
+            f"{', '.join(LABELS[name] for name in names)}.",
             allowed_settings=names,
         )
 

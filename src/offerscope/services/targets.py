@@ -98,7 +98,8 @@ def version_mismatch(**details: int) -> PreconditionFailed:
     """The answer to a change made against a version that is not the current one."""
     return PreconditionFailed(
         "version_mismatch",
-        "Someone changed these target customers since you loaded them. Reload and try again.",
+        "These target customers changed after you loaded them (a change of yours, or someone "
+        "else's). Reload and try again.",
         **details,
     )
 
