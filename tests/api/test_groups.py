@@ -269,3 +269,17 @@ def test_r17_members_import_and_export_as_a_lists_csv(api: Api) -> None:
         headers={"content-type": "text/csv"},
     )
     problem(bad, 422, "import_rejected")
+
+
+def test_s4_groups_are_listed_a_page_at_a_time(api: Api) -> None:
+    """SPEC §4: every list pages by ?limit= (1 to 1,000) and ?cursor=."""
+    seller = new_seller(api)
+    made = [_group(seller, f"Group {n}") for n in range(3)]
+    first = ok(seller.http.get("/v1/customer-groups", params={"limit": 2}))
+    assert [g["group_id"] for g in first["items"]] == made[:2]
+    cursor = first["next_cursor"]
+    rest = ok(seller.http.get("/v1/customer-groups", params={"limit": 2, "cursor": cursor}))
+    assert [g["group_id"] for g in rest["items"]] == made[2:] and rest["next_cursor"] is None
+    for limit in (0, -1, 1001, "abc"):
+        sent = seller.http.get("/v1/customer-groups", params={"limit": limit})
+        problem(sent, 422, "invalid_request")

@@ -42,3 +42,14 @@ def test_r18_webhooks_are_for_operators_only(api: Api) -> None:
     problem(seller.http.get("/v1/webhooks"), 403, "forbidden")
     buyer = api.client(api.token(Role.BUYER, account_id=api.account()["account_id"]))
     problem(buyer.get("/v1/webhooks"), 403, "forbidden")
+
+
+def test_s4_webhooks_are_listed_a_page_at_a_time(api: Api) -> None:
+    """SPEC §4: every list pages by ?limit= (1 to 1,000) and ?cursor=."""
+    made = [ok(api.operator.post("/v1/webhooks", json=HOOK), 201)["webhook_id"] for _ in range(3)]
+    first = ok(api.operator.get("/v1/webhooks", params={"limit": 2}))
+    assert [h["webhook_id"] for h in first["items"]] == made[:2]
+    rest = ok(api.operator.get("/v1/webhooks", params={"limit": 2, "cursor": first["next_cursor"]}))
+    assert [h["webhook_id"] for h in rest["items"]] == made[2:] and rest["next_cursor"] is None
+    for limit in (0, -1, 1001, "abc"):
+        problem(api.operator.get("/v1/webhooks", params={"limit": limit}), 422, "invalid_request")

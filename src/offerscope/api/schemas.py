@@ -313,6 +313,7 @@ class CustomerGroupSummary(Response):
 
 class CustomerGroupList(Response):
     items: list[CustomerGroupSummary]
+    next_cursor: str | None
 
 
 class Associated(Response):

@@ -51,7 +51,7 @@ def group_list(request: Request, actor: SellerSession) -> Response:
 def _groups_page(
     request: Request, actor: Actor, form: FormState | None = None, status: int = 200
 ) -> Response:
-    found = groups.list_groups(get_db(request), actor)
+    found = groups.list_groups(get_db(request), actor).items
     context = {"groups": found, "form": form, "nav": "groups"}
     return render(request, "groups.html", context, status)
 

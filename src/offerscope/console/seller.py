@@ -225,7 +225,7 @@ def owner_page(
         "editable": spec is None or spec.editable,
         "forms": forms,
         "users": users,
-        "seller_groups": groups.list_groups(db, actor) if users.active else [],
+        "seller_groups": groups.list_groups(db, actor).items if users.active else [],
         "users_q": users_q,
         "users_status": users_status or "",
         "statuses": STATUSES,

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import IO
 
 from offerscope.domain.errors import Conflict, Invalid, NotFound
-from offerscope.domain.limits import DEFAULT_PAGE
+from offerscope.domain.limits import DEFAULT_PAGE, check_page_size
 from offerscope.domain.names import check_display_name, shows_nothing
 from offerscope.domain.windows import ALWAYS, EntryStatus, Window
 from offerscope.services import exports, imports, specified_users
@@ -22,6 +22,7 @@ from offerscope.services.history import record, record_group
 from offerscope.services.ids import new_id, utcnow
 from offerscope.services.imports import ErrorSink, ImportReport
 from offerscope.services.ownership import GroupHolder, Owner, group_holder, owner
+from offerscope.services.paging import int_cursor, next_cursor
 from offerscope.services.views import (
     AddedUser,
     AttachedGroupView,
@@ -91,13 +92,21 @@ def create_in(uow: UnitOfWork, actor: Actor, name: str) -> GroupHolder:
     return GroupHolder(group, list_pk)
 
 
-def list_groups(db: Database, actor: Actor) -> list[GroupSummaryView]:
-    """The seller's groups in creation order, with member and list counts."""
+def list_groups(
+    db: Database, actor: Actor, *, limit: int = MOST_GROUPS, cursor: str | None = None
+) -> Page[GroupSummaryView]:
+    """A page of the seller's groups in creation order, with member and list counts."""
+    limit = check_page_size(limit)
+    after = int_cursor(cursor)
     with db.reading() as uow:
-        return [
+        found = groups.seller_groups(uow.session, actor.seller_pk, limit + 1, after)
+        shown = found[:limit]
+        items = [
             GroupSummaryView(s.group.group_id, s.group.name, s.group.created_at, s.members, s.lists)
-            for s in groups.seller_groups(uow.session, actor.seller_pk, MOST_GROUPS)
+            for s in shown
         ]
+        last = shown[-1].group.pk if shown else None
+    return Page(items, next_cursor(last, len(found) > limit))
 
 
 def get_group(db: Database, actor: Actor, group_id: str) -> GroupView:

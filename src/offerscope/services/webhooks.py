@@ -25,7 +25,13 @@ from offerscope.domain.errors import NotFound
 from offerscope.domain.limits import DEFAULT_PAGE, check_page_size
 from offerscope.services.feed import change_view
 from offerscope.services.ids import new_id, utcnow
-from offerscope.services.paging import keyset_cursors, read_position, scope_tag
+from offerscope.services.paging import (
+    int_cursor,
+    keyset_cursors,
+    next_cursor,
+    read_position,
+    scope_tag,
+)
 from offerscope.services.views import Page
 from offerscope.storage import feed
 from offerscope.storage import webhooks as store
@@ -86,9 +92,17 @@ def register(db: Database, url: str, events: list[str], secret: str) -> WebhookV
         return _view(row)
 
 
-def list_webhooks(db: Database) -> list[WebhookView]:
+def list_webhooks(
+    db: Database, *, limit: int = DEFAULT_PAGE, cursor: str | None = None
+) -> Page[WebhookView]:
+    """A page of the webhooks in creation order."""
+    limit = check_page_size(limit)
+    after = int_cursor(cursor)
     with db.reading() as uow:
-        return [_view(row) for row in store.all_webhooks(uow.session)]
+        rows = store.webhooks_page(uow.session, limit + 1, after)
+        shown = rows[:limit]
+        last = shown[-1].pk if shown else None
+        return Page([_view(row) for row in shown], next_cursor(last, len(rows) > limit))
 
 
 def _found(row: WebhookRow | None, webhook_id: str) -> WebhookRow:

@@ -64,8 +64,11 @@ class GroupSummary:
     lists: int  # how many specified-user lists hold it
 
 
-def seller_groups(session: Session, seller_pk: int | None, limit: int) -> list[GroupSummary]:
-    """The seller's groups in creation order, each with its member and list counts."""
+def seller_groups(
+    session: Session, seller_pk: int | None, limit: int, after: int | None = None
+) -> list[GroupSummary]:
+    """The seller's groups in creation order (after the group of pk `after`), each with its
+    member and list counts."""
     members = (
         select(func.count())
         .select_from(ListEntryRow)
@@ -81,7 +84,7 @@ def seller_groups(session: Session, seller_pk: int | None, limit: int) -> list[G
     rows = session.execute(
         select(CustomerGroupRow, ListRow.pk, members, holding)
         .join(ListRow, ListRow.group_pk == CustomerGroupRow.pk)
-        .where(CustomerGroupRow.seller_pk == seller_pk)
+        .where(CustomerGroupRow.seller_pk == seller_pk, CustomerGroupRow.pk > (after or 0))
         .order_by(CustomerGroupRow.pk)
         .limit(limit)
     )

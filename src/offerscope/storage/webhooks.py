@@ -55,8 +55,10 @@ def add(
     return row
 
 
-def all_webhooks(session: Session) -> list[WebhookRow]:
-    return list(session.scalars(select(WebhookRow).order_by(WebhookRow.pk)))
+def webhooks_page(session: Session, limit: int, after: int | None = None) -> list[WebhookRow]:
+    """Up to `limit` webhooks in creation order, after the one of pk `after`."""
+    query = select(WebhookRow).where(WebhookRow.pk > (after or 0))
+    return list(session.scalars(query.order_by(WebhookRow.pk).limit(limit)))
 
 
 def find(session: Session, webhook_id: str) -> WebhookRow | None:

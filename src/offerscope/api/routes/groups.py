@@ -38,10 +38,14 @@ def create_group(body: schemas.GroupCreate, db: Db, actor: Seller) -> schemas.Cu
 
 
 @router.get("", response_model=schemas.CustomerGroupList)
-def list_groups(db: Db, actor: Seller) -> schemas.CustomerGroupList:
+def list_groups(
+    db: Db, actor: Seller, limit: Limit = DEFAULT_PAGE, cursor: Cursor = None
+) -> schemas.CustomerGroupList:
     """Your groups in creation order, with how many members and lists each has."""
+    page = groups.list_groups(db, actor, limit=limit, cursor=cursor)
     return schemas.CustomerGroupList(
-        items=[schemas.CustomerGroupSummary(**vars(g)) for g in groups.list_groups(db, actor)]
+        items=[schemas.CustomerGroupSummary(**vars(g)) for g in page.items],
+        next_cursor=page.next_cursor,
     )
 
 

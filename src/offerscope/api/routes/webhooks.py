@@ -37,6 +37,7 @@ class Webhook(schemas.Response):
 
 class WebhookList(schemas.Response):
     items: list[Webhook]
+    next_cursor: str | None
 
 
 class Delivery(schemas.Response):
@@ -64,8 +65,11 @@ def register_webhook(body: WebhookCreate, db: Db, _: Operator) -> Webhook:
 
 
 @router.get("/webhooks", response_model=WebhookList)
-def list_webhooks(db: Db, _: Operator) -> WebhookList:
-    return WebhookList(items=[Webhook(**vars(v)) for v in webhooks.list_webhooks(db)])
+def list_webhooks(
+    db: Db, _: Operator, limit: Limit = DEFAULT_PAGE, cursor: Cursor = None
+) -> WebhookList:
+    page = webhooks.list_webhooks(db, limit=limit, cursor=cursor)
+    return WebhookList(items=[Webhook(**vars(v)) for v in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/webhooks/{webhook_id}", response_model=Webhook)
