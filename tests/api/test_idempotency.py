@@ -175,3 +175,26 @@ def test_r15_concurrent_repeats_run_once(api: Api) -> None:
     assert (body["imported"], body["unchanged"]) == (20_000, 0)
     again = _import(api.operator, "/v1/accounts/import", rows, _key())
     assert again.headers["idempotent-replayed"] == "true" and again.json() == body
+
+
+def test_r15_a_key_is_scoped_to_the_credential_the_request_runs_as(api: Api) -> None:
+    """Of an Authorization header sent twice the first counts (FastAPI authenticates with
+    it): the key must be scoped to that same one, or a repeat sent with a second header
+    appended would be taken for another caller's request and run again."""
+    seller, other = new_seller(api), new_seller(api, "Other")
+    body = {"name": "Once", "specifications": [{"name": "Basic"}]}
+    own = seller.http.headers["Authorization"]
+    first = ok(seller.http.post("/v1/products", json=body, headers=_key()), 201)
+    headers = [
+        ("Authorization", own),
+        ("Authorization", other.http.headers["Authorization"]),
+        ("Content-Type", "application/json"),
+        ("Idempotency-Key", "key-1"),
+    ]
+    with httpx.Client(base_url=str(seller.http.base_url), timeout=30) as raw:
+        again = raw.post(
+            "/v1/products", content=httpx.Request("POST", "/", json=body).content, headers=headers
+        )
+    assert again.status_code == 201 and again.json() == first
+    assert again.headers["idempotent-replayed"] == "true"
+    assert [p["name"] for p in ok(seller.http.get("/v1/products"))["items"]] == ["Once"]

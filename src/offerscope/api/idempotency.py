@@ -21,6 +21,7 @@ from typing import IO
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from offerscope.api.dry_run import asks_dry_run
@@ -61,22 +62,23 @@ class IdempotencyMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        raw_key, credential = headers.get(b"idempotency-key"), headers.get(b"authorization")
+        # Of a header sent twice the first counts, as FastAPI authenticates with the first.
+        headers = Headers(scope=scope)
+        raw_key, authorization = headers.get("idempotency-key"), headers.get("authorization")
         if raw_key is None or asks_dry_run(scope) is not False:  # a dry run changes nothing
             await self.app(scope, receive, send)
             return
         try:
-            key = idempotency.check_key(raw_key.decode("latin-1"))
+            key = idempotency.check_key(raw_key)
         except OfferscopeError as error:
             await _problem(error, scope, receive, send)
             return
-        if credential is None:  # nobody to scope the key to: the request answers 401
+        if authorization is None:  # nobody to scope the key to: the request answers 401
             await self.app(scope, receive, send)
             return
         body = await _Body.read(receive, self._spool_limit(scope))
         try:
-            await self._keyed(scope, body, receive, send, key, credential)
+            await self._keyed(scope, body, receive, send, key, authorization.encode("latin-1"))
         finally:
             body.close()
 
