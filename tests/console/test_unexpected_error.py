@@ -10,12 +10,15 @@ from sqlalchemy import text
 
 from offerscope.domain.targets import AccountType, Target
 from offerscope.services import specified_users, targets
-from tests.console.support import Site, sign_in
+from tests.console.support import Site, screenshot, sideways_overflow, sign_in
 
 pytestmark = pytest.mark.browser
 
 
-def test_a_page_that_fails_unexpectedly_is_a_page_of_the_site(site: Site, page: Page) -> None:
+def test_a_page_that_fails_unexpectedly_is_a_page_of_the_site(
+    site: Site, sized_page: Page, width: str
+) -> None:
+    page = sized_page
     seller = site.seller()
     product = site.product(seller, "CloudDB", "Basic")
     targets.set_product_target(site.db, seller.actor, product.product_id, Target.SPECIFIED)
@@ -37,5 +40,7 @@ def test_a_page_that_fails_unexpectedly_is_a_page_of_the_site(site: Site, page: 
     assert answer.headers["content-type"].startswith("text/html")
     expect(page.get_by_role("heading", name="Something went wrong")).to_be_visible()
     expect(page.locator(".error-message")).to_contain_text("on our side")
+    screenshot(page, f"unexpected-error-{width}")
+    assert sideways_overflow(page) == 0
     page.get_by_role("link", name="Back to Sales Configurations").click()
     expect(page.get_by_text("CloudDB").first).to_be_visible()  # still signed in

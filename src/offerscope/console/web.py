@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException
 from offerscope.bootstrap import Backend
 from offerscope.console.once import run_once
 from offerscope.console.sessions import Session, SessionCodec, State
-from offerscope.console.uploads import UploadTooLarge
+from offerscope.console.uploads import UPLOAD_SUFFIX, UploadTooLarge
 from offerscope.domain.errors import NotFound, OfferscopeError
 from offerscope.domain.targets import LABELS
 from offerscope.domain.windows import moment_text
@@ -464,7 +464,7 @@ async def _check_csrf(request: Request, state: State) -> Response | None:
     try:
         form = await request.form()
     except UploadTooLarge as error:
-        return render_error(request, 413, _too_large(error.limit))
+        return _too_large(request, state, error.limit)
     except Exception:  # a malformed body is the sender's problem, never a 500
         return render_error(
             request, 400, "The form could not be read. Reload the page and try again."
@@ -480,11 +480,19 @@ async def _check_csrf(request: Request, state: State) -> Response | None:
     return render_error(request, 403, FORM_EXPIRED)
 
 
-def _too_large(limit: int) -> str:
-    return (
+def _too_large(request: Request, state: State, limit: int) -> Response:
+    """Back to the form's page, which says why beside its Import form (`near="import"`).
+    The form was not read, so its CSRF token neither: a request without the session's cookie
+    (another site's) gets a page of its own, and the browser's cookie is left alone."""
+    said = (
         f"This file is larger than the {limit // (1024 * 1024):,} MB a form takes, so nothing "
         "was imported. Split it into smaller files and import them one by one."
     )
+    if state is not State.VALID:
+        session_of(request).dirty = False
+        return render_error(request, 413, said)
+    flash(request, said, kind="error", near="import")
+    return redirect(request.url.path.removesuffix(UPLOAD_SUFFIX) + "#import")
 
 
 class ConsoleRoute(PortalRoute):
