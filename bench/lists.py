@@ -32,7 +32,7 @@ from offerscope.domain.targets import Target
 from offerscope.services import products, sellers, specified_users, targets
 from offerscope.services.actors import Actor
 from offerscope.services.ownership import owner
-from offerscope.services.paging import encode_cursor
+from offerscope.services.paging import decode_cursor, encode_cursor
 from offerscope.services.views import Page
 from offerscope.storage import lists
 from offerscope.storage.bulk import ACCOUNTS, BulkIo
@@ -102,8 +102,10 @@ def measure(db: Database, actor: Actor, product_id: str, made: list[tuple[str, s
             db, actor, product_id, limit=PAGE, search=search, cursor=cursor, count=count
         ).page
 
-    # A position half-way down the list, as its Next cursor would name it.
-    middle = encode_cursor({"a": [0, len(made) // 2], "o": len(made) // 2})
+    # A position half-way down the list, as its Next cursor would name it: the first page's
+    # Next cursor (which names the list) moved to the middle.
+    first = decode_cursor(page(count=False).next_cursor)
+    middle = encode_cursor({**first, "a": [0, len(made) // 2], "o": len(made) // 2})
     previous = page(cursor=middle).previous_cursor
     some_id, some_name = made[len(made) // 3]
     onward = page(some_name).next_cursor

@@ -84,7 +84,7 @@ PORTAL_MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/console/groups/{group_id}/export"): "page",
     ("POST", "/console/groups/{group_id}/rename"): "form",
     ("POST", "/console/groups/{group_id}/delete"): "form",
-    ("POST", "/console/groups/{group_id}/import"): "form",
+    ("POST", "/console/groups/{group_id}/members/import"): "form",
     ("POST", "/console/groups/{group_id}/members"): "form",
     ("GET", "/console/groups/{group_id}/members/{account_id}/remove"): "page",
     ("POST", "/console/groups/{group_id}/members/{account_id}/remove"): "form",
