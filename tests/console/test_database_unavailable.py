@@ -13,15 +13,16 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy.engine import make_url
 
 from offerscope.console.once import WAIT_SECONDS
 from offerscope.domain.targets import Target
 from offerscope.services import history, targets
+from offerscope.services.views import ProductView
 from offerscope.storage.unit_of_work import Database
 from tests.conftest import _empty_postgres
-from tests.console.support import Site, flash, sign_in
+from tests.console.support import Seller, Site, flash, sign_in
 from tests.support import Relay, backend_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -67,6 +68,20 @@ def test_a_page_during_an_outage_says_so_and_comes_back_after_it(
     expect(sized_page.get_by_text("CloudDB").first).to_be_visible()
 
 
+def _enterprise_previewed(site: Site, page: Page) -> tuple[Seller, ProductView, Locator]:
+    """A seller signed in, on the preview (R14) of setting a product to Enterprise users:
+    the seller, the product and the preview's Confirm button."""
+    seller = site.seller()
+    product = site.product(seller, "CloudDB", "Basic")
+    sign_in(page, site, seller.token)
+    page.goto(site.url(f"/console/products/{product.product_id}"))
+    page.get_by_label("Product Target Customer").select_option("Enterprise users")
+    page.get_by_role("button", name="OK").click()
+    confirm = page.get_by_role("button", name="Confirm")
+    expect(confirm).to_be_visible()
+    return seller, product, confirm
+
+
 def test_a_form_sent_during_an_outage_changes_nothing_and_goes_through_once_after_it(
     relayed_site: tuple[Relay, Site], page: Page
 ) -> None:
@@ -74,14 +89,7 @@ def test_a_form_sent_during_an_outage_changes_nothing_and_goes_through_once_afte
     Back to the preview and Confirm again with a double click: the change is made once and
     said so."""
     relay, site = relayed_site
-    seller = site.seller()
-    product = site.product(seller, "CloudDB", "Basic")
-    sign_in(page, site, seller.token)
-    page.goto(site.url(f"/console/products/{product.product_id}"))
-    page.get_by_label("Product Target Customer").select_option("Enterprise users")
-    page.get_by_role("button", name="OK").click()  # the preview (R14) comes first
-    confirm = page.get_by_role("button", name="Confirm")
-    expect(confirm).to_be_visible()
+    seller, product, confirm = _enterprise_previewed(site, page)
     relay.cut()
     confirm.click()
     expect(page.get_by_role("heading", name="Not available right now")).to_be_visible()
@@ -112,14 +120,7 @@ def test_a_form_cut_off_by_an_outage_is_sent_again_with_reload_and_goes_through_
     Reload sends the form again, and the change is made once and said so, without waiting
     for the form's key to be given up."""
     relay, site = relayed_site
-    seller = site.seller()
-    product = site.product(seller, "CloudDB", "Basic")
-    sign_in(page, site, seller.token)
-    page.goto(site.url(f"/console/products/{product.product_id}"))
-    page.get_by_label("Product Target Customer").select_option("Enterprise users")
-    page.get_by_role("button", name="OK").click()
-    confirm = page.get_by_role("button", name="Confirm")
-    expect(confirm).to_be_visible()
+    seller, product, confirm = _enterprise_previewed(site, page)
     relay.cut_at(*marks, forward=lands)
     confirm.click()
     expect(page.get_by_role("heading", name="Not available right now")).to_be_visible()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from offerscope.domain.targets import Setting, Target
 from offerscope.services import decisions, groups, targets
@@ -220,7 +220,7 @@ def test_r15_an_import_form_sent_again_with_another_file_is_not_taken_for_a_repe
     answers = []
     for account in (alice, alice, bob):
         csv = f"account_id,account_name\n{account.account_id},{account.account_name}\n"
-        upload = {"name": "m.csv", "mimeType": "text/csv", "buffer": csv.encode()}
+        upload = FilePayload(name="m.csv", mimeType="text/csv", buffer=csv.encode())
         answers.append(
             page.request.post(action, multipart={**fields, "file": upload}, max_redirects=0)
         )
