@@ -191,3 +191,46 @@ def test_r17_r18_a_group_s_changes_are_in_its_seller_s_feed(api: Api) -> None:
     attached = items[-1]
     assert (attached["kind"], attached["product_id"]) == ("group_attached", product.product_id)
     assert _all_changes(rival.http) == []
+
+
+def _configure(seller: Any, product_id: str, accounts: list[dict[str, Any]]) -> None:
+    """R19: the product's list made exactly `accounts` by a config document."""
+    users = [{"account_id": a["account_id"], "account_name": a["account_name"]} for a in accounts]
+    document = {
+        "version": 1,
+        "prune": True,
+        "products": [{"product_id": product_id, "specified_users": users}],
+    }
+    ok(seller.http.put("/v1/config", json=document))
+
+
+def test_r18_r19_each_configured_change_names_its_own_accounts(api: Api) -> None:
+    """A config apply of a few entries records one change per account: each names the account
+    it granted or revoked, and only that one."""
+    seller = new_seller(api)
+    product = new_product(api, seller, "Basic", target=Target.SPECIFIED)
+    first, second = new_account(api), new_account(api)
+    _configure(seller, product.product_id, [first])
+    head = ok(seller.http.get("/v1/changes", params={"after": 0, "limit": 1000}))["next_after"]
+    _configure(seller, product.product_id, [second])  # first out, second in
+    changed = {i["kind"]: i for i in _all_changes(seller.http, head)}
+    removed, added = changed["specified_user_removed"], changed["specified_user_added"]
+    assert (removed["granted"], removed["revoked"]) == ([], [first["account_id"]])
+    assert (added["granted"], added["revoked"]) == ([second["account_id"]], [])
+    assert (added["granted_count"], removed["revoked_count"]) == (1, 1)
+
+
+def test_r18_r19_a_large_configured_change_names_its_accounts(api: Api) -> None:
+    """Past 20 entries a config apply records one change for the list: it names every
+    account it granted (R18: up to 1,000), and a webhook may ask for its kind by name."""
+    seller = new_seller(api)
+    product = new_product(api, seller, "Basic", target=Target.SPECIFIED)
+    accounts = [new_account(api) for _ in range(25)]
+    head = ok(seller.http.get("/v1/changes", params={"after": 0, "limit": 1000}))["next_after"]
+    _configure(seller, product.product_id, accounts)
+    (item,) = _all_changes(seller.http, head)
+    assert item["kind"] == "specified_users_configured"
+    assert sorted(item["granted"]) == sorted(a["account_id"] for a in accounts)
+    assert (item["granted_count"], item["revoked"], item["revoked_count"]) == (25, [], 0)
+    hook = {"url": "http://127.0.0.1:9/hook", "events": [item["kind"]], "secret": "s" * 32}
+    ok(api.operator.post("/v1/webhooks", json=hook), 201)

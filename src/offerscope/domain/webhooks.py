@@ -34,6 +34,7 @@ EVENT_KINDS = frozenset(
         "specified_user_removed",
         "specified_user_window_changed",
         "specified_users_imported",
+        "specified_users_configured",
         "window_opened",
         "window_closed",
     }

@@ -36,15 +36,15 @@ from offerscope.storage.tables import (
 
 # R18: account IDs are listed up to this many per side; above it, only counts.
 MAX_LISTED = 1_000
-# History actions whose list edits the feed item names account by account.
-LIST_ACTIONS = frozenset(
-    {
-        "specified_user_added",
-        "specified_user_removed",
-        "specified_user_window_changed",
-        "specified_users_imported",
-    }
+# History actions about one account of a list (the entry's subject is its ID): the feed item
+# names what the commit's list edits did to that account.
+ACCOUNT_ACTIONS = frozenset(
+    {"specified_user_added", "specified_user_removed", "specified_user_window_changed"}
 )
+# History actions about a list in bulk: the item names every account the commit's edits of
+# that list granted or revoked.
+BULK_ACTIONS = frozenset({"specified_users_imported", "specified_users_configured"})
+LIST_ACTIONS = ACCOUNT_ACTIONS | BULK_ACTIONS
 WINDOW_OPENED = "window_opened"
 WINDOW_CLOSED = "window_closed"
 SYSTEM_ACTOR = "system"
@@ -80,6 +80,7 @@ def prepare(
         if isinstance(change, ListEdited | ListReloaded) and change.list_pk in places:
             edits[places[change.list_pk]].append(change)
     owners = _owners(session, entries)
+    subjects = _pks_of(session, {e.subject for e in entries if e.action in ACCOUNT_ACTIONS})
     rows = []
     for entry in entries:
         seller_pk, product_id, group_id = owners[(entry.product_pk, entry.group_pk)]
@@ -90,7 +91,11 @@ def prepare(
                 if entry.product_pk is not None
                 else (None, group_id)
             )
-            accounts = _accounts_of(entry.action, edits.pop(place, []), now)
+            # One commit may record several accounts of one list (a config apply): each
+            # entry about one account names that account only.
+            only = subjects.get(entry.subject) if entry.action in ACCOUNT_ACTIONS else None
+            if entry.action in BULK_ACTIONS or only is not None:
+                accounts = _accounts_of(entry.action, edits.get(place, []), now, only)
         granted_count = len(accounts.granted)
         if accounts.reloaded:
             granted_count = _counted(entry.subject)
@@ -120,20 +125,33 @@ def record(session: Session, revision: int, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(ChangeFeedRow), [{**row, "revision": revision} for row in rows])
 
 
-def _accounts_of(action: str, edits: list[ListEdited | ListReloaded], now: float) -> _Accounts:
+def _accounts_of(
+    action: str, edits: list[ListEdited | ListReloaded], now: float, only: int | None = None
+) -> _Accounts:
+    """What `edits` granted and revoked; with `only`, of that account alone."""
     found = _Accounts()
     for edit in edits:
         if isinstance(edit, ListReloaded):
-            found.reloaded = True
+            found.reloaded = only is None
             continue
+        pks = edit.account_pks if only is None else [pk for pk in edit.account_pks if pk == only]
         holds = (edit.valid_from is None or edit.valid_from <= now) and (
             edit.valid_until is None or now < edit.valid_until
         )
         if edit.present and holds:
-            found.granted.extend(edit.account_pks)
+            found.granted.extend(pks)
         elif not edit.present or action == "specified_user_window_changed":
-            found.revoked.extend(edit.account_pks)
+            found.revoked.extend(pks)
     return found
+
+
+def _pks_of(session: Session, account_ids: set[str | None]) -> dict[str | None, int]:
+    """account_id -> pk of these accounts (the subjects of entries about one account)."""
+    wanted = [a for a in account_ids if a]
+    if not wanted:
+        return {}
+    query = select(AccountRow.account_id, AccountRow.pk).where(AccountRow.account_id.in_(wanted))
+    return {account_id: pk for account_id, pk in session.execute(query)}
 
 
 def _counted(subject: str | None) -> int:
