@@ -170,9 +170,9 @@ def _read_csv(
             if not row or (line == 1 and row[0].strip().lower() == "account_id"):
                 continue
             entry = {"account_id": row[0], "account_name": row[1] if len(row) > 1 else ""}
-            for key, value in zip(("valid_from", "valid_until"), row[2:4], strict=False):
+            for end, value in zip(("valid_from", "valid_until"), row[2:4], strict=False):
                 if value.strip():
-                    entry[key] = value
+                    entry[end] = value
             entries.append(entry)
     owner[key] = entries
 
