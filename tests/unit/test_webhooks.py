@@ -25,6 +25,8 @@ def test_r18_a_signature_verifies_only_for_its_body_secret_and_time() -> None:
     assert not verify("t" * 32, header, b'{"a":1}', now=1_700_000_010)
     assert not verify(SECRET, header, b'{"a":1}', now=1_700_001_000)  # replayed later
     assert not verify(SECRET, "garbage", b'{"a":1}', now=1_700_000_000)
+    # a forged signature of any text is refused, never an error
+    assert not verify(SECRET, "t=1700000000,v1=é", b'{"a":1}', now=1_700_000_010)
 
 
 def test_r18_retries_wait_exponentially_with_jitter_up_to_a_cap() -> None:
