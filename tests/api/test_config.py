@@ -385,6 +385,37 @@ def test_rules_apply_as_to_single_edits_and_a_refusal_changes_nothing(api: Api) 
     problem(http.put("/v1/config", json=wrong), 422, "target_not_allowed")
 
 
+def test_r5_an_entry_already_listed_is_judged_by_the_name_the_document_gives(api: Api) -> None:
+    """R5 as a single add judges it: a listed account named in the document by another
+    account's name, or by no account's, is refused, even where nothing would change; its
+    current registered name (the list keeps the name as entered) changes nothing."""
+    shop = Shop(api)
+    http = shop.seller.http
+    listed, other = shop.people[0], shop.people[1]  # both on Beta's list
+    state = export(http)
+    for name in (other["account_name"], "nobody_at_all"):
+        entry = {"account_id": listed["account_id"], "account_name": name}
+        document = {
+            "version": 1,
+            "products": [{"product_id": shop.beta.product_id, "specified_users": [entry]}],
+        }
+        problem(http.put("/v1/config", params=DRY, json=document), 422, "account_mismatch")
+        problem(http.put("/v1/config", json=document), 422, "account_mismatch")
+    assert export(http) == state
+    renamed = ok(
+        api.operator.patch(
+            f"/v1/accounts/{listed['account_id']}", json={"account_name": "renamed_since"}
+        )
+    )
+    entry = {"account_id": listed["account_id"], "account_name": renamed["account_name"]}
+    document = {
+        "version": 1,
+        "products": [{"product_id": shop.beta.product_id, "specified_users": [entry]}],
+    }
+    assert apply(http, document)["changes"] == []
+    assert export(http) == state
+
+
 def test_another_sellers_product_is_refused_as_missing(api: Api) -> None:
     """R9: a document naming another seller's product (or specification) reads as a missing
     one: the same 404, and nothing of it is revealed or changed."""

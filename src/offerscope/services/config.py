@@ -297,6 +297,7 @@ class _Step:
     changes: list[ConfigChange]
     run: Run
     list_pk: int | None = None  # the list whose entries it changes, if any
+    judges: bool = False  # runs even without changes: it judges what it leaves as it is
 
 
 def _plan(state: stored.SellerState, doc: ConfigDoc) -> list[_Step]:
@@ -316,7 +317,7 @@ def _plan(state: stored.SellerState, doc: ConfigDoc) -> list[_Step]:
             raise duplicate("product", product_id)
         seen.add(product_id)
         steps.extend(_product_steps(found, product_doc, doc.prune, known_groups))
-    return [s for s in steps if s.changes]
+    return [s for s in steps if s.changes or s.judges]
 
 
 def _group_not_found(group_id: str) -> NotFound:
@@ -411,7 +412,9 @@ def _nothing(uow: UnitOfWork, actor: Actor, created: list[CreatedGroup]) -> None
 
 
 def _edit_list(found: ListHolder, diff: ListDiff, uow: UnitOfWork, actor: Actor) -> None:
-    list_edits.edit_entries(uow, actor, found, diff.added, diff.rewindowed, diff.removed)
+    list_edits.edit_entries(
+        uow, actor, found, diff.added, diff.rewindowed, diff.removed, diff.named
+    )
 
 
 def _entries_step(
@@ -429,7 +432,7 @@ def _entries_step(
     def run(uow: UnitOfWork, actor: Actor, created: list[CreatedGroup]) -> None:
         _edit_list(owner(uow, actor, product_id, spec_id, lock=True), diff, uow, actor)
 
-    return _Step(changes, run, own.list_pk)
+    return _Step(changes, run, own.list_pk, judges=bool(diff.named))
 
 
 # --- associations and groups on lists -------------------------------------------------------
@@ -585,7 +588,7 @@ def _members_step(found: stored.StoredGroup, members: list[EntryDoc], prune: boo
     def run(uow: UnitOfWork, actor: Actor, created: list[CreatedGroup]) -> None:
         _edit_list(group_holder(uow, actor, found.group_id, lock=True), diff, uow, actor)
 
-    return _Step(changes, run, found.list_pk)
+    return _Step(changes, run, found.list_pk, judges=bool(diff.named))
 
 
 def _new_group_step(name: str, members: list[EntryDoc]) -> _Step:

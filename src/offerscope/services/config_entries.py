@@ -47,6 +47,9 @@ class ListDiff:
     added: list[EntryEdit] = field(default_factory=list)
     rewindowed: list[EntryEdit] = field(default_factory=list)
     removed: list[EntryGone] = field(default_factory=list)
+    # Entries left as they are that the document names otherwise than as entered: their name
+    # is judged as a single add judges it (R5), and nothing of them changes.
+    named: list[EntryEdit] = field(default_factory=list)
     # The changes in the plan's order: removals, then additions and window changes as the
     # document gives them.
     lines: list[tuple[Op, str, Any, Any]] = field(default_factory=list)
@@ -108,6 +111,8 @@ def diff_entries(
             after["account_name"] = entry[NAME]  # kept as entered (R5)
             diff.rewindowed.append(EntryEdit(account_id, name, window, _stored_window(entry)))
             additions.append(("change", account_id, before, after))
+        elif name != entry[NAME]:
+            diff.named.append(EntryEdit(account_id, name, window))
     if prune and len(seen & by_id.keys()) < len(present):
         for entry in present:
             if entry[ACCOUNT_ID] not in seen:

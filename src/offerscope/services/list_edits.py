@@ -56,21 +56,27 @@ def edit_entries(
     added: list[EntryEdit],
     rewindowed: list[EntryEdit],
     removed: list[EntryGone],
+    named: list[EntryEdit] | None = None,
 ) -> None:
     """R5, R6, R16 in bulk within the caller's transaction: entries added (each judged as a
     single add judges it: the first refusal raises), windows changed, entries removed; one
-    statement per kind, and R13's history as `DETAILED_HISTORY` says."""
+    statement per kind, and R13's history as `DETAILED_HISTORY` says. `named`: entries left
+    as they are, whose names are judged all the same."""
     session = uow.session
     session.flush()  # the driver's statements below see (and follow) the session's
     if added or rewindowed:
         found.check_open()  # R5, as for a single add (a window change is an add too)
     bulk = BulkIo(session)
-    wanted = [*added, *rewindowed]
+    judging = [*added, *rewindowed, *(named or [])]
     by_id: dict[str, tuple[int, RegisteredAccount]] = {}
-    for start in range(0, len(wanted), CHUNK):
-        ids = {e.account_id for e in wanted[start : start + CHUNK]}
+    for start in range(0, len(judging), CHUNK):
+        ids = {e.account_id for e in judging[start : start + CHUNK]}
         by_id.update(registered(bulk, "account_id", ids))
-    pks = [judged(e.account_name, by_id.get(e.account_id), found.type_rule) for e in wanted]
+    judged_pks = [judged(e.account_name, by_id.get(e.account_id), found.type_rule) for e in judging]
+    wanted = judging[: len(added) + len(rewindowed)]  # what changes
+    if not wanted and not removed:
+        return
+    pks = judged_pks[: len(wanted)]
     new_pks, moved_pks = pks[: len(added)], pks[len(added) :]
     lists.remove_entries(session, found.list_pk, [e.account_pk for e in removed])
     rows = [(pk, e.account_name, e.window) for pk, e in zip(new_pks, added, strict=True)]
