@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -80,22 +80,27 @@ def prepare(
         if isinstance(change, ListEdited | ListReloaded) and change.list_pk in places:
             edits[places[change.list_pk]].append(change)
     owners = _owners(session, entries)
-    subjects = _pks_of(session, {e.subject for e in entries if e.action in ACCOUNT_ACTIONS})
+    place_of = {id(e): _place(e, owners[(e.product_pk, e.group_pk)][2]) for e in entries}
+    # One commit may record several accounts of one list (a config apply): each entry about
+    # one account then names that account only (looked up by its ID, the entry's subject).
+    # A single edit, the usual commit, needs no look-up.
+    per_place = Counter(place_of[id(e)] for e in entries if e.action in ACCOUNT_ACTIONS)
+    shared = {
+        e.subject for e in entries if e.action in ACCOUNT_ACTIONS and per_place[place_of[id(e)]] > 1
+    }
+    subjects = _pks_of(session, shared)
     rows = []
     for entry in entries:
         seller_pk, product_id, group_id = owners[(entry.product_pk, entry.group_pk)]
         accounts = _Accounts()
-        if entry.action in LIST_ACTIONS:
-            place: Place = (
-                (entry.product_pk, entry.specification_id)
-                if entry.product_pk is not None
-                else (None, group_id)
-            )
-            # One commit may record several accounts of one list (a config apply): each
-            # entry about one account names that account only.
-            only = subjects.get(entry.subject) if entry.action in ACCOUNT_ACTIONS else None
-            if entry.action in BULK_ACTIONS or only is not None:
-                accounts = _accounts_of(entry.action, edits.get(place, []), now, only)
+        place = place_of[id(entry)]
+        if entry.action in BULK_ACTIONS or (
+            entry.action in ACCOUNT_ACTIONS and per_place[place] == 1
+        ):
+            accounts = _accounts_of(entry.action, edits.get(place, []), now)
+        elif entry.action in ACCOUNT_ACTIONS and entry.subject in subjects:
+            only = subjects[entry.subject]
+            accounts = _accounts_of(entry.action, edits.get(place, []), now, only)
         granted_count = len(accounts.granted)
         if accounts.reloaded:
             granted_count = _counted(entry.subject)
@@ -143,6 +148,13 @@ def _accounts_of(
         elif not edit.present or action == "specified_user_window_changed":
             found.revoked.extend(pks)
     return found
+
+
+def _place(entry: HistoryRow, group_id: str | None) -> Place:
+    """The list a history entry is about: its product's or specification's, or its group's."""
+    if entry.product_pk is not None:
+        return (entry.product_pk, entry.specification_id)
+    return (None, group_id)
 
 
 def _pks_of(session: Session, account_ids: set[str | None]) -> dict[str | None, int]:
