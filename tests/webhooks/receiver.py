@@ -1,5 +1,6 @@
 """A real HTTP receiver on 127.0.0.1 for webhook tests: it records every request, and can
-refuse the first N, or hold each one for a while (a slow or stalled endpoint)."""
+refuse the first N, hold each one for a while (a slow or stalled endpoint), or answer with a
+body of many bytes (noting whether the sender hung up before reading it all)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ class Receiver:
     url: str = ""
     fail_first: int = 0
     hold_seconds: float = 0.0
+    answer_bytes: int = 0  # the size of each answer's body
+    hung_up: threading.Event = field(default_factory=threading.Event)  # before it was read
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     arrived: threading.Event = field(default_factory=threading.Event)
@@ -71,8 +74,14 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 signature = self.headers.get(SIGNATURE_HEADER, "")
                 receiver.requests.append(Received(body, signature, status, time.time()))
             self.send_response(status)
-            self.send_header("Content-Length", "0")
+            self.send_header("Content-Length", str(receiver.answer_bytes))
             self.end_headers()
+            chunk = b"x" * 65536
+            try:
+                for _ in range(receiver.answer_bytes // len(chunk)):
+                    self.wfile.write(chunk)
+            except OSError:  # the sender closed the connection without reading on
+                receiver.hung_up.set()
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

@@ -169,7 +169,10 @@ def post(client: httpx.Client, url: str, secret: str, body: bytes) -> str | None
     signature = rules.sign(secret, int(time.time()), body)
     headers = {"Content-Type": "application/json", rules.SIGNATURE_HEADER: signature}
     try:
-        response = client.post(url, content=body, headers=headers)
+        # Only the status counts: the answer's body is never read, so no endpoint can fill a
+        # delivery thread's memory or keep it reading (the connection closes unread).
+        with client.stream("POST", url, content=body, headers=headers) as response:
+            pass
     except httpx.HTTPError as error:
         return f"{type(error).__name__}: {error}"[:MAX_ERROR] or type(error).__name__
     if 200 <= response.status_code < 300:
