@@ -207,3 +207,21 @@ def test_bad_form_input_gets_a_page_never_a_500(site: Site, page: Page) -> None:
         response = page.goto(site.url(path))
         assert response is not None and 400 <= response.status < 500
         expect(page.get_by_role("link", name="Back to Sales Configurations")).to_be_visible()
+
+
+@pytest.mark.parametrize("portal", ["console", "store"])
+def test_the_expired_notice_is_for_a_session_that_ended(
+    site: Site, page: Page, portal: str
+) -> None:
+    """The sign-in page says a session expired only where there is none: an old link to it,
+    opened while signed in, does not claim the session ended."""
+    token = (
+        site.seller().token if portal == "console" else site.buyer_token(site.account("alice_wang"))
+    )
+    notice = page.get_by_text("Your session has expired")
+    page.goto(site.url(f"/{portal}/login?expired=1"))
+    expect(notice).to_be_visible()  # nobody signed in: the notice stands
+    sign_in(page, site, token, portal)
+    page.goto(site.url(f"/{portal}/login?expired=1"))
+    expect(page.get_by_label("Access token")).to_be_visible()
+    expect(notice).to_have_count(0)

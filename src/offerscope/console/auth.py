@@ -24,7 +24,9 @@ def add_sign_in(router: APIRouter, portal: Portal) -> None:
     @router.get("/login")
     def login_page(request: Request, expired: str = "") -> Response:
         """The sign-in form: a field labelled Access token and a Sign in button."""
-        notice = "Your session has expired. Sign in again." if expired else None
+        # Only where no session is signed in: an old link to this page must not claim it.
+        ended = expired and session_of(request).session_key is None
+        notice = "Your session has expired. Sign in again." if ended else None
         return render(request, "login.html", {"notice": notice, "error": None})
 
     @router.post("/login")
