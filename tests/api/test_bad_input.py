@@ -456,6 +456,14 @@ def test_a_cursor_of_one_list_is_refused_by_another(world: World) -> None:
     ):
         refused = problem(seller.get(path, params={"cursor": cursor}), 422, "invalid_request")
         assert "another list" in refused["detail"]
+    # Lists paged by key alone (groups, associations) name their list as well.
+    for name in ("First", "Second"):
+        ok(seller.post("/v1/customer-groups", json={"name": name}), 201)
+    by_key = ok(seller.get("/v1/customer-groups", params={"limit": 1}))["next_cursor"]
+    assert ok(seller.get("/v1/customer-groups", params={"limit": 1, "cursor": by_key}))["items"]
+    upgrade = f"{world.base}/specifications/{world.upgrade}/associated-specifications"
+    refused = problem(seller.get(upgrade, params={"cursor": by_key}), 422, "invalid_request")
+    assert "another list" in refused["detail"]
     products = ok(seller.get("/v1/products", params={"limit": 1}))["next_cursor"]
     searched = seller.get("/v1/products", params={"q": "Main", "cursor": products})
     problem(searched, 422, "invalid_request")  # another search of the same list

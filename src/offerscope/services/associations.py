@@ -13,7 +13,7 @@ from offerscope.services.actors import Actor
 from offerscope.services.history import record
 from offerscope.services.ids import utcnow
 from offerscope.services.ownership import Owner, owner
-from offerscope.services.paging import int_cursor, next_cursor
+from offerscope.services.paging import key_cursor, read_key, scope_tag
 from offerscope.services.views import AssociatedView, AssociationsView
 from offerscope.storage import associations, changes, orders
 from offerscope.storage.unit_of_work import Database, UnitOfWork
@@ -36,14 +36,15 @@ def list_associations(
     """The associations in creation order: a page of `limit` (SPEC.md §4), or all of them."""
     if limit is not None:
         limit = check_page_size(limit)
-    after = int_cursor(cursor)
+    scope = scope_tag("associations", product_id, specification_id)
+    after = read_key(cursor, scope)
     with db.reading() as uow:
         found = owner(uow, actor, product_id, specification_id, lock=False)
         rows, more = associations.linked_page(
             uow.session, found.links, found.pk, after=after, limit=limit
         )
         items = [AssociatedView(public, name) for _pk, public, name in rows]
-        following = next_cursor(rows[-1][0] if rows else None, more)
+        following = key_cursor(rows[-1][0] if rows else None, more, scope)
         return AssociationsView(
             items, associations_are_active(found.setting), next_cursor=following
         )

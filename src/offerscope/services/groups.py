@@ -22,7 +22,7 @@ from offerscope.services.history import record, record_group
 from offerscope.services.ids import new_id, utcnow
 from offerscope.services.imports import ErrorSink, ImportReport
 from offerscope.services.ownership import GroupHolder, Owner, group_holder, owner
-from offerscope.services.paging import int_cursor, next_cursor
+from offerscope.services.paging import key_cursor, read_key, scope_tag
 from offerscope.services.views import (
     AddedUser,
     AttachedGroupView,
@@ -97,7 +97,8 @@ def list_groups(
 ) -> Page[GroupSummaryView]:
     """A page of the seller's groups in creation order, with member and list counts."""
     limit = check_page_size(limit)
-    after = int_cursor(cursor)
+    scope = scope_tag("groups", actor.seller_pk)
+    after = read_key(cursor, scope)
     with db.reading() as uow:
         found = groups.seller_groups(uow.session, actor.seller_pk, limit + 1, after)
         shown = found[:limit]
@@ -106,7 +107,7 @@ def list_groups(
             for s in shown
         ]
         last = shown[-1].group.pk if shown else None
-    return Page(items, next_cursor(last, len(found) > limit))
+    return Page(items, key_cursor(last, len(found) > limit, scope))
 
 
 def get_group(db: Database, actor: Actor, group_id: str) -> GroupView:

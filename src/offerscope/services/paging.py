@@ -57,9 +57,25 @@ def int_cursor(cursor: str | None) -> int | None:
     raise Invalid("invalid_request", "The cursor is not one this server gave out.", field="cursor")
 
 
-def next_cursor(last_key: int | None, more: bool) -> str | None:
-    """The cursor of the page after one that ended at `last_key`, if more follow."""
-    return encode_cursor(last_key) if more and last_key is not None else None
+def key_cursor(last_key: int | None, more: bool, scope: str) -> str | None:
+    """The cursor of the page after one that ended at `last_key` of the list `scope` names
+    (a `scope_tag`), if more follow."""
+    return encode_cursor({"s": scope, "k": last_key}) if more and last_key is not None else None
+
+
+def read_key(cursor: str | None, scope: str) -> int | None:
+    """The key a cursor of `key_cursor` stands for, or None for the first page; refused for
+    another list (`scope`), as `read_position` refuses it."""
+    raw = decode_cursor(cursor)
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or raw.pop("s", None) != scope:
+        raise _another_list()
+    key = raw.get("k")
+    if set(raw) != {"k"} or not _is_offset(key):
+        raise _invalid_cursor()
+    assert isinstance(key, int)
+    return key
 
 
 @dataclass(frozen=True)
@@ -70,6 +86,14 @@ class Position:
     after: Mark | None = None
     before: Mark | None = None
     offset: int | None = 0
+
+
+def _another_list() -> Invalid:
+    return Invalid(
+        "invalid_request",
+        "This cursor belongs to another list (or another search of it); start again without it.",
+        field="cursor",
+    )
 
 
 def _invalid_cursor() -> Invalid:
@@ -88,12 +112,7 @@ def read_position(cursor: str | None, phases: Sequence[Phase], scope: str) -> Po
     if raw is None:
         return Position()
     if not isinstance(raw, dict) or raw.pop("s", None) != scope:
-        raise Invalid(
-            "invalid_request",
-            "This cursor belongs to another list (or another search of it); start again "
-            "without it.",
-            field="cursor",
-        )
+        raise _another_list()
     if set(raw) in ({"a", "o"}, {"b", "o"}, {"a"}):
         way = "a" if "a" in raw else "b"
         if not (raw.get("o") is None or _is_offset(raw["o"])):

@@ -26,9 +26,9 @@ from offerscope.domain.limits import DEFAULT_PAGE, check_page_size
 from offerscope.services.feed import change_view
 from offerscope.services.ids import new_id, utcnow
 from offerscope.services.paging import (
-    int_cursor,
+    key_cursor,
     keyset_cursors,
-    next_cursor,
+    read_key,
     read_position,
     scope_tag,
 )
@@ -97,12 +97,13 @@ def list_webhooks(
 ) -> Page[WebhookView]:
     """A page of the webhooks in creation order."""
     limit = check_page_size(limit)
-    after = int_cursor(cursor)
+    scope = scope_tag("webhooks")
+    after = read_key(cursor, scope)
     with db.reading() as uow:
         rows = store.webhooks_page(uow.session, limit + 1, after)
         shown = rows[:limit]
         last = shown[-1].pk if shown else None
-        return Page([_view(row) for row in shown], next_cursor(last, len(rows) > limit))
+        return Page([_view(row) for row in shown], key_cursor(last, len(rows) > limit, scope))
 
 
 def _found(row: WebhookRow | None, webhook_id: str) -> WebhookRow:
