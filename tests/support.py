@@ -148,6 +148,7 @@ class Relay:
         self._marks: tuple[bytes, ...] = ()
         self._forward_last = False
         self.tripped = threading.Event()
+        self._muted = threading.Event()  # the database's answers are dropped, not relayed
 
     def cut_at(self, *marks: bytes, forward: bool = False) -> None:
         """Cut once one connection has sent each of `marks` (pieces of statements), in that
@@ -157,6 +158,7 @@ class Relay:
         self.tripped.clear()
 
     def mend(self) -> None:
+        self._muted.clear()
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
@@ -186,10 +188,10 @@ class Relay:
             with self._lock:
                 self._sockets += [client, upstream]
             threading.Thread(target=self._watch, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=_pump, args=(upstream, client), daemon=True).start()
+            threading.Thread(target=self._answer, args=(upstream, client), daemon=True).start()
 
     def _watch(self, client: socket.socket, upstream: socket.socket) -> None:
-        """`_pump` from the client, looking for the marks of `cut_at` in what it sends."""
+        """Relay what the client sends, looking for the marks of `cut_at` in it."""
         seen = 0
         try:
             while chunk := client.recv(65536):
@@ -197,7 +199,8 @@ class Relay:
                 while seen < len(marks) and marks[seen] in chunk:
                     seen += 1
                 if marks and seen == len(marks) and not self.tripped.is_set():
-                    if self._forward_last:
+                    if self._forward_last:  # it lands; its answer never reaches the client
+                        self._muted.set()
                         upstream.sendall(chunk)
                     self._marks = ()
                     self.tripped.set()
@@ -210,16 +213,17 @@ class Relay:
             _shut(client)
             _shut(upstream)
 
-
-def _pump(source: socket.socket, sink: socket.socket) -> None:
-    try:
-        while chunk := source.recv(65536):
-            sink.sendall(chunk)
-    except OSError:
-        pass
-    finally:
-        _shut(source)
-        _shut(sink)
+    def _answer(self, upstream: socket.socket, client: socket.socket) -> None:
+        """Relay the database's answers to the client, dropping them once muted (`cut_at`)."""
+        try:
+            while chunk := upstream.recv(65536):
+                if not self._muted.is_set():
+                    client.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            _shut(upstream)
+            _shut(client)
 
 
 def _shut(sock: socket.socket) -> None:
