@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from offerscope.app import create_app
+from offerscope.index.probe import RevisionProbe
 from offerscope.services.background import Background
 from offerscope.settings import Settings
 
@@ -16,7 +17,8 @@ def create() -> FastAPI:
     app.state.backend.index.refresh()  # build the decision index before the first request
     if settings.background_tasks:  # R18: windows published, the feed pruned, webhooks fed
         backend = app.state.backend
-        app.state.background = Background(
-            backend.db, settings, backend.index.committed_revision
-        ).start()
+        # A probe of their own: a request must never wait behind a background look's read
+        # (it needs a read begun after it arrived, so one in flight costs it a round trip).
+        revision = RevisionProbe(backend.db.engine).read
+        app.state.background = Background(backend.db, settings, revision).start()
     return app
