@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from offerscope.storage import changes
@@ -36,12 +36,16 @@ _BUMP = text(
     "RETURNING revision"
 )
 REVISION_QUERY = "SELECT revision FROM index_revision WHERE id = 1"
+# Every write that changes decisions runs it: built once, on the session's connection (an ORM
+# object and its flush cost several times the statement).
+_INSERT = insert(IndexChangeRow)
 
 
 def append(session: Session, changes_made: Sequence[Change]) -> int:
     """Store the changes under the next revision, in the session's transaction; the revision."""
-    revision = int(session.execute(_BUMP).scalar_one())
-    session.add(IndexChangeRow(revision=revision, payload=changes.encode(changes_made)))
+    connection = session.connection()
+    revision = int(connection.execute(_BUMP).scalar_one())
+    connection.execute(_INSERT, {"revision": revision, "payload": changes.encode(changes_made)})
     if revision % PRUNE_EVERY == 0:
         session.execute(
             delete(IndexChangeRow).where(IndexChangeRow.revision <= revision - KEEP_REVISIONS)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from offerscope.storage.paging import KeysetPage, Mark, Phase, keyset_page
@@ -24,12 +24,17 @@ def own_product(
     With `lock` the row is locked for update on PostgreSQL: every change to a product's target
     customers and every order of it queue on this one row.
     """
-    query = select(ProductRow).where(
-        ProductRow.product_id == product_id, ProductRow.seller_pk == seller_pk
-    )
-    if lock and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    return session.scalar(query)
+    locking = lock and session.get_bind().dialect.name == "postgresql"
+    query = _OWN_PRODUCT_LOCKED if locking else _OWN_PRODUCT
+    return session.scalar(query, {"product_id": product_id, "seller_pk": seller_pk})
+
+
+# Every seller write begins with it: built once (building it cost more than running it).
+_OWN_PRODUCT = select(ProductRow).where(
+    ProductRow.product_id == bindparam("product_id"),
+    ProductRow.seller_pk == bindparam("seller_pk"),
+)
+_OWN_PRODUCT_LOCKED = _OWN_PRODUCT.with_for_update()
 
 
 def specification_of(
