@@ -8,7 +8,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, delete, func, not_, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from offerscope.domain.windows import ALWAYS, EntryStatus
@@ -30,15 +41,19 @@ def counts_at(now: datetime) -> ColumnElement[bool]:
     )
 
 
+# Every list edit looks its list up: built once, on the session's connection.
+_LIST_OF_PRODUCT = select(ListRow.pk).where(ListRow.product_pk == bindparam("pk"))
+_LIST_OF_SPECIFICATION = select(ListRow.pk).where(ListRow.specification_pk == bindparam("pk"))
+
+
 def list_of(
     session: Session, *, product_pk: int | None = None, specification_pk: int | None = None
 ) -> int:
     """The pk of a product's or a specification's list (every one has its list)."""
     if specification_pk is not None:
-        condition = ListRow.specification_pk == specification_pk
+        found = session.connection().scalar(_LIST_OF_SPECIFICATION, {"pk": specification_pk})
     else:
-        condition = ListRow.product_pk == product_pk
-    found = session.scalar(select(ListRow.pk).where(condition))
+        found = session.connection().scalar(_LIST_OF_PRODUCT, {"pk": product_pk})
     assert found is not None, "every product and specification has its list"
     return found
 

@@ -245,13 +245,17 @@ def counted_purchases(
 def products_bought_by(session: Session, account_pks: Sequence[int]) -> dict[int, dict[int, int]]:
     """For a few accounts, their counted purchases (R10) by product: product key -> account
     key -> how many (one query, whatever the number of products asked about)."""
-    rows = session.execute(
-        select(OrderRow.product_pk, OrderRow.account_pk, func.count())
-        .where(OrderRow.account_pk.in_(account_pks))
-        .where(counted_purchase())
-        .group_by(OrderRow.product_pk, OrderRow.account_pk)
-    )
+    rows = session.connection().execute(_BOUGHT_BY, {"account_pks": list(account_pks)})
     found: dict[int, dict[int, int]] = {}
     for product_pk, account_pk, count in rows:
         found.setdefault(int(product_pk), {})[int(account_pk)] = int(count)
     return found
+
+
+# Every list edit's impact (R14) runs it: built once, on the session's connection.
+_BOUGHT_BY = (
+    select(OrderRow.product_pk, OrderRow.account_pk, func.count())
+    .where(OrderRow.account_pk.in_(bindparam("account_pks", expanding=True)))
+    .where(counted_purchase())
+    .group_by(OrderRow.product_pk, OrderRow.account_pk)
+)
