@@ -251,3 +251,13 @@ def test_r14_audience_sizes_and_entries_that_do_not_count(api: Api, shop: Shop) 
     )
     inactive = ok(shop.http.get(f"{shop.base}/specifications/{shop.beta}/specified-users"))
     assert all(not u["counts"] and "kept" in u["why"] for u in inactive["items"])
+
+
+def test_r14_a_registration_previews_its_own_new_accounts_among_the_gains(shop: Shop) -> None:
+    """An account a write registers is not in the index yet: its ID in the sample comes from
+    the write's own transaction (Basic is sold to all users)."""
+    before = shop.snapshot()
+    new = {"account_id": f"{1:032x}", "account_name": "newcomer", "account_type": "individual"}
+    impact = _dry(shop.api.operator.post("/v1/accounts", params=DRY, json=new))
+    assert _figure(impact, "gains") == (1, [new["account_id"]])
+    assert shop.snapshot() == before
